@@ -1,0 +1,20 @@
+/** Why a client authentication failed (private: goes to logs and audit sinks, never to responses). */
+export type AuthFailureReason = string;
+
+/** Lifecycle and security events. Never carries a secret, token or assertion. */
+export type AuditEvent =
+  | { type: 'client.registered'; clientId: string; method: string; via: 'http' | 'service' }
+  | { type: 'client.updated'; clientId: string }
+  | { type: 'client.deleted'; clientId: string }
+  | { type: 'client.secret_rotated'; clientId: string; previousSecretValidUntil: number | null }
+  | { type: 'client.previous_secret_retired'; clientId: string }
+  | { type: 'client.registration_token_rotated'; clientId: string }
+  | { type: 'client.authentication_failed'; clientId?: string; method?: string; reason: AuthFailureReason }
+  | { type: 'registration.denied'; clientId?: string; reason: string }
+  | { type: 'token.issued'; clientId: string; jti: string; scope: string; aud: string }
+  | { type: 'token.revoked'; clientId: string; jti: string }
+  | { type: 'signing_key.created'; kid: string; state: string }
+  | { type: 'signing_key.rotated'; activeKid: string; retiredKid?: string }
+  | { type: 'request.failed'; code: string; detail: string };
+
+export type AuditEventType = AuditEvent['type'];

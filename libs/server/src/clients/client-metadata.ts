@@ -1,0 +1,174 @@
+import { importJWK, type JSONWebKeySet, type JWK } from 'jose';
+import { RegistrationError } from '../errors/oauth-error.js';
+import type { ServerSettings } from '../options/server-settings.js';
+import { isAsymmetricAlg, isHmacAlg, jwkFitsAlg } from '../shared/jose-algorithms.js';
+import { TOKEN_ENDPOINT_AUTH_METHODS, type TokenEndpointAuthMethod } from './client.record.js';
+
+/** Client metadata as the service takes it (camelCase; every field optional, defaults applied). */
+export interface ClientMetadata {
+  clientName?: string | null;
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
+  tokenEndpointAuthSigningAlg?: string | null;
+  grantTypes?: string[];
+  scope?: string | null;
+  resources?: string[];
+  jwks?: JSONWebKeySet | null;
+  jwksUri?: string | null;
+  contacts?: string[];
+  clientUri?: string | null;
+  softwareId?: string | null;
+  softwareVersion?: string | null;
+}
+
+/** Metadata after validation, every field present. */
+export type ValidClientMetadata = {
+  [K in keyof ClientMetadata]-?: Exclude<ClientMetadata[K], undefined>;
+} & { tokenEndpointAuthMethod: TokenEndpointAuthMethod; grantTypes: string[]; scope: string; resources: string[]; contacts: string[] };
+
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
+/**
+ * Validates client metadata against the server's settings and applies defaults.
+ * @throws RegistrationError `invalid_client_metadata` naming the first problem.
+ * @see RFC 7591 §2
+ */
+export async function validateClientMetadata(input: ClientMetadata, settings: ServerSettings): Promise<ValidClientMetadata> {
+  const bad = (description: string) => RegistrationError.invalidMetadata(description);
+  const method = input.tokenEndpointAuthMethod ?? 'client_secret_basic';
+  if (!TOKEN_ENDPOINT_AUTH_METHODS.includes(method)) throw bad(`token_endpoint_auth_method must be one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`);
+
+  const grantTypes = input.grantTypes ?? ['client_credentials'];
+  if (grantTypes.length === 0 || grantTypes.some((g) => g !== 'client_credentials')) throw bad('grant_types may only contain client_credentials');
+
+  const scope = normaliseScope(input.scope ?? '');
+  if (scope === null) throw bad('scope must be a space-separated list of scope tokens');
+  if (settings.scopes.length) {
+    const unknown = scope.split(' ').filter((s) => s && !settings.scopes.includes(s));
+    if (unknown.length) throw bad(`scope contains values this server does not offer: ${unknown.join(' ')}`);
+  }
+
+  const resources = input.resources ?? [];
+  for (const r of resources) if (!isAbsoluteUriWithoutFragment(r)) throw bad('resources must be absolute URIs without a fragment');
+
+  const alg = input.tokenEndpointAuthSigningAlg ?? null;
+  if (alg !== null) {
+    if (method === 'private_key_jwt' && !isAsymmetricAlg(alg)) throw bad('token_endpoint_auth_signing_alg must be an asymmetric algorithm for private_key_jwt');
+    else if (method === 'client_secret_jwt' && !isHmacAlg(alg)) throw bad('token_endpoint_auth_signing_alg must be HS256, HS384 or HS512 for client_secret_jwt');
+    else if (method !== 'private_key_jwt' && method !== 'client_secret_jwt') throw bad('token_endpoint_auth_signing_alg applies only to client_secret_jwt and private_key_jwt');
+  }
+
+  const jwks = input.jwks ?? null;
+  const jwksUri = input.jwksUri ?? null;
+  if (method === 'private_key_jwt') {
+    if (jwks && jwksUri) throw bad('jwks and jwks_uri are mutually exclusive');
+    if (!jwks && !jwksUri) throw bad('private_key_jwt requires jwks or jwks_uri');
+  } else if (jwks || jwksUri) throw bad('jwks and jwks_uri apply only to private_key_jwt');
+  if (jwks) await validateJwks(jwks, alg, settings.limits.jwksKeys);
+  if (jwksUri !== null && !isHttpsUrl(jwksUri, settings)) throw bad('jwks_uri must be an https URL');
+
+  const contacts = input.contacts ?? [];
+  if (!Array.isArray(contacts) || contacts.some((c) => typeof c !== 'string' || c.length > 320)) throw bad('contacts must be a list of strings');
+  const clientUri = input.clientUri ?? null;
+  if (clientUri !== null && !isHttpUrl(clientUri)) throw bad('client_uri must be an http(s) URL');
+
+  return {
+    clientName: input.clientName ?? null,
+    tokenEndpointAuthMethod: method,
+    tokenEndpointAuthSigningAlg: alg,
+    grantTypes: [...new Set(grantTypes)],
+    scope,
+    resources: [...new Set(resources)],
+    jwks,
+    jwksUri,
+    contacts,
+    clientUri,
+    softwareId: input.softwareId ?? null,
+    softwareVersion: input.softwareVersion ?? null,
+  };
+}
+
+/**
+ * Checks a client JWKS: an object with a `keys` array of public, well-formed signing keys
+ * (RSA ≥ 2048 bits, EC P-256/384/521, OKP Ed25519/Ed448), no private members, no symmetric keys,
+ * unique `kid`s, `use` = `sig` when present, and every key fit for the registered algorithm.
+ */
+export async function validateJwks(jwks: unknown, alg: string | null, maxKeys: number): Promise<void> {
+  const bad = (description: string) => RegistrationError.invalidMetadata(description);
+  if (!isPlainObject(jwks) || !Array.isArray((jwks as { keys?: unknown }).keys)) throw bad('jwks must be a JWK Set: an object with a keys array');
+  const keys = (jwks as { keys: unknown[] }).keys;
+  if (keys.length === 0) throw bad('jwks must contain at least one key');
+  if (keys.length > maxKeys) throw bad(`jwks may contain at most ${maxKeys} keys`);
+  const kids = new Set<string>();
+  for (const key of keys) {
+    if (!isPlainObject(key)) throw bad('every jwks key must be a JSON object');
+    const jwk = key as JWK;
+    if (PRIVATE_MEMBERS.some((m) => m in jwk)) throw bad('jwks must contain public keys only (private key members found)');
+    if (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP') throw bad('jwks keys must be RSA, EC or OKP public keys');
+    if (jwk.use !== undefined && jwk.use !== 'sig') throw bad('jwks keys must be signing keys (use "sig")');
+    if (jwk.kid !== undefined) {
+      if (typeof jwk.kid !== 'string' || jwk.kid === '') throw bad('kid must be a non-empty string');
+      if (kids.has(jwk.kid)) throw bad('kid values in jwks must be unique');
+      kids.add(jwk.kid);
+    }
+    const keyAlg = jwk.alg ?? alg ?? defaultAlgFor(jwk);
+    if (!keyAlg || !isAsymmetricAlg(keyAlg) || !jwkFitsAlg(jwk, keyAlg)) throw bad('a jwks key does not fit its algorithm');
+    if (alg && jwk.alg && jwk.alg !== alg) throw bad('a jwks key names an algorithm other than token_endpoint_auth_signing_alg');
+    if (alg && !jwkFitsAlg(jwk, alg)) throw bad('a jwks key cannot be used with token_endpoint_auth_signing_alg');
+    try {
+      await importJWK({ ...jwk, ext: true }, keyAlg);
+    } catch {
+      throw bad('a jwks key is malformed');
+    }
+    if (jwk.kty === 'RSA' && typeof jwk.n === 'string' && Buffer.from(jwk.n, 'base64url').length * 8 < 2048) throw bad('RSA keys must be at least 2048 bits');
+  }
+}
+
+function defaultAlgFor(jwk: JWK): string | undefined {
+  if (jwk.kty === 'RSA') return 'RS256';
+  if (jwk.kty === 'EC') return ({ 'P-256': 'ES256', 'P-384': 'ES384', 'P-521': 'ES512' } as Record<string, string>)[jwk.crv ?? ''];
+  if (jwk.kty === 'OKP') return 'EdDSA';
+  return undefined;
+}
+
+/** Space-separated scope tokens, deduplicated, in order; null when malformed. */
+export function normaliseScope(scope: string): string | null {
+  if (typeof scope !== 'string') return null;
+  const tokens = scope.split(' ').filter((s) => s !== '');
+  if (tokens.some((t) => !SCOPE_TOKEN.test(t))) return null;
+  return [...new Set(tokens)].join(' ');
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'https:' || u.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+/** `https` URL; `http` only for hosts on the jwks allow-list (local development). */
+function isHttpsUrl(value: string, settings: ServerSettings): boolean {
+  try {
+    const u = new URL(value);
+    if (u.username || u.password || u.hash) return false;
+    return u.protocol === 'https:' || (u.protocol === 'http:' && settings.jwksFetch.allowedHosts.includes(u.hostname.toLowerCase()));
+  } catch {
+    return false;
+  }
+}
+
+function isAbsoluteUriWithoutFragment(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const u = new URL(value);
+    return !u.hash && !value.includes('#');
+  } catch {
+    return false;
+  }
+}

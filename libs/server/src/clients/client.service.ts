@@ -1,0 +1,230 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditSink } from '../audit/audit.sink.js';
+import { RegistrationError } from '../errors/oauth-error.js';
+import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
+import { Clock } from '../shared/clock.js';
+import { constantEquals, hashSecret, KeyEncryption, randomId, randomToken, secretMatchesHash } from '../shared/crypto.js';
+import { validateClientMetadata, type ClientMetadata } from './client-metadata.js';
+import { usesSecret, type ClientRecord, type ClientSecretRecord } from './client.record.js';
+import { ClientStore, ClientVersionConflictError, type ClientWithSecrets } from './client.store.js';
+import { currentSecret, rotateSecretSet, validSecrets } from './secret-rotation.js';
+
+/** What a create, update or rotation hands back once: the only time a secret is readable. */
+export interface IssuedClientCredentials {
+  client: ClientRecord;
+  /** Present for secret-based clients when a new secret was issued. */
+  clientSecret?: string;
+  /** `client_secret_expires_at`: 0 = never (RFC 7591 §3.2.1). */
+  clientSecretExpiresAt: number;
+  /** Present when a new registration access token was issued. */
+  registrationAccessToken?: string;
+}
+
+export interface UpdateClientOptions {
+  /** Rotate the secret of a secret-based client (default: the `rotateSecretOnUpdate` setting). */
+  rotateSecret?: boolean;
+  /** Issue a new registration access token (RFC 7592 §2.2: on every PUT). Default false. */
+  rotateRegistrationToken?: boolean;
+}
+
+/**
+ * The client registry: lifecycle, secret hashing/encryption and the rotation window.
+ * Every change is an audit event.
+ */
+@Injectable()
+export class ClientService {
+  private readonly kek: KeyEncryption;
+
+  constructor(
+    private readonly store: ClientStore,
+    private readonly clock: Clock,
+    private readonly audit: AuditSink,
+    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+  ) {
+    this.kek = new KeyEncryption(settings.keyEncryptionKey);
+  }
+
+  /** Registers a client. Set `withRegistrationToken` to issue an RFC 7592 registration access token. */
+  async create(metadata: ClientMetadata, opts: { withRegistrationToken?: boolean; via?: 'http' | 'service' } = {}): Promise<IssuedClientCredentials> {
+    const valid = await validateClientMetadata(metadata, this.settings);
+    const now = this.clock.nowSeconds();
+    const registrationAccessToken = opts.withRegistrationToken ? randomToken() : undefined;
+    const client: ClientRecord = {
+      clientId: randomId(),
+      ...valid,
+      registrationAccessTokenHash: registrationAccessToken ? hashSecret(registrationAccessToken) : null,
+      clientIdIssuedAt: now,
+      updatedAt: now,
+      version: 1,
+    };
+    const issued = usesSecret(client.tokenEndpointAuthMethod) ? this.newSecret(client, now) : undefined;
+    await this.store.create(client, issued ? [issued.record] : []);
+    this.audit.record({ type: 'client.registered', clientId: client.clientId, method: client.tokenEndpointAuthMethod, via: opts.via ?? 'service' });
+    return { client, clientSecret: issued?.secret, clientSecretExpiresAt: issued?.record.expiresAt ?? 0, registrationAccessToken };
+  }
+
+  find(clientId: string): Promise<ClientRecord | null> {
+    return this.store.findById(clientId);
+  }
+
+  findWithSecrets(clientId: string): Promise<ClientWithSecrets | null> {
+    return this.store.findWithSecrets(clientId);
+  }
+
+  list(): Promise<ClientRecord[]> {
+    return this.store.list();
+  }
+
+  /** `client_secret_expires_at` of the current secret (0 = never or no secret). */
+  async secretExpiresAt(clientId: string): Promise<number> {
+    const found = await this.store.findWithSecrets(clientId);
+    return (found && currentSecret(found.secrets, this.clock.nowSeconds())?.expiresAt) ?? 0;
+  }
+
+  /**
+   * Replaces a client's metadata (RFC 7592 §2.2: omitted fields reset to defaults). Rotates the
+   * secret of a secret-based client unless told not to, and the registration token when asked.
+   * A change of authentication method between secret and key methods issues or drops secrets.
+   */
+  async update(clientId: string, metadata: ClientMetadata, opts: UpdateClientOptions = {}): Promise<IssuedClientCredentials> {
+    const found = await this.mustFind(clientId);
+    const valid = await validateClientMetadata(metadata, this.settings);
+    const now = this.clock.nowSeconds();
+    const client: ClientRecord = { ...found.client, ...valid, updatedAt: now, version: found.client.version + 1 };
+    const registrationAccessToken = opts.rotateRegistrationToken ? randomToken() : undefined;
+    if (registrationAccessToken) client.registrationAccessTokenHash = hashSecret(registrationAccessToken);
+
+    let secrets: ClientSecretRecord[] | undefined;
+    let clientSecret: string | undefined;
+    const wasSecret = usesSecret(found.client.tokenEndpointAuthMethod);
+    const isSecret = usesSecret(client.tokenEndpointAuthMethod);
+    const switchedSecretKind = wasSecret && isSecret && (found.client.tokenEndpointAuthMethod === 'client_secret_jwt') !== (client.tokenEndpointAuthMethod === 'client_secret_jwt');
+    if (!isSecret) secrets = wasSecret ? [] : undefined;
+    else if (!wasSecret || switchedSecretKind) {
+      // A secret stored as a hash cannot become an HMAC key (nor the reverse): issue a fresh one, no overlap.
+      const issued = this.newSecret(client, now);
+      secrets = [issued.record];
+      clientSecret = issued.secret;
+    } else if (opts.rotateSecret ?? this.settings.rotateSecretOnUpdate) {
+      const issued = this.newSecret(client, now);
+      secrets = rotateSecretSet(found.secrets, issued.record, now, this.settings.secretRotationOverlap);
+      clientSecret = issued.secret;
+    }
+    await this.saveOrConflict(client, secrets);
+    this.audit.record({ type: 'client.updated', clientId });
+    if (clientSecret && secrets && secrets.length > 1) this.audit.record({ type: 'client.secret_rotated', clientId, previousSecretValidUntil: secrets[1].retiresAt });
+    else if (clientSecret) this.audit.record({ type: 'client.secret_rotated', clientId, previousSecretValidUntil: null });
+    if (registrationAccessToken) this.audit.record({ type: 'client.registration_token_rotated', clientId });
+    const current = secrets ? secrets[0] : currentSecret(found.secrets, now);
+    return { client, clientSecret, clientSecretExpiresAt: (isSecret && current?.expiresAt) || 0, registrationAccessToken };
+  }
+
+  /**
+   * Operator rotation: issues a new secret; the previous one keeps working for the overlap window
+   * (`overlap` overrides the setting). At most two secrets stay valid.
+   */
+  async rotateSecret(clientId: string, overlap = this.settings.secretRotationOverlap): Promise<IssuedClientCredentials> {
+    const found = await this.mustFind(clientId);
+    if (!usesSecret(found.client.tokenEndpointAuthMethod)) throw RegistrationError.invalidMetadata('this client authenticates with private_key_jwt and has no secret');
+    const now = this.clock.nowSeconds();
+    const client = { ...found.client, updatedAt: now, version: found.client.version + 1 };
+    const issued = this.newSecret(client, now);
+    const secrets = rotateSecretSet(found.secrets, issued.record, now, overlap);
+    await this.saveOrConflict(client, secrets);
+    this.audit.record({ type: 'client.secret_rotated', clientId, previousSecretValidUntil: secrets[1]?.retiresAt ?? null });
+    return { client, clientSecret: issued.secret, clientSecretExpiresAt: issued.record.expiresAt ?? 0 };
+  }
+
+  /** Ends the overlap window now: only the current secret stays valid. */
+  async retirePreviousSecret(clientId: string): Promise<boolean> {
+    const found = await this.mustFind(clientId);
+    const now = this.clock.nowSeconds();
+    const current = currentSecret(found.secrets, now);
+    const keep = current ? [current] : [];
+    if (keep.length === found.secrets.length) return false;
+    await this.saveOrConflict({ ...found.client, updatedAt: now, version: found.client.version + 1 }, keep);
+    this.audit.record({ type: 'client.previous_secret_retired', clientId });
+    return true;
+  }
+
+  /** Issues a new registration access token; the old one stops working at once. */
+  async rotateRegistrationToken(clientId: string): Promise<string> {
+    const found = await this.mustFind(clientId);
+    const token = randomToken();
+    await this.saveOrConflict({ ...found.client, registrationAccessTokenHash: hashSecret(token), updatedAt: this.clock.nowSeconds(), version: found.client.version + 1 });
+    this.audit.record({ type: 'client.registration_token_rotated', clientId });
+    return token;
+  }
+
+  async delete(clientId: string): Promise<boolean> {
+    const deleted = await this.store.delete(clientId);
+    if (deleted) this.audit.record({ type: 'client.deleted', clientId });
+    return deleted;
+  }
+
+  /** Whether `presented` equals one of the client's valid hashed secrets (constant-time per comparison). */
+  secretMatches(found: ClientWithSecrets, presented: string): boolean {
+    let match = false;
+    for (const s of validSecrets(found.secrets, this.clock.nowSeconds())) if (s.secretHash && secretMatchesHash(presented, s.secretHash)) match = true;
+    return match;
+  }
+
+  /** The HMAC keys of a `client_secret_jwt` client: current first, previous during the overlap. */
+  hmacKeys(found: ClientWithSecrets): Uint8Array[] {
+    return validSecrets(found.secrets, this.clock.nowSeconds())
+      .filter((s) => s.secretEncrypted)
+      .map((s) => new TextEncoder().encode(this.kek.decrypt(s.secretEncrypted!, `client_secret:${s.clientId}:${s.id}`)));
+  }
+
+  /** Whether `presented` is one of the client's valid secrets, whatever the method stores. */
+  isValidSecret(found: ClientWithSecrets, presented: string): boolean {
+    if (found.client.tokenEndpointAuthMethod !== 'client_secret_jwt') return this.secretMatches(found, presented);
+    let match = false;
+    for (const key of this.hmacKeys(found)) {
+      if (constantEquals(presented, new TextDecoder().decode(key))) match = true;
+    }
+    return match;
+  }
+
+  private newSecret(client: ClientRecord, now: number): { secret: string; record: ClientSecretRecord } {
+    const id = randomId();
+    // HS512 needs a key of at least 512 bits (RFC 7518 §3.2); comparison secrets need 256.
+    const secret = randomToken(client.tokenEndpointAuthMethod === 'client_secret_jwt' ? 64 : 32);
+    const hmac = client.tokenEndpointAuthMethod === 'client_secret_jwt';
+    return {
+      secret,
+      record: {
+        id,
+        clientId: client.clientId,
+        secretHash: hmac ? null : hashSecret(secret),
+        secretEncrypted: hmac ? this.kek.encrypt(secret, `client_secret:${client.clientId}:${id}`) : null,
+        createdAt: now,
+        expiresAt: this.settings.clientSecretTtl ? now + this.settings.clientSecretTtl : null,
+        retiresAt: null,
+      },
+    };
+  }
+
+  private async mustFind(clientId: string): Promise<ClientWithSecrets> {
+    const found = await this.store.findWithSecrets(clientId);
+    if (!found) throw new ClientNotFoundError(clientId);
+    return found;
+  }
+
+  private async saveOrConflict(client: ClientRecord, secrets?: ClientSecretRecord[]): Promise<void> {
+    try {
+      await this.store.update(client, secrets);
+    } catch (e) {
+      if (e instanceof ClientVersionConflictError) throw RegistrationError.invalidRequest('the client was modified concurrently; read it again and retry');
+      throw e;
+    }
+  }
+}
+
+/** No client with that id. */
+export class ClientNotFoundError extends Error {
+  constructor(readonly clientId: string) {
+    super(`no client ${clientId}`);
+    this.name = 'ClientNotFoundError';
+  }
+}

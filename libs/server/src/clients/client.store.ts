@@ -1,0 +1,32 @@
+import type { ClientRecord, ClientSecretRecord } from './client.record.js';
+
+/** A client with its secrets (newest first). */
+export interface ClientWithSecrets {
+  client: ClientRecord;
+  secrets: ClientSecretRecord[];
+}
+
+/** Raised by `ClientStore.save` when the client changed since it was read. */
+export class ClientVersionConflictError extends Error {
+  constructor(clientId: string) {
+    super(`client ${clientId} was modified concurrently`);
+    this.name = 'ClientVersionConflictError';
+  }
+}
+
+/** Storage port for clients and their secrets. No crypto here: services hash and compare. */
+export abstract class ClientStore {
+  abstract findById(clientId: string): Promise<ClientRecord | null>;
+  abstract findWithSecrets(clientId: string): Promise<ClientWithSecrets | null>;
+  abstract list(): Promise<ClientRecord[]>;
+  /** Inserts a new client and its secrets in one transaction. */
+  abstract create(client: ClientRecord, secrets: ClientSecretRecord[]): Promise<void>;
+  /**
+   * Saves the client if its stored version is `client.version - 1`, and, when `secrets` is given,
+   * replaces the client's whole secret set with it — all in one transaction.
+   * @throws ClientVersionConflictError when the stored version differs (or the client is gone).
+   */
+  abstract update(client: ClientRecord, secrets?: ClientSecretRecord[]): Promise<void>;
+  /** Deletes the client and its secrets; false when there was none. */
+  abstract delete(clientId: string): Promise<boolean>;
+}

@@ -1,0 +1,104 @@
+/** RFC 6749 §5.2, RFC 7009 §2.2.1 and RFC 8707 §2 error codes. */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope'
+  | 'invalid_target'
+  | 'unsupported_token_type'
+  | 'temporarily_unavailable'
+  | 'server_error';
+
+/**
+ * An error of the OAuth endpoints. `description` is fixed per code and public; `detail` is the real
+ * reason, which goes to the log and the audit sink, never to the response body.
+ * @see RFC 6749 §5.2
+ */
+export class OAuthError extends Error {
+  constructor(
+    readonly code: OAuthErrorCode,
+    readonly description: string,
+    readonly status = 400,
+    readonly detail?: string,
+  ) {
+    super(`${code}: ${detail ?? description}`);
+    this.name = 'OAuthError';
+  }
+
+  static invalidRequest(description: string, detail?: string) {
+    return new OAuthError('invalid_request', description, 400, detail);
+  }
+  static invalidClient(detail: string) {
+    return new OAuthError('invalid_client', 'client authentication failed', 401, detail);
+  }
+  static unauthorizedClient(description: string, detail?: string) {
+    return new OAuthError('unauthorized_client', description, 400, detail);
+  }
+  static unsupportedGrantType(detail?: string) {
+    return new OAuthError('unsupported_grant_type', 'the grant type is not supported', 400, detail);
+  }
+  static invalidScope(detail?: string) {
+    return new OAuthError('invalid_scope', 'the requested scope is invalid or exceeds the registered scope', 400, detail);
+  }
+  static invalidTarget(detail?: string) {
+    return new OAuthError('invalid_target', 'the requested resource is invalid or not allowed for this client', 400, detail);
+  }
+  static unsupportedTokenType(detail?: string) {
+    return new OAuthError('unsupported_token_type', 'the token type is not supported', 400, detail);
+  }
+  static temporarilyUnavailable(detail?: string) {
+    return new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable', 503, detail);
+  }
+  static serverError(detail?: string) {
+    return new OAuthError('server_error', 'internal server error', 500, detail);
+  }
+}
+
+/** RFC 7591 §3.2.2 error codes, plus 401 for a missing or wrong access token (RFC 6750). */
+export type RegistrationErrorCode =
+  | 'invalid_client_metadata'
+  | 'invalid_redirect_uri'
+  | 'invalid_software_statement'
+  | 'unapproved_software_statement'
+  | 'invalid_request'
+  | 'invalid_token';
+
+/**
+ * An error of the registration endpoints. Unlike token-endpoint errors, the description of
+ * `invalid_client_metadata` is specific (it helps the developer fix the request and reveals nothing).
+ * @see RFC 7591 §3.2.2, RFC 7592 §2
+ */
+export class RegistrationError extends Error {
+  constructor(
+    readonly code: RegistrationErrorCode,
+    readonly description: string,
+    readonly status = 400,
+    readonly detail?: string,
+  ) {
+    super(`${code}: ${detail ?? description}`);
+    this.name = 'RegistrationError';
+  }
+
+  static invalidMetadata(description: string) {
+    return new RegistrationError('invalid_client_metadata', description, 400);
+  }
+  static invalidRequest(description: string) {
+    return new RegistrationError('invalid_request', description, 400);
+  }
+  static invalidToken(detail: string) {
+    return new RegistrationError('invalid_token', 'the access token is missing, invalid or not for this client', 401, detail);
+  }
+  static notFound(detail: string) {
+    return new RegistrationError('invalid_token', 'the access token is missing, invalid or not for this client', 401, detail);
+  }
+}
+
+/** The storage (database or Redis) did not answer: rendered as 503 `temporarily_unavailable`. */
+export class StorageUnavailableError extends Error {
+  constructor(readonly detail: string, options?: { cause?: unknown }) {
+    super(`storage unavailable: ${detail}`, options);
+    this.name = 'StorageUnavailableError';
+  }
+}

@@ -1,0 +1,85 @@
+import type { AuditSink } from '../audit/audit.sink.js';
+import type { Clock } from '../shared/clock.js';
+
+/** Server signing algorithms for access tokens. */
+export type SigningAlgorithm = 'ES256' | 'ES384' | 'RS256' | 'PS256' | 'EdDSA';
+
+/** Who may call `POST /register`. */
+export type RegistrationMode = 'initial_access_token' | 'open' | 'closed';
+
+/** Options of `ClavisServerModule.forRoot()` / `forRootAsync()`. Durations are in seconds. */
+export interface ClavisServerOptions {
+  /** Issuer identifier (RFC 8414 §2): an `https` URL (or `http://localhost…` in development), no query or fragment. Required. */
+  issuer: string;
+  /**
+   * Key-encryption key: 32 random bytes, base64url or hex. Encrypts server signing keys and
+   * `client_secret_jwt` secrets at rest. Required.
+   */
+  keyEncryptionKey: string;
+  /** Path prefix of every Clavis route, e.g. `/oauth`. Default `''` (routes at the root). */
+  routePrefix?: string;
+  /** Lifetime of access tokens. Default 300. */
+  accessTokenTtl?: number;
+  /** Access-token signing algorithm of new server keys. Default `ES256`. */
+  signingAlgorithm?: SigningAlgorithm;
+  /** `aud` of access tokens when the request names no `resource`. Default: the issuer. */
+  defaultAudience?: string;
+  /** Every scope the server knows (metadata `scopes_supported`; registration must stay within it). Default `[]` (any scope). */
+  scopes?: string[];
+  /** Longest accepted distance between now and an assertion's `exp`. Default 300. */
+  assertionMaxLifetime?: number;
+  /** Clock-skew tolerance applied to `exp`, `nbf` and `iat`. Default 30. */
+  clockSkew?: number;
+  /**
+   * `strict` (default): an assertion's `aud` must be the issuer identifier, alone.
+   * `legacy`: the token endpoint URL is accepted too (still as the sole value), for old clients.
+   */
+  assertionAudience?: 'strict' | 'legacy';
+  /** Lifetime of a client secret; 0 = the secret never expires. Default 0. */
+  clientSecretTtl?: number;
+  /** How long the previous secret keeps working after a rotation; 0 = no overlap. Default 86400. */
+  secretRotationOverlap?: number;
+  /** Whether an RFC 7592 `PUT` on a secret-based client rotates its secret. Default true. */
+  rotateSecretOnUpdate?: boolean;
+  /** Who may register: an initial access token (default), anyone (`open`), or nobody over HTTP (`closed`). */
+  registration?: RegistrationMode;
+  /** Fetching of clients' `jwks_uri`. */
+  jwksFetch?: {
+    /** Request timeout. Default 5. */
+    timeout?: number;
+    /** Largest accepted response, in bytes. Default 65536. */
+    maxBytes?: number;
+    /** Host names (or IP literals) that may resolve to private or loopback addresses, e.g. `localhost` in development. Default `[]`. */
+    allowedHosts?: string[];
+    /** Minimum time between refetches triggered by an unknown `kid`. Default 10. */
+    cooldown?: number;
+    /** Bounds applied to the response's Cache-Control max-age. Defaults 60 and 86400; 300 when absent. */
+    minCacheTtl?: number;
+    maxCacheTtl?: number;
+  };
+  /** Limits on request inputs. */
+  limits?: {
+    /** Largest request body, in bytes. Default 16384 for forms and 65536 for registration JSON. */
+    formBytes?: number;
+    jsonBytes?: number;
+    /** Longest accepted client assertion, in characters. Default 8192. */
+    assertionLength?: number;
+    /** Most keys in a client's JWKS. Default 16. */
+    jwksKeys?: number;
+  };
+  /** Redis connection URL for the replay store and the token deny list. Default: the database. */
+  redisUrl?: string;
+  /** Audit sink; default: Nest Logger (`ClavisAudit`). */
+  auditSink?: AuditSink;
+  /** Clock; default: the system clock. Tests inject a fixed clock. */
+  clock?: Clock;
+  /** Signing-key rotation. */
+  keyRotation?: {
+    /** Rotate the active key every this many seconds; 0 = only on demand. Default 0 (on demand). */
+    period?: number;
+    /** How long a next key is published before it signs. Default 3600 (min: the JWKS cache time of resource servers). */
+    announce?: number;
+    /** Extra time a retired key stays published after the last token it signed expired. Default 300. */
+    retainMargin?: number;
+  };
+}

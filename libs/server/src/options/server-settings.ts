@@ -1,0 +1,45 @@
+import type { AuditSink } from '../audit/audit.sink.js';
+import type { Clock } from '../shared/clock.js';
+import type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './clavis-server.options.js';
+
+/** DI token of the resolved, frozen settings. */
+export const SERVER_SETTINGS = 'CLAVIS_SERVER_SETTINGS';
+
+/** The options after validation and defaults. */
+export interface ServerSettings {
+  readonly issuer: string;
+  readonly keyEncryptionKey: string;
+  readonly routePrefix: string;
+  /** Origin of the issuer + routePrefix: the base of every endpoint URL. */
+  readonly endpointBase: string;
+  readonly tokenEndpoint: string;
+  readonly accessTokenTtl: number;
+  readonly signingAlgorithm: SigningAlgorithm;
+  readonly defaultAudience: string;
+  readonly scopes: readonly string[];
+  readonly assertionMaxLifetime: number;
+  readonly clockSkew: number;
+  readonly assertionAudience: 'strict' | 'legacy';
+  readonly clientSecretTtl: number;
+  readonly secretRotationOverlap: number;
+  readonly rotateSecretOnUpdate: boolean;
+  readonly registration: RegistrationMode;
+  readonly jwksFetch: {
+    readonly timeout: number;
+    readonly maxBytes: number;
+    readonly allowedHosts: readonly string[];
+    readonly cooldown: number;
+    readonly minCacheTtl: number;
+    readonly maxCacheTtl: number;
+  };
+  readonly limits: {
+    readonly formBytes: number;
+    readonly jsonBytes: number;
+    readonly assertionLength: number;
+    readonly jwksKeys: number;
+  };
+  readonly redisUrl?: string;
+  readonly auditSink?: AuditSink;
+  readonly clock?: Clock;
+  readonly keyRotation: { readonly period: number; readonly announce: number; readonly retainMargin: number };
+}
