@@ -1,0 +1,129 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { validateJwks } from '../clients/client-metadata.js';
+import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
+import { Clock } from '../shared/clock.js';
+import { assertHostAllowed, guardedLookup } from './address-guard.js';
+
+interface Entry {
+  getKey?: JWTVerifyGetKey;
+  /** ms: fresh until then. */
+  freshUntil: number;
+  /** ms: last fetch attempt (for the unknown-kid cooldown). */
+  lastFetch: number;
+  inFlight?: Promise<void>;
+}
+
+const MAX_ENTRIES = 10_000;
+
+/**
+ * Fetches and caches clients' `jwks_uri` key sets: timeout, size limit, no redirects, no private or
+ * loopback addresses unless allow-listed, Cache-Control max-age honoured within bounds, an unknown
+ * `kid` refetches at most once per cooldown, and a failed fetch falls back to the cached set.
+ */
+@Injectable()
+export class ClientJwksFetcher {
+  private readonly logger = new Logger('ClavisJwksFetcher');
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+    private readonly clock: Clock,
+  ) {}
+
+  keyResolver(uri: string): JWTVerifyGetKey {
+    return async (header, token) => {
+      const entry = this.entry(uri);
+      if (!entry.getKey || this.clock.now() >= entry.freshUntil) await this.refresh(uri, entry);
+      if (!entry.getKey) throw new joseErrors.JWKSNoMatchingKey('no keys could be fetched from jwks_uri');
+      try {
+        return await entry.getKey(header, token);
+      } catch (e) {
+        if (!(e instanceof joseErrors.JWKSNoMatchingKey)) throw e;
+        // Unknown kid: the client may have rolled its keys. Refetch, at most once per cooldown.
+        if (this.clock.now() - entry.lastFetch < this.settings.jwksFetch.cooldown * 1000) throw e;
+        await this.refresh(uri, entry);
+        return entry.getKey(header, token);
+      }
+    };
+  }
+
+  /** Drops a cached set (e.g. when the client registers a new jwks_uri). */
+  forget(uri: string): void {
+    this.entries.delete(uri);
+  }
+
+  private entry(uri: string): Entry {
+    let entry = this.entries.get(uri);
+    if (!entry) {
+      if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+      entry = { freshUntil: 0, lastFetch: 0 };
+      this.entries.set(uri, entry);
+    }
+    return entry;
+  }
+
+  private refresh(uri: string, entry: Entry): Promise<void> {
+    entry.inFlight ??= (async () => {
+      entry.lastFetch = this.clock.now();
+      try {
+        const { jwks, maxAge } = await this.fetchJwks(uri);
+        entry.getKey = createLocalJWKSet(jwks);
+        entry.freshUntil = this.clock.now() + maxAge * 1000;
+      } catch (e) {
+        // Keep serving the cached set; retry after the cooldown.
+        this.logger.warn(`jwks_uri fetch failed (${uri}): ${(e as Error).message}`);
+        entry.freshUntil = this.clock.now() + this.settings.jwksFetch.cooldown * 1000;
+      } finally {
+        entry.inFlight = undefined;
+      }
+    })();
+    return entry.inFlight;
+  }
+
+  /** One GET, bounded in time and size, to a public address; validated as a public JWKS. */
+  async fetchJwks(uri: string): Promise<{ jwks: JSONWebKeySet; maxAge: number }> {
+    const { timeout, maxBytes, allowedHosts, minCacheTtl, maxCacheTtl } = this.settings.jwksFetch;
+    const url = new URL(uri);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowedHosts.includes(url.hostname.toLowerCase()))) throw new Error('jwks_uri must be https');
+    assertHostAllowed(url.hostname, allowedHosts);
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const { res, body } = await new Promise<{ res: IncomingMessage; body: Buffer }>((resolve, reject) => {
+      const req = request(url, { method: 'GET', headers: { accept: 'application/json, application/jwk-set+json' }, lookup: guardedLookup(allowedHosts), timeout: timeout * 1000 }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > maxBytes) {
+            req.destroy(new Error(`jwks_uri response exceeds ${maxBytes} bytes`));
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on('end', () => resolve({ res, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
+      req.setTimeout(timeout * 1000, () => req.destroy(new Error('jwks_uri fetch timed out')));
+      const deadline = setTimeout(() => req.destroy(new Error('jwks_uri fetch timed out')), timeout * 1000);
+      req.on('close', () => clearTimeout(deadline));
+      req.on('error', reject);
+      req.end();
+    });
+    if (res.statusCode !== 200) throw new Error(`jwks_uri answered ${res.statusCode}${res.statusCode && res.statusCode >= 300 && res.statusCode < 400 ? ' (redirects are not followed)' : ''}`);
+    let jwks: unknown;
+    try {
+      jwks = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new Error('jwks_uri did not return JSON');
+    }
+    await validateJwks(jwks, null, this.settings.limits.jwksKeys).catch((e: Error) => {
+      throw new Error(`jwks_uri returned an unusable key set: ${e.message}`);
+    });
+    const match = /(?:^|,)\s*max-age\s*=\s*(\d+)/i.exec(String(res.headers['cache-control'] ?? ''));
+    const noStore = /no-store|no-cache/i.test(String(res.headers['cache-control'] ?? ''));
+    const maxAge = noStore ? minCacheTtl : match ? Math.min(maxCacheTtl, Math.max(minCacheTtl, Number(match[1]))) : Math.min(maxCacheTtl, Math.max(minCacheTtl, 300));
+    return { jwks: jwks as JSONWebKeySet, maxAge };
+  }
+}

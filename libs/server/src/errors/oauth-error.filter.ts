@@ -1,0 +1,49 @@
+import { Catch, Inject, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { AuditSink } from '../audit/audit.sink.js';
+import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
+import { OAuthError, RegistrationError } from './oauth-error.js';
+import { toOAuthError } from './to-oauth-error.js';
+
+/**
+ * Renders every error of the Clavis controllers as RFC 6749 §5.2 / RFC 7591 §3.2.2 JSON with
+ * `Cache-Control: no-store`. The private `detail` is logged, never sent; an unexpected error
+ * becomes 500 `server_error` with its stack in the log only.
+ */
+@Catch()
+export class OAuthErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Clavis');
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+    private readonly audit: AuditSink,
+  ) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const { httpAdapter } = this.adapterHost;
+    const http = host.switchToHttp();
+    const req = http.getRequest<{ headers: Record<string, string | undefined>; method?: string; url?: string }>();
+    const res = http.getResponse();
+    const error = toOAuthError(exception);
+
+    if (error.status >= 500) {
+      if (error.code === 'server_error') this.logger.error(`${req.method} ${req.url}: ${error.detail}`);
+      else this.logger.warn(`${req.method} ${req.url}: ${error.code} (${error.detail})`);
+    } else if (error.detail && !(error instanceof OAuthError && error.code === 'invalid_client')) {
+      // invalid_client reasons are recorded by the authenticator as audit events.
+      this.audit.record({ type: 'request.failed', code: error.code, detail: error.detail });
+    }
+
+    if (error instanceof OAuthError && error.code === 'invalid_client' && /^\s*basic /i.test(req.headers.authorization ?? '')) {
+      httpAdapter.setHeader(res, 'WWW-Authenticate', `Basic realm="${this.settings.issuer}", charset="UTF-8"`); // RFC 6749 §5.2
+    }
+    if (error instanceof RegistrationError && error.status === 401) {
+      httpAdapter.setHeader(res, 'WWW-Authenticate', 'Bearer error="invalid_token"'); // RFC 6750 §3
+    }
+    if (error.status === 503) httpAdapter.setHeader(res, 'Retry-After', '5');
+    httpAdapter.setHeader(res, 'Cache-Control', 'no-store');
+    httpAdapter.setHeader(res, 'Pragma', 'no-cache');
+    httpAdapter.reply(res, { error: error.code, error_description: error.description }, error.status);
+  }
+}

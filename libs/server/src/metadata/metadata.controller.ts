@@ -1,0 +1,45 @@
+import { Controller, Get, Header, Inject, UseFilters } from '@nestjs/common';
+import { TOKEN_ENDPOINT_AUTH_METHODS } from '../clients/client.record.js';
+import { OAuthErrorFilter } from '../errors/oauth-error.filter.js';
+import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
+import { ASYMMETRIC_ALGS, HMAC_ALGS } from '../shared/jose-algorithms.js';
+
+/** Builds the RFC 8414 metadata document from the resolved settings. */
+export function buildMetadata(settings: ServerSettings): Record<string, unknown> {
+  const base = settings.endpointBase;
+  return {
+    issuer: settings.issuer,
+    token_endpoint: `${base}/token`,
+    jwks_uri: `${base}/jwks`,
+    ...(settings.registration !== 'closed' ? { registration_endpoint: `${base}/register` } : {}),
+    introspection_endpoint: `${base}/introspect`,
+    revocation_endpoint: `${base}/revoke`,
+    grant_types_supported: ['client_credentials'],
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    token_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGS, ...HMAC_ALGS],
+    introspection_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    introspection_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGS, ...HMAC_ALGS],
+    revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    revocation_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGS, ...HMAC_ALGS],
+    ...(settings.scopes.length ? { scopes_supported: [...settings.scopes] } : {}),
+    access_token_signing_alg_values_supported: [settings.signingAlgorithm],
+  };
+}
+
+/** `GET /.well-known/oauth-authorization-server`. @see RFC 8414 §3 */
+@Controller()
+@UseFilters(OAuthErrorFilter)
+export class MetadataController {
+  private readonly document: Record<string, unknown>;
+
+  constructor(@Inject(SERVER_SETTINGS) settings: ServerSettings) {
+    this.document = buildMetadata(settings);
+  }
+
+  @Get('.well-known/oauth-authorization-server')
+  @Header('Cache-Control', 'public, max-age=300')
+  metadata(): Record<string, unknown> {
+    return this.document;
+  }
+}

@@ -1,0 +1,71 @@
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Redis } from 'ioredis';
+import { ReplayStore } from '../../client-auth/replay.store.js';
+import { hashSecret } from '../../shared/crypto.js';
+import { DenyList } from '../../token/deny-list.js';
+
+/**
+ * The Redis connection, when `redisUrl` is set. Commands fail fast while Redis is down (no offline
+ * queue), so requests that need it answer 503 and recover by themselves when it returns.
+ */
+export class RedisConnection implements OnApplicationShutdown {
+  readonly client?: Redis;
+  private readonly logger = new Logger('ClavisRedis');
+
+  constructor(url?: string) {
+    if (!url) return;
+    this.client = new Redis(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2_000,
+      retryStrategy: (times) => Math.min(times * 200, 2_000),
+      keyPrefix: 'clavis:',
+    });
+    this.client.on('error', (e: Error) => this.logger.warn(`redis: ${e.message}`));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.client && this.client.status !== 'end') await this.client.quit().catch(() => this.client?.disconnect());
+  }
+}
+
+/** Replay store in Redis: `SET key 1 EX ttl NX` is the atomic single-use check. */
+export class RedisReplayStore extends ReplayStore {
+  constructor(private readonly redis: Redis, private readonly now: () => number = () => Math.floor(Date.now() / 1000)) {
+    super();
+  }
+
+  async consume(clientId: string, jti: string, expiresAt: number): Promise<boolean> {
+    const ttl = Math.max(1, expiresAt - this.now());
+    const result = await this.redis.set(`jti:${hashSecret(clientId)}:${hashSecret(jti)}`, '1', 'EX', ttl, 'NX');
+    return result === 'OK';
+  }
+
+  async purgeExpired(): Promise<number> {
+    return 0; // Redis expires the keys itself
+  }
+}
+
+/** Deny list in Redis, each entry expiring with its token. */
+export class RedisDenyList extends DenyList {
+  constructor(private readonly redis: Redis, private readonly now: () => number = () => Math.floor(Date.now() / 1000)) {
+    super();
+  }
+
+  async add(jti: string, expiresAt: number): Promise<void> {
+    const ttl = expiresAt - this.now();
+    if (ttl > 0) await this.redis.set(`revoked:${jti}`, '1', 'EX', ttl);
+  }
+
+  async isRevoked(jti: string): Promise<boolean> {
+    return (await this.redis.exists(`revoked:${jti}`)) === 1;
+  }
+
+  async purgeExpired(): Promise<number> {
+    return 0;
+  }
+}
+
+export function createRedisStores(redis: Redis): { replay: RedisReplayStore; denyList: RedisDenyList } {
+  return { replay: new RedisReplayStore(redis), denyList: new RedisDenyList(redis) };
+}

@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { InitialAccessTokenStore, type InitialAccessTokenRecord } from '../../registration/initial-access-token.store.js';
+import { InitialAccessTokenEntity } from './security.entity.js';
+
+@Injectable()
+export class TypeOrmInitialAccessTokenStore extends InitialAccessTokenStore {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    super();
+  }
+
+  async insert(record: InitialAccessTokenRecord): Promise<void> {
+    await this.dataSource.getRepository(InitialAccessTokenEntity).insert({ ...record });
+  }
+
+  async consume(tokenHash: string, now: number): Promise<boolean> {
+    // One conditional UPDATE: the use count can never go below zero, even under concurrency.
+    const result = await this.dataSource
+      .createQueryBuilder()
+      .update(InitialAccessTokenEntity)
+      .set({ usesRemaining: () => 'CASE WHEN uses_remaining IS NULL THEN NULL ELSE uses_remaining - 1 END' })
+      .where('token_hash = :tokenHash', { tokenHash })
+      .andWhere('(uses_remaining IS NULL OR uses_remaining > 0)')
+      .andWhere('(expires_at IS NULL OR expires_at > :now)', { now })
+      .execute();
+    return (result.affected ?? 0) > 0;
+  }
+
+  list(): Promise<InitialAccessTokenRecord[]> {
+    return this.dataSource.getRepository(InitialAccessTokenEntity).find({ order: { createdAt: 'ASC' } });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return ((await this.dataSource.getRepository(InitialAccessTokenEntity).delete({ id })).affected ?? 0) > 0;
+  }
+}

@@ -1,0 +1,167 @@
+import { Controller, Delete, Get, Header, HttpCode, Inject, Param, Post, Put, Req, Res, UseFilters } from '@nestjs/common';
+import { plainToInstance } from 'class-transformer';
+import { validate, type ValidationError } from 'class-validator';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AuditSink } from '../audit/audit.sink.js';
+import type { ClientRecord } from '../clients/client.record.js';
+import { ClientNotFoundError, ClientService, type IssuedClientCredentials } from '../clients/client.service.js';
+import { RegistrationError } from '../errors/oauth-error.js';
+import { OAuthErrorFilter } from '../errors/oauth-error.filter.js';
+import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
+import { secretMatchesHash } from '../shared/crypto.js';
+import { readJson } from '../shared/form-body.js';
+import { ClientMetadataDto, toClientMetadata } from './client-metadata.dto.js';
+import { InitialAccessTokenService } from './initial-access-token.service.js';
+
+/** Members a client must not send in an RFC 7592 update (RFC 7592 §2.2). */
+const SERVER_OWNED = ['registration_access_token', 'registration_client_uri', 'client_secret_expires_at', 'client_id_issued_at'];
+
+/**
+ * `POST /register` (RFC 7591) and `GET/PUT/DELETE /register/:client_id` (RFC 7592).
+ * @see RFC 7591 §3, RFC 7592 §2
+ */
+@Controller('register')
+@UseFilters(OAuthErrorFilter)
+export class RegistrationController {
+  constructor(
+    private readonly clients: ClientService,
+    private readonly initialTokens: InitialAccessTokenService,
+    private readonly audit: AuditSink,
+    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  async register(@Req() req: IncomingMessage): Promise<Record<string, unknown>> {
+    await this.admit(req);
+    const body = await this.readBody(req);
+    if (body.software_statement !== undefined) throw new RegistrationError('invalid_software_statement', 'software statements are not supported', 400);
+    const issued = await this.clients.create(toClientMetadata(body), { withRegistrationToken: true, via: 'http' });
+    return this.render(issued.client, issued);
+  }
+
+  @Get(':client_id')
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  async read(@Req() req: IncomingMessage, @Param('client_id') clientId: string): Promise<Record<string, unknown>> {
+    const client = await this.authorize(req, clientId);
+    return this.render(client, { clientSecretExpiresAt: await this.clients.secretExpiresAt(clientId) });
+  }
+
+  @Put(':client_id')
+  @Header('Cache-Control', 'no-store')
+  @Header('Pragma', 'no-cache')
+  async update(@Req() req: IncomingMessage, @Param('client_id') clientId: string): Promise<Record<string, unknown>> {
+    await this.authorize(req, clientId);
+    const raw = await this.readRawObject(req);
+    const forbidden = SERVER_OWNED.filter((k) => k in raw);
+    if (forbidden.length) throw RegistrationError.invalidRequest(`the request must not contain ${forbidden.join(', ')}`);
+    const body = await this.validateBody(raw);
+    if (body.client_id !== clientId) throw RegistrationError.invalidRequest('client_id in the body must match the client being updated');
+    if (body.software_statement !== undefined) throw new RegistrationError('invalid_software_statement', 'software statements are not supported', 400);
+    if (body.client_secret !== undefined) {
+      const found = await this.clients.findWithSecrets(clientId);
+      if (!found || !this.clients.isValidSecret(found, body.client_secret)) throw RegistrationError.invalidMetadata('client_secret does not match a currently valid secret');
+    }
+    const issued = await this.clients.update(clientId, toClientMetadata(body), { rotateRegistrationToken: true }).catch(notFoundAs401);
+    return this.render(issued.client, issued);
+  }
+
+  @Delete(':client_id')
+  @HttpCode(204)
+  @Header('Cache-Control', 'no-store')
+  async remove(@Req() req: IncomingMessage, @Res({ passthrough: true }) _res: ServerResponse, @Param('client_id') clientId: string): Promise<void> {
+    await this.authorize(req, clientId);
+    await this.clients.delete(clientId);
+  }
+
+  /** Registration access control: initial access token (default), open, or closed. */
+  private async admit(req: IncomingMessage): Promise<void> {
+    const mode = this.settings.registration;
+    if (mode === 'open') return;
+    if (mode === 'closed') {
+      this.audit.record({ type: 'registration.denied', reason: 'registration is closed' });
+      throw new RegistrationError('invalid_token', 'dynamic registration is closed', 401, 'closed');
+    }
+    const token = bearer(req);
+    if (!token || !(await this.initialTokens.consume(token))) {
+      this.audit.record({ type: 'registration.denied', reason: token ? 'initial access token unknown, expired or used up' : 'no initial access token' });
+      throw RegistrationError.invalidToken('initial access token missing or invalid');
+    }
+  }
+
+  /** The registration access token must be the one of this very client (constant-time). */
+  private async authorize(req: IncomingMessage, clientId: string): Promise<ClientRecord> {
+    const token = bearer(req);
+    const client = clientId.length <= 64 ? await this.clients.find(clientId) : null;
+    const ok = !!token && !!client?.registrationAccessTokenHash && secretMatchesHash(token, client.registrationAccessTokenHash);
+    if (!ok || !client) {
+      this.audit.record({ type: 'registration.denied', clientId: client ? clientId : undefined, reason: token ? 'registration access token does not match' : 'no registration access token' });
+      throw RegistrationError.invalidToken('registration access token missing or wrong');
+    }
+    return client;
+  }
+
+  private async readRawObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+    const raw = await readJson(req, this.settings.limits.jsonBytes, (d) => RegistrationError.invalidMetadata(d));
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw RegistrationError.invalidMetadata('the request body must be a JSON object');
+    return raw as Record<string, unknown>;
+  }
+
+  private async readBody(req: IncomingMessage): Promise<ClientMetadataDto> {
+    return this.validateBody(await this.readRawObject(req));
+  }
+
+  private async validateBody(raw: Record<string, unknown>): Promise<ClientMetadataDto> {
+    const dto = plainToInstance(ClientMetadataDto, raw, { enableImplicitConversion: false });
+    const errors = await validate(dto, { whitelist: true, forbidUnknownValues: false });
+    if (errors.length) throw RegistrationError.invalidMetadata(firstMessage(errors));
+    return dto;
+  }
+
+  private render(client: ClientRecord, issued: Partial<IssuedClientCredentials> & { clientSecretExpiresAt: number }): Record<string, unknown> {
+    return {
+      client_id: client.clientId,
+      ...(issued.clientSecret ? { client_secret: issued.clientSecret } : {}),
+      client_id_issued_at: client.clientIdIssuedAt,
+      client_secret_expires_at: issued.clientSecretExpiresAt,
+      ...(issued.registrationAccessToken ? { registration_access_token: issued.registrationAccessToken } : {}),
+      registration_client_uri: `${this.settings.endpointBase}/register/${encodeURIComponent(client.clientId)}`,
+      ...(client.clientName !== null ? { client_name: client.clientName } : {}),
+      token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+      ...(client.tokenEndpointAuthSigningAlg ? { token_endpoint_auth_signing_alg: client.tokenEndpointAuthSigningAlg } : {}),
+      grant_types: client.grantTypes,
+      scope: client.scope,
+      ...(client.resources.length ? { resources: client.resources } : {}),
+      ...(client.jwks ? { jwks: client.jwks } : {}),
+      ...(client.jwksUri ? { jwks_uri: client.jwksUri } : {}),
+      ...(client.contacts.length ? { contacts: client.contacts } : {}),
+      ...(client.clientUri ? { client_uri: client.clientUri } : {}),
+      ...(client.softwareId ? { software_id: client.softwareId } : {}),
+      ...(client.softwareVersion ? { software_version: client.softwareVersion } : {}),
+    };
+  }
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const m = /^\s*bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(req.headers.authorization ?? '');
+  return m?.[1];
+}
+
+function firstMessage(errors: ValidationError[]): string {
+  for (const e of errors) {
+    if (e.constraints) {
+      const msg = Object.values(e.constraints)[0];
+      return `${e.property}: ${msg.replace(/^[^ ]+ /, '')}`;
+    }
+    if (e.children?.length) return `${e.property}.${firstMessage(e.children)}`;
+  }
+  return 'invalid client metadata';
+}
+
+function notFoundAs401(e: unknown): never {
+  if (e instanceof ClientNotFoundError) throw RegistrationError.invalidToken('client vanished');
+  throw e;
+}

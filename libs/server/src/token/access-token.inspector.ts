@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { createLocalJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { ClientStore } from '../clients/client.store.js';
+import { SigningKeyService } from '../keys/signing-key.service.js';
+import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
+import { Clock } from '../shared/clock.js';
+import { DenyList } from './deny-list.js';
+
+/**
+ * Decides whether one of our access tokens is active: signed by a published server key, `typ`
+ * at+jwt, our issuer, not expired, not revoked, and its client still registered.
+ * @see RFC 7662 §2.2
+ */
+@Injectable()
+export class AccessTokenInspector {
+  private keySet?: { source: object; getKey: JWTVerifyGetKey };
+
+  constructor(
+    private readonly keys: SigningKeyService,
+    private readonly denyList: DenyList,
+    private readonly clients: ClientStore,
+    private readonly clock: Clock,
+    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+  ) {}
+
+  /** The verified claims, or null when the token is not (or no longer) a valid access token. */
+  async verify(token: string): Promise<JWTPayload | null> {
+    if (token.length > 16_384) return null;
+    const jwks = await this.keys.jwks();
+    if (this.keySet?.source !== jwks) this.keySet = { source: jwks, getKey: createLocalJWKSet(jwks) };
+    try {
+      const { payload } = await jwtVerify(token, this.keySet.getKey, {
+        issuer: this.settings.issuer,
+        typ: 'at+jwt',
+        clockTolerance: 0,
+        currentDate: this.clock.date(),
+        requiredClaims: ['exp', 'jti', 'client_id'],
+      });
+      return payload;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Claims of an active token (also checks the deny list and that the client exists), else null. */
+  async inspect(token: string): Promise<JWTPayload | null> {
+    const payload = await this.verify(token);
+    if (!payload) return null;
+    if (await this.denyList.isRevoked(payload.jti!)) return null;
+    if (!(await this.clients.findById(String(payload.client_id)))) return null;
+    return payload;
+  }
+}

@@ -1,0 +1,38 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { SignJWT } from 'jose';
+import { SigningKeyService } from '../keys/signing-key.service.js';
+import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
+import { Clock } from '../shared/clock.js';
+import { randomId } from '../shared/crypto.js';
+
+export interface IssuedAccessToken {
+  accessToken: string;
+  jti: string;
+  expiresIn: number;
+  scope: string;
+  aud: string | string[];
+}
+
+/**
+ * Issues RFC 9068 JWT access tokens (`typ: at+jwt`) signed with the active server key.
+ * @see RFC 9068 §2
+ */
+@Injectable()
+export class AccessTokenIssuer {
+  constructor(
+    private readonly keys: SigningKeyService,
+    private readonly clock: Clock,
+    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+  ) {}
+
+  async issue(clientId: string, scope: string, aud: string | string[]): Promise<IssuedAccessToken> {
+    const key = await this.keys.activeKey();
+    const iat = this.clock.nowSeconds();
+    const jti = randomId();
+    const ttl = this.settings.accessTokenTtl;
+    const claims: Record<string, unknown> = { iss: this.settings.issuer, sub: clientId, aud, client_id: clientId, iat, exp: iat + ttl, jti };
+    if (scope) claims.scope = scope;
+    const accessToken = await new SignJWT(claims).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }).sign(key.privateKey);
+    return { accessToken, jti, expiresIn: ttl, scope, aud };
+  }
+}
