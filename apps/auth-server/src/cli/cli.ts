@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { NestFactory } from '@nestjs/core';
+import { ClientService, InitialAccessTokenService, SigningKeyService, type ClientRecord, type TokenEndpointAuthMethod } from '@clavis/server';
+import { AppModule } from '../app.module.js';
+
+const HELP = `Clavis operator CLI — npm run cli -- <command> [options]
+
+  clients create --method <client_secret_basic|client_secret_post|client_secret_jwt|private_key_jwt>
+                 [--name N] [--scope "a b"] [--resource URI]… [--jwks-file F | --jwks-uri U] [--alg ALG]
+  clients list
+  clients show <client_id>
+  clients delete <client_id>
+  clients rotate-secret <client_id> [--overlap SECONDS]
+  clients retire-previous-secret <client_id>
+  clients rotate-registration-token <client_id>
+  initial-tokens create [--expires-in SECONDS] [--uses N] [--description TEXT]
+  initial-tokens list
+  initial-tokens revoke <id>
+  keys list
+  keys rotate [--force]
+
+Secrets and tokens are printed once, on stdout, as JSON. The same environment as the server applies.`;
+
+/** Runs one CLI command against the configured database; returns the exit code. */
+export async function runCli(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        method: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string' }, resource: { type: 'string', multiple: true },
+        'jwks-file': { type: 'string' }, 'jwks-uri': { type: 'string' }, alg: { type: 'string' }, overlap: { type: 'string' },
+        'expires-in': { type: 'string' }, uses: { type: 'string' }, description: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${HELP}\n`);
+    return 2;
+  }
+  const { values: o, positionals } = parsed;
+  const [group, command, arg] = positionals;
+  if (o.help || !group || group === 'help') {
+    process.stdout.write(`${HELP}\n`);
+    return o.help || group === 'help' ? 0 : 2;
+  }
+
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ firstRun: false }), { logger: ['error', 'warn'] });
+  const out = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  const num = (v: string | undefined) => (v === undefined ? undefined : Number.isInteger(Number(v)) && Number(v) >= 0 ? Number(v) : fail(`not a whole number: ${v}`));
+  const need = (v: string | undefined, what: string) => v ?? fail(`missing ${what}`);
+  try {
+    const clients = app.get(ClientService);
+    const key = `${group} ${command ?? ''}`.trim();
+    switch (key) {
+      case 'clients create': {
+        const issued = await clients.create({
+          tokenEndpointAuthMethod: need(o.method, '--method') as TokenEndpointAuthMethod,
+          clientName: o.name ?? null,
+          scope: o.scope ?? '',
+          resources: o.resource ?? [],
+          jwks: o['jwks-file'] ? JSON.parse(readFileSync(o['jwks-file'], 'utf8')) : null,
+          jwksUri: o['jwks-uri'] ?? null,
+          tokenEndpointAuthSigningAlg: o.alg ?? null,
+        }, { withRegistrationToken: true });
+        out({ ...view(issued.client), client_secret: issued.clientSecret, client_secret_expires_at: issued.clientSecretExpiresAt, registration_access_token: issued.registrationAccessToken });
+        break;
+      }
+      case 'clients list':
+        out((await clients.list()).map(view));
+        break;
+      case 'clients show': {
+        const c = await clients.find(need(arg, '<client_id>'));
+        if (!c) return fail(`no client ${arg}`);
+        out({ ...view(c), client_secret_expires_at: await clients.secretExpiresAt(c.clientId) });
+        break;
+      }
+      case 'clients delete':
+        if (!(await clients.delete(need(arg, '<client_id>')))) return fail(`no client ${arg}`);
+        out({ deleted: arg });
+        break;
+      case 'clients rotate-secret': {
+        const issued = await clients.rotateSecret(need(arg, '<client_id>'), num(o.overlap));
+        out({ client_id: arg, client_secret: issued.clientSecret, client_secret_expires_at: issued.clientSecretExpiresAt });
+        break;
+      }
+      case 'clients retire-previous-secret':
+        out({ client_id: arg, retired: await clients.retirePreviousSecret(need(arg, '<client_id>')) });
+        break;
+      case 'clients rotate-registration-token':
+        out({ client_id: arg, registration_access_token: await clients.rotateRegistrationToken(need(arg, '<client_id>')) });
+        break;
+      case 'initial-tokens create': {
+        const { token, record } = await app.get(InitialAccessTokenService).create({ expiresIn: num(o['expires-in']), uses: num(o.uses), description: o.description });
+        out({ id: record.id, initial_access_token: token, expires_at: record.expiresAt, uses: record.usesRemaining });
+        break;
+      }
+      case 'initial-tokens list':
+        out((await app.get(InitialAccessTokenService).list()).map(({ tokenHash: _hash, ...r }) => r));
+        break;
+      case 'initial-tokens revoke':
+        out({ id: arg, revoked: await app.get(InitialAccessTokenService).revoke(need(arg, '<id>')) });
+        break;
+      case 'keys list':
+        out((await app.get(SigningKeyService).list()).map(({ privateJwkEncrypted: _p, ...k }) => k));
+        break;
+      case 'keys rotate':
+        out(await app.get(SigningKeyService).rotate({ force: o.force }));
+        break;
+      default:
+        process.stderr.write(`unknown command: ${key}\n\n${HELP}\n`);
+        return 2;
+    }
+    return 0;
+  } catch (e) {
+    const err = e as { description?: string; message?: string };
+    process.stderr.write(`error: ${err.description ?? err.message}\n`);
+    return 1;
+  } finally {
+    await app.close();
+  }
+}
+
+function fail(message: string): never {
+  throw Object.assign(new Error(message), { description: message });
+}
+
+function view(c: ClientRecord) {
+  return {
+    client_id: c.clientId,
+    client_name: c.clientName,
+    token_endpoint_auth_method: c.tokenEndpointAuthMethod,
+    token_endpoint_auth_signing_alg: c.tokenEndpointAuthSigningAlg,
+    scope: c.scope,
+    resources: c.resources,
+    jwks_uri: c.jwksUri,
+    jwks: c.jwks,
+    client_id_issued_at: c.clientIdIssuedAt,
+  };
+}

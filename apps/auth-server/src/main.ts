@@ -1,0 +1,27 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module.js';
+import { runCli } from './cli/cli.js';
+import { configureHttp } from './http.js';
+import { EnvironmentError, loadConfig } from './config/app-config.js';
+
+/** `node main.js` serves; `node main.js <command> …` is the operator CLI (see `--help`). */
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args.length) {
+    process.exitCode = await runCli(args);
+    return;
+  }
+  const config = loadConfig(process.env);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), { bodyParser: false, logger: config.logLevels });
+  configureHttp(app);
+  app.enableShutdownHooks();
+  await (config.host ? app.listen(config.port, config.host) : app.listen(config.port));
+  process.stdout.write(`Clavis listening on port ${config.port}, issuer ${config.issuer}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof EnvironmentError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Test } from '@nestjs/testing';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ClientService, FixedClock, InitialAccessTokenService, SigningKeyService, type ClientMetadata } from '@clavis/server';
+import { MemoryAuditSink } from '@clavis/server/testing';
+import { AppModule } from '../../apps/auth-server/src/app.module.js';
+import { configureHttp } from '../../apps/auth-server/src/http.js';
+
+/** A fixed test KEK (32 bytes). */
+export const TEST_KEK = 'dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  /** The issuer (= base URL), e.g. http://127.0.0.1:41234 */
+  issuer: string;
+  tokenEndpoint: string;
+  clock: FixedClock;
+  audit: MemoryAuditSink;
+  clients: ClientService;
+  keys: SigningKeyService;
+  initialTokens: InitialAccessTokenService;
+  close(): Promise<void>;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The real apps/auth-server AppModule over real HTTP on 127.0.0.1: in-memory SQLite by default,
+ * PostgreSQL when DATABASE_URL is set, Redis when REDIS_URL is set; a FixedClock and an in-memory
+ * audit sink are injected.
+ */
+export async function createTestApp(opts: { env?: Record<string, string | undefined>; clock?: FixedClock; port?: number } = {}): Promise<TestApp> {
+  const port = opts.port ?? (await freePort());
+  const issuer = `http://127.0.0.1:${port}`;
+  const clock = opts.clock ?? new FixedClock(Date.now());
+  const audit = new MemoryAuditSink();
+  const env = {
+    ISSUER: issuer,
+    PORT: String(port),
+    CLAVIS_KEK: TEST_KEK,
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'clavis-test-')),
+    SQLITE_PATH: ':memory:',
+    JWKS_ALLOWED_HOSTS: 'localhost,127.0.0.1',
+    ...opts.env,
+  };
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ env, clock, auditSink: audit, firstRun: false })] }).compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: process.env.TEST_LOGS ? undefined : false });
+  configureHttp(app);
+  await app.listen(port, '127.0.0.1');
+  const prefix = env.ROUTE_PREFIX ?? '';
+  return {
+    app,
+    issuer,
+    tokenEndpoint: `${issuer}${prefix}/token`,
+    clock,
+    audit,
+    clients: app.get(ClientService),
+    keys: app.get(SigningKeyService),
+    initialTokens: app.get(InitialAccessTokenService),
+    close: () => app.close(),
+  };
+}
+
+/** Creates a client through the service (the operator path); returns its credentials. */
+export async function createClient(t: TestApp, metadata: ClientMetadata) {
+  const issued = await t.clients.create({ scope: 'statements:read', ...metadata }, { withRegistrationToken: true });
+  return { clientId: issued.client.clientId, clientSecret: issued.clientSecret!, registrationAccessToken: issued.registrationAccessToken!, client: issued.client };
+}
