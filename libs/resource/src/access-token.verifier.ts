@@ -1,0 +1,105 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createKeyResolver, KeySetUnavailableError } from './access-token-keys.js';
+import { BearerTokenError } from './bearer-token.error.js';
+import { RESOURCE_SETTINGS, type ResourceSettings } from './resource-options.js';
+import { VerifiedTokenCache } from './verified-token.cache.js';
+
+/**
+ * Claims of a verified JWT access token.
+ * @see RFC 9068 §2.2
+ */
+export interface AccessTokenClaims {
+  iss: string;
+  /** The client (for client credentials) or the resource owner. */
+  sub: string;
+  client_id: string;
+  aud: string | string[];
+  /** Space-delimited scopes, when the token has any. */
+  scope?: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  [claim: string]: unknown;
+}
+
+// RFC 9068 §2.2: required claims (iss and aud are required by the issuer and audience checks).
+const REQUIRED_CLAIMS = ['exp', 'iat', 'jti', 'sub', 'client_id'];
+
+/**
+ * Verifies JWT access tokens: signature with an allowed asymmetric algorithm, `typ` `at+jwt`, `iss`,
+ * `aud`, `exp`/`nbf`/`iat` within the clock skew, and the RFC 9068 claims. Verified tokens are cached
+ * (by SHA-256) until they expire; the `isRevoked` hook, when set, is asked on every call. Throws
+ * {@link BearerTokenError}: `invalid_token`, or `temporarily_unavailable` when the keys cannot be read.
+ * @see RFC 9068 §4
+ */
+@Injectable()
+export class AccessTokenVerifier {
+  private readonly getKey: JWTVerifyGetKey;
+  private readonly cache: VerifiedTokenCache<AccessTokenClaims>;
+
+  constructor(@Inject(RESOURCE_SETTINGS) private readonly settings: ResourceSettings) {
+    this.getKey = createKeyResolver(settings);
+    this.cache = new VerifiedTokenCache(settings.cacheMaxEntries, settings.clockSkew);
+  }
+
+  /** Verifies `token` and returns its (frozen) claims. */
+  async verify(token: string): Promise<AccessTokenClaims> {
+    const key = VerifiedTokenCache.keyOf(token);
+    let claims = this.cache.get(key, Math.floor(this.settings.clock.now() / 1000));
+    if (!claims) {
+      claims = await this.verifyJwt(token);
+      this.cache.set(key, claims);
+    }
+    if (this.settings.isRevoked) await this.checkRevocation(claims.jti);
+    return claims;
+  }
+
+  private async verifyJwt(token: string): Promise<AccessTokenClaims> {
+    const { clock, clockSkew } = this.settings;
+    const now = clock.now();
+    let payload: Record<string, unknown>;
+    try {
+      ({ payload } = await jwtVerify(token, this.getKey, {
+        typ: 'at+jwt', // also matches application/at+jwt (RFC 9068 §4)
+        issuer: this.settings.issuer,
+        audience: [...this.settings.audience],
+        algorithms: [...this.settings.algorithms],
+        requiredClaims: REQUIRED_CLAIMS,
+        clockTolerance: clockSkew,
+        currentDate: new Date(now),
+      }));
+    } catch (e) {
+      if (e instanceof KeySetUnavailableError) throw BearerTokenError.unavailable(describe(e));
+      throw BearerTokenError.invalidToken(e instanceof errors.JOSEError ? `${e.code}: ${e.message}` : 'not a JWT');
+    }
+    const problem = claimProblem(payload, Math.floor(now / 1000), clockSkew);
+    if (problem) throw BearerTokenError.invalidToken(problem);
+    if (Array.isArray(payload.aud)) Object.freeze(payload.aud);
+    return Object.freeze(payload) as AccessTokenClaims;
+  }
+
+  private async checkRevocation(jti: string): Promise<void> {
+    let revoked: boolean;
+    try {
+      revoked = await this.settings.isRevoked!(jti);
+    } catch (e) {
+      throw BearerTokenError.unavailable(`isRevoked failed: ${describe(e)}`);
+    }
+    if (revoked) throw BearerTokenError.invalidToken(`jti ${jti} is revoked`);
+  }
+}
+
+// Types jose leaves unchecked, and an `iat` in the future.
+function claimProblem(payload: Record<string, unknown>, now: number, skew: number): string | undefined {
+  for (const claim of ['sub', 'client_id', 'jti'])
+    if (typeof payload[claim] !== 'string' || payload[claim] === '') return `"${claim}" claim must be a non-empty string`;
+  if (payload.scope !== undefined && typeof payload.scope !== 'string') return '"scope" claim must be a string';
+  if ((payload.iat as number) > now + skew) return '"iat" claim is in the future';
+  return undefined;
+}
+
+function describe(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  return e.cause instanceof Error ? `${e.message} (${e.cause.message})` : e.message;
+}
