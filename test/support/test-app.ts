@@ -14,8 +14,10 @@ export const TEST_KEK = 'dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM';
 
 export interface TestApp {
   app: NestExpressApplication;
-  /** The issuer (= base URL), e.g. http://127.0.0.1:41234 */
+  /** The issuer identifier (by default the base URL). */
   issuer: string;
+  /** Where this instance listens, e.g. http://127.0.0.1:41234 (several instances may share one issuer). */
+  baseUrl: string;
   tokenEndpoint: string;
   clock: FixedClock;
   audit: MemoryAuditSink;
@@ -44,10 +46,11 @@ export async function freePort(): Promise<number> {
  */
 export async function createTestApp(opts: { env?: Record<string, string | undefined>; clock?: FixedClock; port?: number } = {}): Promise<TestApp> {
   const port = opts.port ?? (await freePort());
-  const issuer = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const issuer = opts.env?.ISSUER ?? baseUrl;
   const clock = opts.clock ?? new FixedClock(Date.now());
   const audit = new MemoryAuditSink();
-  const env = {
+  const env: Record<string, string | undefined> = {
     ISSUER: issuer,
     PORT: String(port),
     CLAVIS_KEK: TEST_KEK,
@@ -64,7 +67,8 @@ export async function createTestApp(opts: { env?: Record<string, string | undefi
   return {
     app,
     issuer,
-    tokenEndpoint: `${issuer}${prefix}/token`,
+    baseUrl,
+    tokenEndpoint: `${baseUrl}${prefix}/token`,
     clock,
     audit,
     clients: app.get(ClientService),

@@ -18,7 +18,7 @@ import { StatementsController } from './statements.controller.js';
         return {
           issuer: app.issuer,
           audience: app.resourceAudience,
-          keySource: { getKeySet: () => keys.jwks() },
+          keySource: { getKeySet: () => keys.freshJwks() },
           isRevoked: (jti: string) => denyList.isRevoked(jti),
         };
       },

@@ -26,7 +26,7 @@ const VIEW_TTL_MS = 10_000;
 export class SigningKeyService implements OnApplicationBootstrap {
   private readonly logger = new Logger('ClavisSigningKeys');
   private readonly kek: KeyEncryption;
-  private view?: { at: number; active: ActiveSigningKey; jwks: { keys: JWK[] }; records: SigningKeyRecord[] };
+  private view?: { at: number; loadedAt: number; active: ActiveSigningKey; jwks: { keys: JWK[] }; records: SigningKeyRecord[] };
   private loading?: Promise<NonNullable<SigningKeyService['view']>>;
 
   constructor(
@@ -50,6 +50,16 @@ export class SigningKeyService implements OnApplicationBootstrap {
   /** The public JWK Set: next, active and retired-but-not-removed keys. */
   async jwks(): Promise<{ keys: JWK[] }> {
     return (await this.current()).jwks;
+  }
+
+  /**
+   * The JWK Set re-read from the database (at most once a second): for a verifier that met an
+   * unknown `kid`, which may come from a key another instance has just activated.
+   */
+  async freshJwks(): Promise<{ keys: JWK[] }> {
+    const view = this.view;
+    if (view && Date.now() - view.loadedAt < 1_000) return view.jwks;
+    return (await this.load()).jwks;
   }
 
   /** Every stored key (for operators). */
@@ -126,7 +136,7 @@ export class SigningKeyService implements OnApplicationBootstrap {
           privateKey: (await importJWK(JSON.parse(this.kek.decrypt(activeRecord.privateJwkEncrypted, `signing_key:${activeRecord.kid}`)), activeRecord.alg)) as CryptoKey,
         };
         const published = records.filter((k) => k.state !== 'retired' || (k.removeAt ?? 0) > now);
-        const view = { at: this.clock.now(), active, jwks: { keys: published.map((k) => ({ ...k.publicJwk }) as JWK) }, records };
+        const view = { at: this.clock.now(), loadedAt: Date.now(), active, jwks: { keys: published.map((k) => ({ ...k.publicJwk }) as JWK) }, records };
         if (this.view?.active.kid === active.kid) view.active = this.view.active;
         this.view = view;
         return view;

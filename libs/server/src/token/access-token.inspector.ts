@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createLocalJWKSet, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWK, type JWTVerifyGetKey } from 'jose';
 import { ClientStore } from '../clients/client.store.js';
 import { SigningKeyService } from '../keys/signing-key.service.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
@@ -26,20 +26,25 @@ export class AccessTokenInspector {
   /** The verified claims, or null when the token is not (or no longer) a valid access token. */
   async verify(token: string): Promise<JWTPayload | null> {
     if (token.length > 16_384) return null;
-    const jwks = await this.keys.jwks();
-    if (this.keySet?.source !== jwks) this.keySet = { source: jwks, getKey: createLocalJWKSet(jwks) };
     try {
-      const { payload } = await jwtVerify(token, this.keySet.getKey, {
-        issuer: this.settings.issuer,
-        typ: 'at+jwt',
-        clockTolerance: 0,
-        currentDate: this.clock.date(),
-        requiredClaims: ['exp', 'jti', 'client_id'],
-      });
-      return payload;
-    } catch {
-      return null;
+      return await this.verifyWith(await this.keys.jwks(), token);
+    } catch (e) {
+      // A key another instance has just activated: re-read the key table once, then decide.
+      if (!(e instanceof joseErrors.JWKSNoMatchingKey)) return null;
+      return this.verifyWith(await this.keys.freshJwks(), token).catch(() => null);
     }
+  }
+
+  private async verifyWith(jwks: { keys: JWK[] }, token: string): Promise<JWTPayload> {
+    if (this.keySet?.source !== jwks) this.keySet = { source: jwks, getKey: createLocalJWKSet(jwks) };
+    const { payload } = await jwtVerify(token, this.keySet.getKey, {
+      issuer: this.settings.issuer,
+      typ: 'at+jwt',
+      clockTolerance: 0,
+      currentDate: this.clock.date(),
+      requiredClaims: ['exp', 'jti', 'client_id'],
+    });
+    return payload;
   }
 
   /** Claims of an active token (also checks the deny list and that the client exists), else null. */

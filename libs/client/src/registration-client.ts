@@ -1,0 +1,409 @@
+import type { JSONWebKeySet, JWK } from 'jose';
+import type { TokenEndpointAuthMethod } from './auth/client-auth.js';
+import {
+  privateKeyJwt,
+  type PrivateKey,
+  type PrivateKeyJwtOptions,
+} from './auth/private-key-jwt.js';
+import { discoverAuthorizationServer } from './discovery.js';
+import { ClavisClientError } from './errors.js';
+import {
+  DEFAULT_TIMEOUT,
+  errorFrom,
+  readJsonObject,
+  send,
+  type FetchLike,
+} from './http.js';
+import type { TokenClient } from './token-client.js';
+
+/**
+ * Client metadata, with the RFC names used on the wire; other members pass through.
+ * @see RFC 7591 §2
+ */
+export interface ClientMetadata {
+  client_name?: string;
+  token_endpoint_auth_method?: TokenEndpointAuthMethod;
+  token_endpoint_auth_signing_alg?: string;
+  grant_types?: string[];
+  scope?: string;
+  jwks?: JSONWebKeySet;
+  jwks_uri?: string;
+  contacts?: string[];
+  client_uri?: string;
+  software_id?: string;
+  software_version?: string;
+  software_statement?: string;
+  [parameter: string]: unknown;
+}
+
+/**
+ * A registered client: its metadata plus the credentials the server issued.
+ * @see RFC 7591 §3.2.1, RFC 7592 §3
+ */
+export interface ClientRegistration extends ClientMetadata {
+  client_id: string;
+  client_secret?: string;
+  client_id_issued_at?: number;
+  /** Expiry of `client_secret` (epoch seconds; 0 = never). */
+  client_secret_expires_at?: number;
+  registration_access_token: string;
+  registration_client_uri: string;
+}
+
+/**
+ * Options of {@link RegistrationClient}.
+ * @see RFC 7591 §3, RFC 7592 §2
+ */
+export interface RegistrationClientOptions {
+  /** Issuer identifier of the authorization server. Required. */
+  issuer: string;
+  /** Registration endpoint URL. Default: `registration_endpoint` from discovery, fetched once. */
+  registrationEndpoint?: string;
+  /** A registration persisted earlier, to manage an existing client. Default: none (call `register()`). */
+  registration?: ClientRegistration;
+  /**
+   * Persists a new registration state (new `registration_access_token`, rotated `client_secret`…).
+   * Awaited before the client adopts it: when it throws, the operation rejects with its error and
+   * the client keeps its previous state. The server has already rotated by then, so the callback
+   * should retry its own storage rather than give up. Default: none (state lives in memory only).
+   */
+  onCredentials?: (registration: ClientRegistration) => void | Promise<void>;
+  /** `fetch` implementation. Default: the global `fetch`. */
+  fetch?: FetchLike;
+  /** Request timeout, in seconds. Default 10. */
+  timeout?: number;
+}
+
+/**
+ * The new key of {@link RegistrationClient.rollKeys}.
+ * @see RFC 7591 §2 (`jwks`)
+ */
+export interface NewSigningKey {
+  /** Public JWK to publish; its `kid` is set to `kid`. */
+  publicJwk: JWK;
+  privateKey: PrivateKey;
+  kid: string;
+}
+
+/**
+ * Options of {@link RegistrationClient.rollKeys}.
+ * @see RFC 7592 §2.2
+ */
+export interface RollKeysOptions {
+  newKey: NewSigningKey;
+  /** Token client to switch to the new key; it fetches a token with it before the old key is dropped. */
+  tokenClient?: TokenClient;
+  /** Assertion options for the new key (`alg`, `lifetime`, `audience`). */
+  assertion?: Omit<PrivateKeyJwtOptions, 'kid'>;
+}
+
+/** Members of a registration response that never go back in an RFC 7592 PUT. */
+const SERVER_ONLY = [
+  'registration_access_token',
+  'registration_client_uri',
+  'client_secret',
+  'client_secret_expires_at',
+  'client_id_issued_at',
+];
+
+/**
+ * Registers a client and manages it: read, update, rotate the secret, roll `private_key_jwt` keys,
+ * delete. Every new state is handed to `onCredentials` first and adopted only when that succeeded;
+ * operations run one at a time, since each PUT rotates the registration access token.
+ * @example
+ * const registrar = new RegistrationClient({ issuer, onCredentials: (r) => vault.save(r) });
+ * const { client_id, client_secret } = await registrar.register({ scope: 'statements:read' }, { initialAccessToken });
+ * @see RFC 7591, RFC 7592
+ */
+export class RegistrationClient {
+  readonly issuer: string;
+  readonly #options: RegistrationClientOptions;
+  readonly #fetch: FetchLike;
+  readonly #timeout: number;
+  #registration?: ClientRegistration;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: RegistrationClientOptions) {
+    if (typeof options.issuer !== 'string' || !URL.canParse(options.issuer))
+      throw new TypeError('issuer must be a URL');
+    this.issuer = options.issuer;
+    this.#options = options;
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
+    this.#timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    if (options.registration) {
+      const problem = registrationProblem(options.registration);
+      if (problem) throw new TypeError(`registration ${problem}`);
+      this.#registration = structuredClone(options.registration);
+    }
+  }
+
+  /** The current registration (credentials included), or undefined before `register()` and after `delete()`. */
+  get registration(): Readonly<ClientRegistration> | undefined {
+    return (
+      this.#registration && Object.freeze(structuredClone(this.#registration))
+    );
+  }
+
+  /**
+   * Registers a new client (POST to the registration endpoint) and adopts it.
+   * @see RFC 7591 §3.1
+   */
+  register(
+    metadata: ClientMetadata,
+    options: { initialAccessToken?: string } = {},
+  ): Promise<ClientRegistration> {
+    return this.#exclusive(async () => {
+      const endpoint =
+        this.#options.registrationEndpoint ?? (await this.#discoverEndpoint());
+      const response = await this.#send(
+        endpoint,
+        'POST',
+        options.initialAccessToken,
+        metadata,
+      );
+      return this.#adopt(undefined, await readJsonObject(response));
+    });
+  }
+
+  /**
+   * Reads the client's current registration from the server and adopts it.
+   * @see RFC 7592 §2.1
+   */
+  read(): Promise<ClientRegistration> {
+    return this.#exclusive(async () => {
+      const current = this.#current();
+      const response = await this.#send(
+        current.registration_client_uri,
+        'GET',
+        current.registration_access_token,
+      );
+      return this.#adopt(current, await readJsonObject(response));
+    });
+  }
+
+  /**
+   * Updates the client's metadata. `changes` is merged onto the current metadata, because the PUT
+   * replaces the whole document (omitted fields reset on the server); set a field to `undefined` to
+   * drop it. Adopts the new registration access token and, when returned, the new secret and its
+   * expiry, together.
+   * @see RFC 7592 §2.2
+   */
+  update(changes: ClientMetadata): Promise<ClientRegistration> {
+    return this.#exclusive(() => this.#put(changes));
+  }
+
+  /**
+   * Rotates the client secret: a PUT of the unchanged metadata, which makes the server issue a new
+   * secret. The previous secret keeps working for the server's overlap window.
+   * @throws ClavisClientError `invalid_response` when the server did not issue a new secret (the
+   * rest of its response, e.g. a new registration access token, is adopted nonetheless).
+   * @see RFC 7592 §2.2
+   */
+  rotateSecret(): Promise<{
+    client_secret: string;
+    client_secret_expires_at: number;
+  }> {
+    return this.#exclusive(async () => {
+      const previous = this.#current().client_secret;
+      const { client_secret, client_secret_expires_at } = await this.#put({});
+      if (client_secret === undefined || client_secret === previous) {
+        throw new ClavisClientError(
+          'invalid_response',
+          'the server did not issue a new client_secret',
+        );
+      }
+      return {
+        client_secret,
+        client_secret_expires_at: client_secret_expires_at ?? 0,
+      };
+    });
+  }
+
+  /**
+   * Rolls the `private_key_jwt` signing key without downtime: publishes the old keys plus the new
+   * one, switches `tokenClient` to the new key (and proves it by fetching a token), then publishes
+   * only the new key. A failure before the last step leaves the old key working.
+   * @see RFC 7592 §2.2, RFC 7523 §2.2
+   */
+  rollKeys(options: RollKeysOptions): Promise<ClientRegistration> {
+    return this.#exclusive(async () => {
+      const current = this.#current();
+      const { newKey, tokenClient } = options;
+      const oldKeys = current.jwks?.keys;
+      if (!Array.isArray(oldKeys)) {
+        throw new TypeError(
+          'rollKeys needs a client registered with jwks (not jwks_uri)',
+        );
+      }
+      if (typeof newKey.kid !== 'string' || newKey.kid === '')
+        throw new TypeError('newKey.kid must be a non-empty string');
+      if ('d' in newKey.publicJwk || newKey.publicJwk.kty === 'oct')
+        throw new TypeError('newKey.publicJwk must be a public key');
+      if (tokenClient && tokenClient.clientId !== current.client_id)
+        throw new TypeError('tokenClient belongs to another client');
+      const publicJwk: JWK = { ...newKey.publicJwk, kid: newKey.kid };
+      const auth = privateKeyJwt(current.client_id, newKey.privateKey, {
+        ...options.assertion,
+        kid: newKey.kid,
+      });
+
+      await this.#put({
+        jwks: {
+          keys: [...oldKeys.filter((k) => k.kid !== newKey.kid), publicJwk],
+        },
+      });
+      if (tokenClient) {
+        const previous = tokenClient.auth;
+        tokenClient.setAuth(auth);
+        try {
+          tokenClient.invalidate();
+          await tokenClient.getToken();
+        } catch (error) {
+          tokenClient.setAuth(previous);
+          throw error;
+        }
+      }
+      return this.#put({ jwks: { keys: [publicJwk] } });
+    });
+  }
+
+  /**
+   * Deletes the client on the server and forgets its registration.
+   * @see RFC 7592 §2.3
+   */
+  delete(): Promise<void> {
+    return this.#exclusive(async () => {
+      const current = this.#current();
+      await this.#send(
+        current.registration_client_uri,
+        'DELETE',
+        current.registration_access_token,
+      );
+      this.#registration = undefined;
+    });
+  }
+
+  async #put(changes: ClientMetadata): Promise<ClientRegistration> {
+    const current = this.#current();
+    const body: Record<string, unknown> = {
+      ...current,
+      ...changes,
+      client_id: current.client_id,
+    };
+    for (const name of SERVER_ONLY) delete body[name];
+    const response = await this.#send(
+      current.registration_client_uri,
+      'PUT',
+      current.registration_access_token,
+      body,
+    );
+    return this.#adopt(current, await readJsonObject(response));
+  }
+
+  /** Merges a response into the state, persists it, then adopts it; nothing changes if either step fails. */
+  async #adopt(
+    previous: ClientRegistration | undefined,
+    response: Record<string, unknown>,
+  ): Promise<ClientRegistration> {
+    const next = { ...response } as ClientRegistration;
+    if (previous) {
+      if (next.client_id !== previous.client_id) {
+        throw new ClavisClientError(
+          'invalid_response',
+          'the response names another client_id',
+        );
+      }
+      // RFC 7592 §2.1/§2.2: the server may keep the registration access token; keep the old one then.
+      next.registration_access_token ??= previous.registration_access_token;
+      next.registration_client_uri ??= previous.registration_client_uri;
+      // A secret and its expiry travel together: without a new secret, the old pair stays.
+      if (next.client_secret === undefined) {
+        delete next.client_secret_expires_at;
+        if (previous.client_secret !== undefined)
+          next.client_secret = previous.client_secret;
+        if (previous.client_secret_expires_at !== undefined)
+          next.client_secret_expires_at = previous.client_secret_expires_at;
+      }
+    }
+    const problem = registrationProblem(next);
+    if (problem) {
+      throw new ClavisClientError(
+        'invalid_response',
+        `registration response ${problem}`,
+      );
+    }
+    await this.#options.onCredentials?.(structuredClone(next));
+    this.#registration = next;
+    return structuredClone(next);
+  }
+
+  async #send(
+    url: string,
+    method: string,
+    bearer: string | undefined,
+    json?: unknown,
+  ): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    if (json !== undefined) headers['content-type'] = 'application/json';
+    const response = await send(
+      this.#fetch,
+      url,
+      {
+        method,
+        headers,
+        body: json === undefined ? undefined : JSON.stringify(json),
+      },
+      this.#timeout,
+    );
+    if (!response.ok) throw await errorFrom(response);
+    return response;
+  }
+
+  async #discoverEndpoint(): Promise<string> {
+    const metadata = await discoverAuthorizationServer(this.issuer, {
+      fetch: this.#fetch,
+      timeout: this.#timeout,
+    });
+    if (!metadata.registration_endpoint) {
+      throw new ClavisClientError(
+        'invalid_response',
+        'metadata has no registration_endpoint',
+      );
+    }
+    return metadata.registration_endpoint;
+  }
+
+  #current(): ClientRegistration {
+    if (!this.#registration) {
+      throw new ClavisClientError(
+        'not_registered',
+        'no client is registered: call register() first',
+      );
+    }
+    return this.#registration;
+  }
+
+  /** Runs operations one after another: each PUT invalidates the registration access token the next one needs. */
+  #exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(operation);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+}
+
+function registrationProblem(
+  registration: ClientRegistration,
+): string | undefined {
+  for (const name of [
+    'client_id',
+    'registration_access_token',
+    'registration_client_uri',
+  ] as const) {
+    if (typeof registration[name] !== 'string' || registration[name] === '')
+      return `has no ${name}`;
+  }
+  if (!URL.canParse(registration.registration_client_uri))
+    return 'has an invalid registration_client_uri';
+  return undefined;
+}
