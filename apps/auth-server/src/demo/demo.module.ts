@@ -18,7 +18,10 @@ import { StatementsController } from './statements.controller.js';
         return {
           issuer: app.issuer,
           audience: app.resourceAudience,
+          // In-process keys: re-reading them is a cheap, rate-limited database read, so an unknown
+          // kid (a key another instance has just activated) is looked up without a cooldown.
           keySource: { getKeySet: () => keys.freshJwks() },
+          jwksCooldown: 0,
           isRevoked: (jti: string) => denyList.isRevoked(jti),
         };
       },

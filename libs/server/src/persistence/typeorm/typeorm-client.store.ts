@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { ClientRecord, ClientSecretRecord } from '../../clients/client.record.js';
 import { ClientStore, ClientVersionConflictError, type ClientWithSecrets } from '../../clients/client.store.js';
 import { ClientEntity, ClientSecretEntity } from './client.entity.js';
+import { transactional } from './transactional.js';
 
 /** `ClientStore` on the host's TypeORM DataSource. */
 @Injectable()
@@ -28,14 +29,14 @@ export class TypeOrmClientStore extends ClientStore {
   }
 
   async create(client: ClientRecord, secrets: ClientSecretRecord[]): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
+    await transactional(this.dataSource, async (m) => {
       await m.insert(ClientEntity, { ...client });
       if (secrets.length) await m.insert(ClientSecretEntity, secrets.map((s) => ({ ...s })));
     });
   }
 
   async update(client: ClientRecord, secrets?: ClientSecretRecord[]): Promise<void> {
-    await this.dataSource.transaction(async (m) => {
+    await transactional(this.dataSource, async (m) => {
       const { clientId, version, ...rest } = client;
       const result = await m.update(ClientEntity, { clientId, version: version - 1 }, { ...rest, version });
       if (!result.affected) throw new ClientVersionConflictError(clientId);
@@ -47,7 +48,7 @@ export class TypeOrmClientStore extends ClientStore {
   }
 
   async delete(clientId: string): Promise<boolean> {
-    return this.dataSource.transaction(async (m) => {
+    return transactional(this.dataSource, async (m) => {
       await m.delete(ClientSecretEntity, { clientId });
       const result = await m.delete(ClientEntity, { clientId });
       return (result.affected ?? 0) > 0;

@@ -4,6 +4,7 @@ import { LessThan, type DataSource } from 'typeorm';
 import { SigningKeyStore, type SigningKeyRecord } from '../../keys/signing-key.store.js';
 import { isUniqueViolation } from './unique-violation.js';
 import { SigningKeyEntity } from './security.entity.js';
+import { transactional } from './transactional.js';
 
 @Injectable()
 export class TypeOrmSigningKeyStore extends SigningKeyStore {
@@ -27,7 +28,7 @@ export class TypeOrmSigningKeyStore extends SigningKeyStore {
 
   async promote(activate: string, retire: { kid: string; removeAt: number } | null, now: number): Promise<boolean> {
     try {
-      return await this.dataSource.transaction(async (m) => {
+      return await transactional(this.dataSource, async (m) => {
         if (retire) {
           const r = await m.update(SigningKeyEntity, { kid: retire.kid, state: 'active' }, { state: 'retired', retiredAt: now, removeAt: retire.removeAt });
           if (!r.affected) return false;

@@ -80,8 +80,8 @@ export class ClavisInitial1764200000000 implements MigrationInterface {
         ],
       }),
     );
-    // The database guarantees a single active key, whatever several instances try at once.
-    await q.createIndex('clavis_signing_key', new TableIndex({ name: 'idx_clavis_signing_key_one_active', columnNames: ['state'], isUnique: true, where: "state = 'active'" }));
+    // The database guarantees a single active key and a single next key, whatever several instances try at once.
+    await q.createIndex('clavis_signing_key', new TableIndex({ name: 'idx_clavis_signing_key_one_per_state', columnNames: ['state'], isUnique: true, where: "state <> 'retired'" }));
     await q.createTable(new Table({ name: 'clavis_lock', columns: [pk(str('name', 64)), str('holder', 64), epoch('expires_at')] }));
   }
 
