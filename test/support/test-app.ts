@@ -57,6 +57,10 @@ export async function createTestApp(opts: { env?: Record<string, string | undefi
     DATA_DIR: mkdtempSync(join(tmpdir(), 'clavis-test-')),
     SQLITE_PATH: ':memory:',
     JWKS_ALLOWED_HOSTS: 'localhost,127.0.0.1',
+    // Tests send many requests from one address; rate limiting has its own test with small limits.
+    RATE_LIMIT_TOKEN_PER_ADDRESS: '1000000',
+    RATE_LIMIT_TOKEN_PER_CLIENT: '1000000',
+    RATE_LIMIT_REGISTER_PER_ADDRESS: '1000000',
     ...opts.env,
   };
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ env, clock, auditSink: audit, firstRun: false })] }).compile();

@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   }
   const config = loadConfig(process.env);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), { bodyParser: false, logger: config.logLevels });
-  configureHttp(app);
+  configureHttp(app, { trustProxy: config.trustProxy });
   app.enableShutdownHooks();
   await (config.host ? app.listen(config.port, config.host) : app.listen(config.port));
   process.stdout.write(`Clavis listening on port ${config.port}, issuer ${config.issuer}\n`);

@@ -32,6 +32,9 @@ import { TokenController } from './token/token.controller.js';
 import { IntrospectionController } from './token/introspection.controller.js';
 import { RevocationController } from './token/revocation.controller.js';
 import { AccessTokenInspector } from './token/access-token.inspector.js';
+import { InMemoryRateLimiter, RateLimiter } from './rate-limit/rate-limiter.js';
+import { RedisRateLimiter } from './rate-limit/redis-rate-limiter.js';
+import { RateLimitService } from './rate-limit/rate-limit.service.js';
 import { RegistrationController } from './registration/registration.controller.js';
 import { InitialAccessTokenService } from './registration/initial-access-token.service.js';
 import { InitialAccessTokenStore } from './registration/initial-access-token.store.js';
@@ -66,6 +69,12 @@ import { TypeOrmInitialAccessTokenStore } from './persistence/typeorm/typeorm-in
     { provide: RedisConnection, inject: [SERVER_SETTINGS], useFactory: (s: ServerSettings) => new RedisConnection(s.redisUrl) },
     { provide: ReplayStore, inject: [RedisConnection, TypeOrmReplayStore], useFactory: (r: RedisConnection, db: TypeOrmReplayStore) => (r.client ? createRedisStores(r.client).replay : db) },
     { provide: DenyList, inject: [RedisConnection, TypeOrmDenyList], useFactory: (r: RedisConnection, db: TypeOrmDenyList) => (r.client ? createRedisStores(r.client).denyList : db) },
+    {
+      provide: RateLimiter,
+      inject: [RedisConnection, Clock],
+      useFactory: (r: RedisConnection, clock: Clock) => (r.client ? new RedisRateLimiter(r.client) : new InMemoryRateLimiter(() => clock.now())),
+    },
+    RateLimitService,
     OAuthErrorFilter,
     ClientService,
     ClientJwksFetcher,

@@ -8,6 +8,8 @@ import type { ClavisServerOptions } from '@clavis/server';
 export interface AppConfig {
   port: number;
   host?: string;
+  /** Express `trust proxy` (e.g. `loopback`, `1`, `10.0.0.0/8`): makes the rate limiter see the real client address. */
+  trustProxy?: string;
   production: boolean;
   issuer: string;
   routePrefix: string;
@@ -78,6 +80,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const config: AppConfig = {
     port,
     host: env.HOST || undefined,
+    trustProxy: env.TRUST_PROXY || undefined,
     production,
     issuer,
     routePrefix: env.ROUTE_PREFIX ?? '',
@@ -97,6 +100,13 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       registration: oneOf('REGISTRATION_MODE', ['initial_access_token', 'open', 'closed'] as const),
       jwksFetch: { allowedHosts: list('JWKS_ALLOWED_HOSTS'), timeout: int('JWKS_FETCH_TIMEOUT'), cooldown: int('JWKS_COOLDOWN') },
       keyRotation: { period: int('KEY_ROTATION_PERIOD'), announce: int('KEY_ROTATION_ANNOUNCE'), retainMargin: int('KEY_RETAIN_MARGIN') },
+      rateLimit: {
+        enabled: bool('RATE_LIMIT'),
+        window: int('RATE_LIMIT_WINDOW'),
+        tokenPerAddress: int('RATE_LIMIT_TOKEN_PER_ADDRESS'),
+        tokenPerClient: int('RATE_LIMIT_TOKEN_PER_CLIENT'),
+        registerPerAddress: int('RATE_LIMIT_REGISTER_PER_ADDRESS'),
+      },
     },
     resourceAudience: env.RESOURCE_AUDIENCE || issuer,
     logLevels: (env.LOG_LEVEL ? ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'].slice(0, ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'].indexOf(env.LOG_LEVEL) + 1) : ['fatal', 'error', 'warn', 'log']) as AppConfig['logLevels'],

@@ -41,7 +41,7 @@ export class OAuthErrorFilter implements ExceptionFilter {
     if (error instanceof RegistrationError && error.status === 401) {
       httpAdapter.setHeader(res, 'WWW-Authenticate', 'Bearer error="invalid_token"'); // RFC 6750 §3
     }
-    if (error.status === 503) httpAdapter.setHeader(res, 'Retry-After', '5');
+    if (error.status === 503 || error.status === 429) httpAdapter.setHeader(res, 'Retry-After', String((error instanceof OAuthError && error.retryAfter) || 5));
     httpAdapter.setHeader(res, 'Cache-Control', 'no-store');
     httpAdapter.setHeader(res, 'Pragma', 'no-cache');
     httpAdapter.reply(res, { error: error.code, error_description: error.description }, error.status);

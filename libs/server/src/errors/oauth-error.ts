@@ -17,6 +17,9 @@ export type OAuthErrorCode =
  * @see RFC 6749 §5.2
  */
 export class OAuthError extends Error {
+  /** Seconds for a `Retry-After` header (429 and 503). */
+  retryAfter?: number;
+
   constructor(
     readonly code: OAuthErrorCode,
     readonly description: string,
@@ -50,6 +53,10 @@ export class OAuthError extends Error {
   }
   static temporarilyUnavailable(detail?: string) {
     return new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable', 503, detail);
+  }
+  /** 429: over a rate limit; `retryAfter` seconds go to the `Retry-After` header. */
+  static tooManyRequests(retryAfter: number, detail?: string) {
+    return Object.assign(new OAuthError('temporarily_unavailable', 'too many requests; retry later', 429, detail), { retryAfter });
   }
   static serverError(detail?: string) {
     return new OAuthError('server_error', 'internal server error', 500, detail);

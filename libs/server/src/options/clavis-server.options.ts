@@ -67,6 +67,22 @@ export interface ClavisServerOptions {
     /** Most keys in a client's JWKS. Default 16. */
     jwksKeys?: number;
   };
+  /**
+   * Rate limits (fixed windows; shared through Redis when `redisUrl` is set). Over a limit the
+   * answer is 429 with `Retry-After`.
+   */
+  rateLimit?: {
+    /** Default true. Set false when something in front of Clavis already limits. */
+    enabled?: boolean;
+    /** Window length. Default 60. */
+    window?: number;
+    /** Requests to /token, /introspect and /revoke per source address per window. Default 1200. */
+    tokenPerAddress?: number;
+    /** Successfully authenticated /token requests per client per window. Default 600. */
+    tokenPerClient?: number;
+    /** Requests to /register (all methods) per source address per window. Default 60. */
+    registerPerAddress?: number;
+  };
   /** Redis connection URL for the replay store and the token deny list. Default: the database. */
   redisUrl?: string;
   /** Audit sink; default: Nest Logger (`ClavisAudit`). */

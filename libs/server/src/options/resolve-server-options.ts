@@ -17,6 +17,7 @@ export const DEFAULT_SERVER_OPTIONS = {
   jwksFetch: { timeout: 5, maxBytes: 65_536, allowedHosts: [] as string[], cooldown: 10, minCacheTtl: 60, maxCacheTtl: 86_400 },
   limits: { formBytes: 16_384, jsonBytes: 65_536, assertionLength: 8_192, jwksKeys: 16 },
   keyRotation: { period: 0, announce: 3_600, retainMargin: 300 },
+  rateLimit: { enabled: true, window: 60, tokenPerAddress: 1_200, tokenPerClient: 600, registerPerAddress: 60 },
 } as const satisfies Omit<ClavisServerOptions, 'issuer' | 'keyEncryptionKey'>;
 
 const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'];
@@ -67,7 +68,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
 
   const seconds = (name: string, value: number | undefined, fallback: number, min: number, max: number): number => {
     const v = value ?? fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) problems.push(`${name} must be a whole number of seconds from ${min} to ${max}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) problems.push(`${name} must be a whole number from ${min} to ${max}`);
     return v;
   };
   const accessTokenTtl = seconds('accessTokenTtl', options?.accessTokenTtl, d.accessTokenTtl, 10, 86_400);
@@ -110,6 +111,15 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
   };
   if (keyRotation.period !== 0 && keyRotation.period <= keyRotation.announce) problems.push('keyRotation.period must be longer than keyRotation.announce');
 
+  const rl = { ...d.rateLimit, ...options?.rateLimit };
+  const rateLimit = {
+    enabled: rl.enabled !== false,
+    window: seconds('rateLimit.window', rl.window, d.rateLimit.window, 1, 86_400),
+    tokenPerAddress: seconds('rateLimit.tokenPerAddress', rl.tokenPerAddress, d.rateLimit.tokenPerAddress, 1, 100_000_000),
+    tokenPerClient: seconds('rateLimit.tokenPerClient', rl.tokenPerClient, d.rateLimit.tokenPerClient, 1, 100_000_000),
+    registerPerAddress: seconds('rateLimit.registerPerAddress', rl.registerPerAddress, d.rateLimit.registerPerAddress, 1, 100_000_000),
+  };
+
   if (options?.redisUrl !== undefined && !/^rediss?:\/\//.test(options.redisUrl)) problems.push('redisUrl must be a redis:// or rediss:// URL');
 
   if (problems.length) throw new ClavisConfigurationError(problems);
@@ -133,6 +143,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     registration,
     jwksFetch: Object.freeze(jwksFetch),
     limits: Object.freeze(limits),
+    rateLimit: Object.freeze(rateLimit),
     redisUrl: options.redisUrl,
     auditSink: options.auditSink,
     clock: options.clock,

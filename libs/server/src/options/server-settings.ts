@@ -38,6 +38,13 @@ export interface ServerSettings {
     readonly assertionLength: number;
     readonly jwksKeys: number;
   };
+  readonly rateLimit: {
+    readonly enabled: boolean;
+    readonly window: number;
+    readonly tokenPerAddress: number;
+    readonly tokenPerClient: number;
+    readonly registerPerAddress: number;
+  };
   readonly redisUrl?: string;
   readonly auditSink?: AuditSink;
   readonly clock?: Clock;

@@ -5,6 +5,7 @@ import { OAuthError } from '../errors/oauth-error.js';
 import { OAuthErrorFilter } from '../errors/oauth-error.filter.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { readForm } from '../shared/form-body.js';
+import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import { AccessTokenInspector } from './access-token.inspector.js';
 
 /**
@@ -17,6 +18,7 @@ import { AccessTokenInspector } from './access-token.inspector.js';
 export class IntrospectionController {
   constructor(
     private readonly authenticator: ClientAuthenticator,
+    private readonly rateLimit: RateLimitService,
     private readonly inspector: AccessTokenInspector,
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
   ) {}
@@ -25,6 +27,7 @@ export class IntrospectionController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   async introspect(@Req() req: IncomingMessage): Promise<Record<string, unknown>> {
+    await this.rateLimit.checkAddress(req, 'token');
     const form = await readForm(req, this.settings.limits.formBytes);
     const token = form.get('token');
     await this.authenticator.authenticate(req.headers, form);

@@ -6,6 +6,7 @@ import { OAuthError } from '../errors/oauth-error.js';
 import { OAuthErrorFilter } from '../errors/oauth-error.filter.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { readForm } from '../shared/form-body.js';
+import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import { AccessTokenInspector } from './access-token.inspector.js';
 import { DenyList } from './deny-list.js';
 
@@ -20,6 +21,7 @@ import { DenyList } from './deny-list.js';
 export class RevocationController {
   constructor(
     private readonly authenticator: ClientAuthenticator,
+    private readonly rateLimit: RateLimitService,
     private readonly inspector: AccessTokenInspector,
     private readonly denyList: DenyList,
     private readonly audit: AuditSink,
@@ -30,6 +32,7 @@ export class RevocationController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   async revoke(@Req() req: IncomingMessage): Promise<Record<string, never>> {
+    await this.rateLimit.checkAddress(req, 'token');
     const form = await readForm(req, this.settings.limits.formBytes);
     const token = form.get('token');
     const client = await this.authenticator.authenticate(req.headers, form);

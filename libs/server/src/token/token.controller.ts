@@ -6,6 +6,7 @@ import { OAuthErrorFilter } from '../errors/oauth-error.filter.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { readForm } from '../shared/form-body.js';
 import { ClientCredentialsGrant } from './client-credentials.grant.js';
+import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 
 /** RFC 6749 §5.1 successful response. */
 export interface TokenResponse {
@@ -25,6 +26,7 @@ export class TokenController {
   constructor(
     private readonly authenticator: ClientAuthenticator,
     private readonly grant: ClientCredentialsGrant,
+    private readonly rateLimit: RateLimitService,
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
   ) {}
 
@@ -33,11 +35,13 @@ export class TokenController {
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
   async token(@Req() req: IncomingMessage): Promise<TokenResponse> {
+    await this.rateLimit.checkAddress(req, 'token');
     const form = await readForm(req, this.settings.limits.formBytes);
     const grantType = form.get('grant_type');
     if (!grantType) throw OAuthError.invalidRequest('grant_type is required');
     if (grantType !== 'client_credentials') throw OAuthError.unsupportedGrantType(`grant_type ${grantType.slice(0, 64)}`);
     const client = await this.authenticator.authenticate(req.headers, form);
+    await this.rateLimit.checkClient(client.clientId);
     const token = await this.grant.handle(client, form);
     return { access_token: token.accessToken, token_type: 'Bearer', expires_in: token.expiresIn, ...(token.scope ? { scope: token.scope } : {}) };
   }

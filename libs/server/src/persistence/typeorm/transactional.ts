@@ -8,7 +8,7 @@ const chains = new WeakMap<DataSource, Promise<unknown>>();
  * transaction"): there, transactions are queued one after another. PostgreSQL uses its pool.
  */
 export function transactional<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-  if (dataSource.options.type !== 'better-sqlite3' && dataSource.options.type !== 'sqlite') return dataSource.transaction(work);
+  if (dataSource.options.type !== 'better-sqlite3') return dataSource.transaction(work);
   const previous = chains.get(dataSource) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(() => dataSource.transaction(work));
   chains.set(dataSource, run.catch(() => undefined));
