@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { ClavisConfigurationError, resolveServerOptions } from './resolve-server-options.js';
+
+const KEK = Buffer.alloc(32, 1).toString('base64url');
+
+describe('resolveServerOptions', () => {
+  it('applies the documented defaults', () => {
+    const s = resolveServerOptions({ issuer: 'https://auth.example.com/', keyEncryptionKey: KEK });
+    expect(s).toMatchObject({
+      issuer: 'https://auth.example.com',
+      tokenEndpoint: 'https://auth.example.com/token',
+      accessTokenTtl: 300,
+      signingAlgorithm: 'ES256',
+      assertionMaxLifetime: 300,
+      clockSkew: 30,
+      assertionAudience: 'strict',
+      clientSecretTtl: 0,
+      secretRotationOverlap: 86_400,
+      rotateSecretOnUpdate: true,
+      registration: 'initial_access_token',
+      defaultAudience: 'https://auth.example.com',
+    });
+    expect(s.jwksFetch).toMatchObject({ timeout: 5, maxBytes: 65_536, cooldown: 10 });
+    expect(Object.isFrozen(s)).toBe(true);
+  });
+
+  it('honours a route prefix in endpoint URLs', () => {
+    const s = resolveServerOptions({ issuer: 'https://auth.example.com', keyEncryptionKey: KEK, routePrefix: 'oauth/' });
+    expect(s.routePrefix).toBe('/oauth');
+    expect(s.tokenEndpoint).toBe('https://auth.example.com/oauth/token');
+  });
+
+  it('allows http only for localhost', () => {
+    expect(() => resolveServerOptions({ issuer: 'http://localhost:3000', keyEncryptionKey: KEK })).not.toThrow();
+    expect(() => resolveServerOptions({ issuer: 'http://auth.example.com', keyEncryptionKey: KEK })).toThrow(/https/);
+  });
+
+  it('lists every problem in one error', () => {
+    try {
+      resolveServerOptions({ issuer: 'not a url', keyEncryptionKey: 'short', accessTokenTtl: -1, clockSkew: 1.5, signingAlgorithm: 'HS256' as never, scopes: ['bad scope'] });
+      expect.fail('should throw');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ClavisConfigurationError);
+      const problems = (e as ClavisConfigurationError).problems;
+      expect(problems.length).toBeGreaterThanOrEqual(6);
+      expect(problems.join('\n')).toMatch(/issuer must be a URL/);
+      expect(problems.join('\n')).toMatch(/keyEncryptionKey/);
+      expect(problems.join('\n')).toMatch(/accessTokenTtl/);
+      expect(problems.join('\n')).toMatch(/clockSkew/);
+      expect(problems.join('\n')).toMatch(/signingAlgorithm/);
+      expect(problems.join('\n')).toMatch(/scopes/);
+    }
+  });
+
+  it('requires issuer and key', () => {
+    expect(() => resolveServerOptions({} as never)).toThrow(/issuer is required[\s\S]*keyEncryptionKey is required/);
+  });
+});
