@@ -1,0 +1,40 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/** The package boundaries of DESIGN §1 / STYLE, checked on the sources (the lint rules' job, as a test). */
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sources(path);
+    return /\.ts$/.test(name) && !/\.spec\.ts$/.test(name) ? [path] : [];
+  });
+}
+const imports = (file: string) => [...readFileSync(file, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]);
+
+describe('package boundaries', () => {
+  it('@clavis/resource imports neither @clavis/server nor @clavis/client', () => {
+    for (const f of sources('libs/resource/src')) expect(imports(f).filter((i) => /@clavis\/(server|client)|libs\/(server|client)/.test(i)), f).toEqual([]);
+  });
+  it('@clavis/client imports neither @clavis/server nor @clavis/resource, and only nest/ imports @nestjs', () => {
+    for (const f of sources('libs/client/src')) {
+      expect(imports(f).filter((i) => /@clavis\/(server|resource)|libs\/(server|resource)/.test(i)), f).toEqual([]);
+      if (!f.includes('/nest/')) expect(imports(f).filter((i) => i.startsWith('@nestjs/')), f).toEqual([]);
+    }
+  });
+  it('@clavis/server does not import @clavis/resource or @clavis/client, and only persistence/ imports typeorm', () => {
+    for (const f of sources('libs/server/src')) {
+      expect(imports(f).filter((i) => /@clavis\/(resource|client)|libs\/(resource|client)/.test(i)), f).toEqual([]);
+      if (!f.includes('/persistence/')) expect(imports(f).filter((i) => i === 'typeorm'), f).toEqual([]);
+    }
+  });
+  it('libraries never read process.env and never import apps', () => {
+    for (const f of [...sources('libs/server/src'), ...sources('libs/resource/src'), ...sources('libs/client/src')]) {
+      expect(readFileSync(f, 'utf8'), f).not.toMatch(/process\.env/);
+      expect(imports(f).filter((i) => i.includes('apps/')), f).toEqual([]);
+    }
+  });
+  it('no deep imports into another package', () => {
+    for (const f of [...sources('apps'), ...sources('libs')]) expect(imports(f).filter((i) => /^@clavis\/[^/]+\/(?!testing$|nest$)/.test(i) || i.includes('/dist/')), f).toEqual([]);
+  });
+});
