@@ -88,6 +88,6 @@ import { TypeOrmInitialAccessTokenStore } from './persistence/typeorm/typeorm-in
     InitialAccessTokenService,
     HousekeepingService,
   ],
-  exports: [SERVER_SETTINGS, ClientService, SigningKeyService, InitialAccessTokenService, AccessTokenInspector, DenyList, HousekeepingService],
+  exports: [SERVER_SETTINGS, Clock, ClientService, SigningKeyService, InitialAccessTokenService, AccessTokenInspector, DenyList, HousekeepingService],
 })
 export class ClavisServerModule extends ConfigurableModuleClass {}

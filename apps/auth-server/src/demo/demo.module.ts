@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { ClavisResourceModule } from '@clavis/resource';
-import { DenyList, SigningKeyService } from '@clavis/server';
+import { Clock, DenyList, SigningKeyService } from '@clavis/server';
 import type { AppConfig } from '../config/app-config.js';
 import { StatementsController } from './statements.controller.js';
 
@@ -12,8 +12,8 @@ import { StatementsController } from './statements.controller.js';
 @Module({
   imports: [
     ClavisResourceModule.forRootAsync({
-      inject: [ConfigService, SigningKeyService, DenyList],
-      useFactory: (config: ConfigService, keys: SigningKeyService, denyList: DenyList) => {
+      inject: [ConfigService, SigningKeyService, DenyList, Clock],
+      useFactory: (config: ConfigService, keys: SigningKeyService, denyList: DenyList, clock: Clock) => {
         const app = config.getOrThrow<AppConfig>('app');
         return {
           issuer: app.issuer,
@@ -23,6 +23,7 @@ import { StatementsController } from './statements.controller.js';
           keySource: { getKeySet: () => keys.freshJwks() },
           jwksCooldown: 0,
           isRevoked: (jti: string) => denyList.isRevoked(jti),
+          clock,
         };
       },
     }),
