@@ -4,23 +4,23 @@ import { LessThan, type DataSource } from 'typeorm';
 import { ReplayStore } from '../../client-auth/replay.store.js';
 import { hashSecret } from '../../shared/crypto.js';
 import { UsedJtiEntity } from './security.entity.js';
-import { isUniqueViolation } from './unique-violation.js';
+import { fastSql, type FastSql } from './fast-sql.js';
+
+const INSERT_JTI = 'INSERT INTO clavis_used_jti (client_id, jti_hash, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING';
 
 /** Replay store in the database: a primary-key insert that fails on a duplicate is the atomic check. */
 @Injectable()
 export class TypeOrmReplayStore extends ReplayStore {
+  private readonly sql: FastSql;
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     super();
+    this.sql = fastSql(dataSource);
   }
 
+  /** One insert that does nothing on a duplicate primary key: 1 row changed = first use. */
   async consume(clientId: string, jti: string, expiresAt: number): Promise<boolean> {
-    try {
-      await this.dataSource.getRepository(UsedJtiEntity).insert({ clientId, jtiHash: hashSecret(jti), expiresAt });
-      return true;
-    } catch (e) {
-      if (isUniqueViolation(e)) return false;
-      throw e;
-    }
+    return (await this.sql.run(INSERT_JTI, [clientId, hashSecret(jti), expiresAt])) === 1;
   }
 
   async purgeExpired(now: number): Promise<number> {
