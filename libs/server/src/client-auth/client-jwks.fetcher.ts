@@ -36,15 +36,24 @@ export class ClientJwksFetcher {
   keyResolver(uri: string): JWTVerifyGetKey {
     return async (header, token) => {
       const entry = this.entry(uri);
-      if (!entry.getKey || this.clock.now() >= entry.freshUntil) await this.refresh(uri, entry);
+      // Fetch when the cached set is stale. A failed fetch sets freshUntil one cooldown ahead, also
+      // when nothing is cached yet: a failing jwks_uri is retried at most once per cooldown.
+      if (this.clock.now() >= entry.freshUntil) await this.refresh(uri, entry);
       if (!entry.getKey) throw new joseErrors.JWKSNoMatchingKey('no keys could be fetched from jwks_uri');
+      const getKey = entry.getKey;
       try {
-        return await entry.getKey(header, token);
+        return await getKey(header, token);
       } catch (e) {
         if (!(e instanceof joseErrors.JWKSNoMatchingKey)) throw e;
-        // Unknown kid: the client may have rolled its keys. Refetch, at most once per cooldown.
-        if (this.clock.now() - entry.lastFetch < this.settings.jwksFetch.cooldown * 1000) throw e;
-        await this.refresh(uri, entry);
+        // Unknown kid: the client may have rolled its keys. Refetch, at most once per cooldown. When
+        // another request (the same new kid, from a fleet switching at once) already started the refetch,
+        // or finished it since this one looked, use its result instead of failing within the cooldown.
+        if (entry.inFlight) await entry.inFlight;
+        else if (entry.getKey === getKey) {
+          if (this.clock.now() - entry.lastFetch < this.settings.jwksFetch.cooldown * 1000) throw e;
+          await this.refresh(uri, entry);
+        }
+        if (!entry.getKey || entry.getKey === getKey) throw e;
         return entry.getKey(header, token);
       }
     };
