@@ -94,7 +94,8 @@ export class AssertionVerifier {
     if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > 256) throw fail('jti missing or invalid');
 
     // Single use, atomically, per client; remembered until the assertion can no longer be accepted.
-    if (!(await this.replay.consume(client.clientId, payload.jti, payload.exp! + this.settings.clockSkew))) throw fail('jti already used');
+    // A NumericDate may have a fraction (RFC 7519 §2); the stores keep whole seconds (bigint, Redis EX).
+    if (!(await this.replay.consume(client.clientId, payload.jti, Math.ceil(payload.exp!) + this.settings.clockSkew))) throw fail('jti already used');
     return payload;
   }
 }

@@ -25,6 +25,7 @@ export type ValidClientMetadata = {
   [K in keyof ClientMetadata]-?: Exclude<ClientMetadata[K], undefined>;
 } & { tokenEndpointAuthMethod: TokenEndpointAuthMethod; grantTypes: string[]; scope: string; resources: string[]; contacts: string[] };
 
+const MAX_RSA_BITS = 16_384;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
@@ -35,6 +36,9 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
  */
 export async function validateClientMetadata(input: ClientMetadata, settings: ServerSettings): Promise<ValidClientMetadata> {
   const bad = (description: string) => RegistrationError.invalidMetadata(description);
+  // PostgreSQL cannot store a NUL character in a text column (the insert fails: a 500); no metadata needs one.
+  const texts: [string, unknown][] = [['client_name', input.clientName], ['software_id', input.softwareId], ['software_version', input.softwareVersion], ['client_uri', input.clientUri], ['jwks_uri', input.jwksUri], ['contacts', input.contacts], ['resources', input.resources]];
+  for (const [name, value] of texts) if ((Array.isArray(value) ? value : [value]).some((v) => typeof v === 'string' && v.includes('\u0000'))) throw bad(`${name} must not contain NUL characters`);
   const method = input.tokenEndpointAuthMethod ?? 'client_secret_basic';
   if (!TOKEN_ENDPOINT_AUTH_METHODS.includes(method)) throw bad(`token_endpoint_auth_method must be one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`);
 
@@ -106,6 +110,10 @@ export async function validateJwks(jwks: unknown, alg: string | null, maxKeys: n
     if (PRIVATE_MEMBERS.some((m) => m in jwk)) throw bad('jwks must contain public keys only (private key members found)');
     if (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP') throw bad('jwks keys must be RSA, EC or OKP public keys');
     if (jwk.use !== undefined && jwk.use !== 'sig') throw bad('jwks keys must be signing keys (use "sig")');
+    // The verifier (jose) skips a key whose key_ops lack "verify" or whose ext is not a boolean: it could never authenticate.
+    const ops = jwk.key_ops as unknown;
+    if (ops !== undefined && (!Array.isArray(ops) || !ops.includes('verify') || ops.some((o) => typeof o !== 'string') || new Set(ops).size !== ops.length)) throw bad('key_ops must be a list that includes "verify"');
+    if (jwk.ext !== undefined && typeof jwk.ext !== 'boolean') throw bad('ext must be a boolean');
     if (jwk.kid !== undefined) {
       if (typeof jwk.kid !== 'string' || jwk.kid === '') throw bad('kid must be a non-empty string');
       if (kids.has(jwk.kid)) throw bad('kid values in jwks must be unique');
@@ -115,12 +123,24 @@ export async function validateJwks(jwks: unknown, alg: string | null, maxKeys: n
     if (!keyAlg || !isAsymmetricAlg(keyAlg) || !jwkFitsAlg(jwk, keyAlg)) throw bad('a jwks key does not fit its algorithm');
     if (alg && jwk.alg && jwk.alg !== alg) throw bad('a jwks key names an algorithm other than token_endpoint_auth_signing_alg');
     if (alg && !jwkFitsAlg(jwk, alg)) throw bad('a jwks key cannot be used with token_endpoint_auth_signing_alg');
+    // Node's JWK import skips characters outside the alphabet and accepts any exponent: check first.
+    for (const m of jwk.kty === 'RSA' ? ['n', 'e'] : jwk.kty === 'EC' ? ['x', 'y'] : ['x']) {
+      const v = (jwk as Record<string, unknown>)[m];
+      if (typeof v !== 'string' || !/^[A-Za-z0-9_-]+$/.test(v) || v.length % 4 === 1) throw bad(`a jwks key member ${m} is not base64url`);
+    }
+    if (jwk.kty === 'RSA') {
+      const e = Buffer.from(jwk.e!, 'base64url');
+      const value = BigInt(`0x${e.toString('hex') || '0'}`);
+      if (e.length > 8 || value < 3n || value % 2n === 0n) throw bad('the RSA public exponent must be odd, at least 3 and at most 64 bits');
+    }
     try {
       await importJWK({ ...jwk, ext: true }, keyAlg);
     } catch {
       throw bad('a jwks key is malformed');
     }
     if (jwk.kty === 'RSA' && typeof jwk.n === 'string' && Buffer.from(jwk.n, 'base64url').length * 8 < 2048) throw bad('RSA keys must be at least 2048 bits');
+    // OpenSSL refuses to verify with a modulus over 16384 bits: such a key could never authenticate.
+    if (jwk.kty === 'RSA' && typeof jwk.n === 'string' && Buffer.from(jwk.n, 'base64url').length * 8 > MAX_RSA_BITS) throw bad(`RSA keys must be at most ${MAX_RSA_BITS} bits`);
   }
 }
 

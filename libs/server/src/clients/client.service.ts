@@ -7,7 +7,7 @@ import { constantEquals, hashSecret, KeyEncryption, randomId, randomToken, secre
 import { validateClientMetadata, type ClientMetadata } from './client-metadata.js';
 import { usesSecret, type ClientRecord, type ClientSecretRecord } from './client.record.js';
 import { ClientStore, ClientVersionConflictError, type ClientWithSecrets } from './client.store.js';
-import { currentSecret, rotateSecretSet, validSecrets } from './secret-rotation.js';
+import { currentSecret, latestSecret, rotateSecretSet, validSecrets } from './secret-rotation.js';
 
 /** What a create, update or rotation hands back once: the only time a secret is readable. */
 export interface IssuedClientCredentials {
@@ -64,10 +64,12 @@ export class ClientService {
   }
 
   find(clientId: string): Promise<ClientRecord | null> {
+    if (!couldBeClientId(clientId)) return Promise.resolve(null);
     return this.store.findById(clientId);
   }
 
   findWithSecrets(clientId: string): Promise<ClientWithSecrets | null> {
+    if (!couldBeClientId(clientId)) return Promise.resolve(null);
     return this.store.findWithSecrets(clientId);
   }
 
@@ -77,8 +79,8 @@ export class ClientService {
 
   /** `client_secret_expires_at` of the current secret (0 = never or no secret). */
   async secretExpiresAt(clientId: string): Promise<number> {
-    const found = await this.store.findWithSecrets(clientId);
-    return (found && currentSecret(found.secrets, this.clock.nowSeconds())?.expiresAt) ?? 0;
+    const found = await this.findWithSecrets(clientId);
+    return (found && usesSecret(found.client.tokenEndpointAuthMethod) && latestSecret(found.secrets)?.expiresAt) || 0;
   }
 
   /**
@@ -115,7 +117,7 @@ export class ClientService {
     if (clientSecret && secrets && secrets.length > 1) this.audit.record({ type: 'client.secret_rotated', clientId, previousSecretValidUntil: secrets[1].retiresAt });
     else if (clientSecret) this.audit.record({ type: 'client.secret_rotated', clientId, previousSecretValidUntil: null });
     if (registrationAccessToken) this.audit.record({ type: 'client.registration_token_rotated', clientId });
-    const current = secrets ? secrets[0] : currentSecret(found.secrets, now);
+    const current = secrets ? secrets[0] : latestSecret(found.secrets);
     return { client, clientSecret, clientSecretExpiresAt: (isSecret && current?.expiresAt) || 0, registrationAccessToken };
   }
 
@@ -139,7 +141,8 @@ export class ClientService {
   async retirePreviousSecret(clientId: string): Promise<boolean> {
     const found = await this.mustFind(clientId);
     const now = this.clock.nowSeconds();
-    const current = currentSecret(found.secrets, now);
+    // The current secret stays, even once expired: it still tells the client when it expired.
+    const current = currentSecret(found.secrets, now) ?? latestSecret(found.secrets);
     const keep = current ? [current] : [];
     if (keep.length === found.secrets.length) return false;
     await this.saveOrConflict({ ...found.client, updatedAt: now, version: found.client.version + 1 }, keep);
@@ -157,6 +160,7 @@ export class ClientService {
   }
 
   async delete(clientId: string): Promise<boolean> {
+    if (!couldBeClientId(clientId)) return false;
     const deleted = await this.store.delete(clientId);
     if (deleted) this.audit.record({ type: 'client.deleted', clientId });
     return deleted;
@@ -219,6 +223,15 @@ export class ClientService {
       throw e;
     }
   }
+}
+
+/**
+ * Whether a presented id can name a stored client (a non-empty string of at most 64 characters
+ * without NUL). Anything else is unknown without asking the database: PostgreSQL rejects a NUL
+ * byte in a text parameter with an error, which must not surface as a 500.
+ */
+function couldBeClientId(clientId: unknown): clientId is string {
+  return typeof clientId === 'string' && clientId.length > 0 && clientId.length <= 64 && !clientId.includes('\u0000');
 }
 
 /** No client with that id. */

@@ -21,3 +21,12 @@ export function currentSecret(secrets: readonly ClientSecretRecord[], now: numbe
 export function validSecrets(secrets: readonly ClientSecretRecord[], now: number): ClientSecretRecord[] {
   return secrets.filter((s) => secretIsValid(s, now)).sort((a, b) => (a.retiresAt === null ? -1 : b.retiresAt === null ? 1 : b.createdAt - a.createdAt));
 }
+
+/**
+ * The secret whose expiry is the client's `client_secret_expires_at`: the newest one not being
+ * retired, even when it has expired (so a client is told its secret expired, not that it never
+ * will: 0 means "never" in RFC 7591 §3.2.1).
+ */
+export function latestSecret(secrets: readonly ClientSecretRecord[]): ClientSecretRecord | undefined {
+  return [...secrets].filter((s) => s.retiresAt === null).sort((a, b) => b.createdAt - a.createdAt)[0];
+}

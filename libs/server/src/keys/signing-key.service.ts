@@ -5,12 +5,15 @@ import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings
 import { Clock } from '../shared/clock.js';
 import { KeyEncryption } from '../shared/crypto.js';
 import { SigningKeyStore, type SigningKeyRecord } from './signing-key.store.js';
+import { createJwsSigner, resolveSigningMode, type JwsSigner } from '../token/jws-signer.js';
 
 /** The key that signs access tokens now. */
 export interface ActiveSigningKey {
   kid: string;
   alg: string;
   privateKey: CryptoKey;
+  /** Signs a compact JWS with this key (inline node:crypto or WebCrypto, see `signingMode`). */
+  sign: JwsSigner;
 }
 
 /** How long an instance trusts its in-memory view of the key table. */
@@ -26,6 +29,7 @@ const VIEW_TTL_MS = 10_000;
 export class SigningKeyService implements OnApplicationBootstrap {
   private readonly logger = new Logger('ClavisSigningKeys');
   private readonly kek: KeyEncryption;
+  private readonly signingMode: 'inline' | 'threadpool';
   private view?: { at: number; loadedAt: number; active: ActiveSigningKey; jwks: { keys: JWK[] }; records: SigningKeyRecord[] };
   private loading?: Promise<NonNullable<SigningKeyService['view']>>;
 
@@ -36,6 +40,7 @@ export class SigningKeyService implements OnApplicationBootstrap {
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
   ) {
     this.kek = new KeyEncryption(settings.keyEncryptionKey);
+    this.signingMode = resolveSigningMode(settings.signingMode);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -130,10 +135,13 @@ export class SigningKeyService implements OnApplicationBootstrap {
           records = await this.store.list();
         }
         const activeRecord = records.find((k) => k.state === 'active')!;
+        const privateJwk = JSON.parse(this.kek.decrypt(activeRecord.privateJwkEncrypted, `signing_key:${activeRecord.kid}`)) as JWK;
+        const privateKey = (await importJWK(privateJwk, activeRecord.alg)) as CryptoKey;
         const active: ActiveSigningKey = {
           kid: activeRecord.kid,
           alg: activeRecord.alg,
-          privateKey: (await importJWK(JSON.parse(this.kek.decrypt(activeRecord.privateJwkEncrypted, `signing_key:${activeRecord.kid}`)), activeRecord.alg)) as CryptoKey,
+          privateKey,
+          sign: createJwsSigner(activeRecord.alg, privateJwk, privateKey, this.signingMode),
         };
         const published = records.filter((k) => k.state !== 'retired' || (k.removeAt ?? 0) > now);
         const view = { at: this.clock.now(), loadedAt: Date.now(), active, jwks: { keys: published.map((k) => ({ ...k.publicJwk }) as JWK) }, records };

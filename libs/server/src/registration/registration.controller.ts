@@ -10,8 +10,10 @@ import { OAuthErrorFilter } from '../errors/oauth-error.filter.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { secretMatchesHash } from '../shared/crypto.js';
 import { readJson } from '../shared/form-body.js';
+import { validateClientMetadata } from '../clients/client-metadata.js';
 import { ClientMetadataDto, toClientMetadata } from './client-metadata.dto.js';
 import { InitialAccessTokenService } from './initial-access-token.service.js';
+import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 
 /** Members a client must not send in an RFC 7592 update (RFC 7592 §2.2). */
 const SERVER_OWNED = ['registration_access_token', 'registration_client_uri', 'client_secret_expires_at', 'client_id_issued_at'];
@@ -27,6 +29,7 @@ export class RegistrationController {
     private readonly clients: ClientService,
     private readonly initialTokens: InitialAccessTokenService,
     private readonly audit: AuditSink,
+    private readonly rateLimit: RateLimitService,
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
   ) {}
 
@@ -35,10 +38,15 @@ export class RegistrationController {
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
   async register(@Req() req: IncomingMessage): Promise<Record<string, unknown>> {
-    await this.admit(req);
+    await this.rateLimit.checkAddress(req, 'register');
+    const token = this.admit(req);
     const body = await this.readBody(req);
     if (body.software_statement !== undefined) throw new RegistrationError('invalid_software_statement', 'software statements are not supported', 400);
-    const issued = await this.clients.create(toClientMetadata(body), { withRegistrationToken: true, via: 'http' });
+    const metadata = toClientMetadata(body);
+    // Validate before the initial access token is used: a rejected request must not use up a one-use token.
+    await validateClientMetadata(metadata, this.settings);
+    if (token !== null) await this.consumeInitialToken(token);
+    const issued = await this.clients.create(metadata, { withRegistrationToken: true, via: 'http' });
     return this.render(issued.client, issued);
   }
 
@@ -77,23 +85,36 @@ export class RegistrationController {
     await this.clients.delete(clientId);
   }
 
-  /** Registration access control: initial access token (default), open, or closed. */
-  private async admit(req: IncomingMessage): Promise<void> {
+  /**
+   * Registration access control: initial access token (default), open, or closed. Returns the
+   * presented initial access token (null in open mode); it is used up by `consumeInitialToken()`
+   * once the request has passed validation.
+   */
+  private admit(req: IncomingMessage): string | null {
     const mode = this.settings.registration;
-    if (mode === 'open') return;
+    if (mode === 'open') return null;
     if (mode === 'closed') {
       this.audit.record({ type: 'registration.denied', reason: 'registration is closed' });
       throw new RegistrationError('invalid_token', 'dynamic registration is closed', 401, 'closed');
     }
     const token = bearer(req);
-    if (!token || !(await this.initialTokens.consume(token))) {
-      this.audit.record({ type: 'registration.denied', reason: token ? 'initial access token unknown, expired or used up' : 'no initial access token' });
-      throw RegistrationError.invalidToken('initial access token missing or invalid');
+    if (!token) {
+      this.audit.record({ type: 'registration.denied', reason: 'no initial access token' });
+      throw RegistrationError.invalidToken('initial access token missing');
+    }
+    return token;
+  }
+
+  private async consumeInitialToken(token: string): Promise<void> {
+    if (!(await this.initialTokens.consume(token))) {
+      this.audit.record({ type: 'registration.denied', reason: 'initial access token unknown, expired or used up' });
+      throw RegistrationError.invalidToken('initial access token invalid');
     }
   }
 
   /** The registration access token must be the one of this very client (constant-time). */
   private async authorize(req: IncomingMessage, clientId: string): Promise<ClientRecord> {
+    await this.rateLimit.checkAddress(req, 'register');
     const token = bearer(req);
     const client = clientId.length <= 64 ? await this.clients.find(clientId) : null;
     const ok = !!token && !!client?.registrationAccessTokenHash && secretMatchesHash(token, client.registrationAccessTokenHash);
@@ -107,6 +128,8 @@ export class RegistrationController {
   private async readRawObject(req: IncomingMessage): Promise<Record<string, unknown>> {
     const raw = await readJson(req, this.settings.limits.jsonBytes, (d) => RegistrationError.invalidMetadata(d));
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw RegistrationError.invalidMetadata('the request body must be a JSON object');
+    // class-transformer recurses without a bound: deep nesting would overflow the stack (a 500).
+    if (nestingExceeds(raw, MAX_JSON_DEPTH)) throw RegistrationError.invalidMetadata(`the request body is nested more than ${MAX_JSON_DEPTH} levels deep`);
     return raw as Record<string, unknown>;
   }
 
@@ -143,6 +166,17 @@ export class RegistrationController {
       ...(client.softwareVersion ? { software_version: client.softwareVersion } : {}),
     };
   }
+}
+
+/** Deepest JSON nesting accepted in a registration body (client metadata needs about 5 levels). */
+const MAX_JSON_DEPTH = 16;
+
+/** Whether `value` nests objects/arrays more than `limit` levels deep (recursion bounded by `limit`). */
+function nestingExceeds(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  for (const v of Object.values(value)) if (nestingExceeds(v, limit - 1)) return true;
+  return false;
 }
 
 function bearer(req: IncomingMessage): string | undefined {

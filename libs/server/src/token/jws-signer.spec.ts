@@ -1,0 +1,24 @@
+import { exportJWK, generateKeyPair, jwtVerify, type CryptoKey } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { createJwsSigner, resolveSigningMode } from './jws-signer.js';
+
+describe('access-token JWS signer', () => {
+  it.each(['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'])('%s: inline and threadpool tokens verify with jose', async (alg) => {
+    const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+    const jwk = await exportJWK(privateKey);
+    for (const mode of ['inline', 'threadpool'] as const) {
+      const signer = createJwsSigner(alg, jwk, privateKey as CryptoKey, mode);
+      const token = await signer({ alg, kid: 'k1', typ: 'at+jwt' }, { sub: 'c', scope: 'a b', exp: 2_000_000_000 });
+      const { payload, protectedHeader } = await jwtVerify(token, publicKey, { typ: 'at+jwt' });
+      expect(protectedHeader).toEqual({ alg, kid: 'k1', typ: 'at+jwt' });
+      expect(payload).toEqual({ sub: 'c', scope: 'a b', exp: 2_000_000_000 });
+      // a flipped signature byte is rejected
+      const bad = token.slice(0, -2) + (token.endsWith('A') ? 'B' : 'A') + token.slice(-1);
+      await expect(jwtVerify(bad, publicKey)).rejects.toThrow();
+    }
+  });
+  it('auto follows the available parallelism', () => {
+    expect(['inline', 'threadpool']).toContain(resolveSigningMode('auto'));
+    expect(resolveSigningMode('inline')).toBe('inline');
+  });
+});
