@@ -322,6 +322,27 @@ describe.skipIf(!PG_BIN)('PostgreSQL outage under load (private cluster): 503, r
     }
   });
 
+  it('a registration that fails after its one-use initial access token was used gives the use back', async () => {
+    const { token } = await t.initialTokens.create({ uses: 1 });
+    const body = { client_name: 'refund', scope: 'statements:read' };
+    const c = await db.connect();
+    try {
+      await c.query(PG_FAIL_SECRET_INSERT);
+      try {
+        const res = await jsonRequest(`${t.baseUrl}/register`, { method: 'POST', token, body });
+        expect(res.status).toBe(500);
+        expect(res.text).not.toMatch(STACK);
+      } finally {
+        await c.query(PG_DROP_FAIL_TRIGGERS);
+      }
+    } finally {
+      await c.end();
+    }
+    // The same one-use token still registers, once.
+    expect((await jsonRequest(`${t.baseUrl}/register`, { method: 'POST', token, body })).status).toBe(201);
+    expect((await jsonRequest(`${t.baseUrl}/register`, { method: 'POST', token, body })).status).toBe(401);
+  });
+
   describe.each(['better-sqlite3', 'postgres'] as const)('atomicity with a real DataSource (%s): a constraint breaks the second statement', (driver) => {
     let ds: DataSource;
     let clients: ClientService;

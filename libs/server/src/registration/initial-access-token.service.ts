@@ -32,6 +32,11 @@ export class InitialAccessTokenService {
     return this.store.consume(hashSecret(token), this.clock.nowSeconds());
   }
 
+  /** Gives back one use (after a registration that failed once the token was used). */
+  refund(token: string): Promise<void> {
+    return this.store.refund(hashSecret(token));
+  }
+
   list(): Promise<InitialAccessTokenRecord[]> {
     return this.store.list();
   }

@@ -13,6 +13,8 @@ export abstract class InitialAccessTokenStore {
   abstract insert(record: InitialAccessTokenRecord): Promise<void>;
   /** Atomically uses the token once if it exists, has not expired and has uses left. */
   abstract consume(tokenHash: string, now: number): Promise<boolean>;
+  /** Gives back one use of a limited token (no-op for unlimited ones). */
+  abstract refund(tokenHash: string): Promise<void>;
   abstract list(): Promise<InitialAccessTokenRecord[]>;
   abstract delete(id: string): Promise<boolean>;
 }

@@ -46,7 +46,14 @@ export class RegistrationController {
     // Validate before the initial access token is used: a rejected request must not use up a one-use token.
     await validateClientMetadata(metadata, this.settings);
     if (token !== null) await this.consumeInitialToken(token);
-    const issued = await this.clients.create(metadata, { withRegistrationToken: true, via: 'http' });
+    let issued;
+    try {
+      issued = await this.clients.create(metadata, { withRegistrationToken: true, via: 'http' });
+    } catch (e) {
+      // Nothing was registered: give the use back, so an outage does not burn a one-use token.
+      if (token !== null) await this.initialTokens.refund(token).catch(() => undefined);
+      throw e;
+    }
     return this.render(issued.client, issued);
   }
 

@@ -27,6 +27,16 @@ export class TypeOrmInitialAccessTokenStore extends InitialAccessTokenStore {
     return (result.affected ?? 0) > 0;
   }
 
+  async refund(tokenHash: string): Promise<void> {
+    await this.dataSource
+      .createQueryBuilder()
+      .update(InitialAccessTokenEntity)
+      .set({ usesRemaining: () => 'uses_remaining + 1' })
+      .where('token_hash = :tokenHash', { tokenHash })
+      .andWhere('uses_remaining IS NOT NULL')
+      .execute();
+  }
+
   list(): Promise<InitialAccessTokenRecord[]> {
     return this.dataSource.getRepository(InitialAccessTokenEntity).find({ order: { createdAt: 'ASC' } });
   }
