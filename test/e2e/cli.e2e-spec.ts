@@ -125,9 +125,13 @@ describe('operator CLI (runCli)', () => {
     });
   });
 
-  describe('clients create — errors (exit 1)', () => {
+  describe('clients create — errors (exit 2 for a wrong invocation, 1 for a refused request)', () => {
+    it('no --method → exit 2', async () => {
+      const r = await cli('clients', 'create');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^error: missing --method/);
+    });
     it.each([
-      ['no --method', ['clients', 'create'], /missing --method/],
       ['an unsupported method', ['clients', 'create', '--method', 'none'], /token_endpoint_auth_method/],
       ['private_key_jwt without keys', ['clients', 'create', '--method', 'private_key_jwt'], /jwks/],
       ['a scope the server does not offer', ['clients', 'create', '--method', 'client_secret_basic', '--scope', 'admin'], /admin/],
@@ -210,9 +214,9 @@ describe('operator CLI (runCli)', () => {
       expect(r.stderr).toContain('no client no-such-client');
     });
 
-    it('clients show without an id → exit 1', async () => {
+    it('clients show without an id → exit 2', async () => {
       const r = await cli('clients', 'show');
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2);
       expect(r.stderr).toContain('missing <client_id>');
     });
   });
@@ -257,12 +261,19 @@ describe('operator CLI (runCli)', () => {
     it.each([
       ['of a private_key_jwt client', async () => ['clients', 'rotate-secret', (await cli('clients', 'create', '--method', 'private_key_jwt', '--jwks-file', jwksFile)).json.client_id]],
       ['of an unknown client', async () => ['clients', 'rotate-secret', 'no-such-client']],
-      ['without an id', async () => ['clients', 'rotate-secret']],
-      ['with a non-numeric --overlap', async () => ['clients', 'rotate-secret', (await cli('clients', 'create', '--method', 'client_secret_basic')).json.client_id, '--overlap', 'soon']],
-      ['with a negative --overlap', async () => ['clients', 'rotate-secret', (await cli('clients', 'create', '--method', 'client_secret_basic')).json.client_id, '--overlap=-5']],
     ])('rotate-secret %s → exit 1', async (_n, argv) => {
       const r = await cli(...(await argv()));
       expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^error: /);
+    });
+
+    it.each([
+      ['without an id', async () => ['clients', 'rotate-secret']],
+      ['with a non-numeric --overlap', async () => ['clients', 'rotate-secret', (await cli('clients', 'create', '--method', 'client_secret_basic')).json.client_id, '--overlap', 'soon']],
+      ['with a negative --overlap', async () => ['clients', 'rotate-secret', (await cli('clients', 'create', '--method', 'client_secret_basic')).json.client_id, '--overlap=-5']],
+    ])('rotate-secret %s → exit 2 (usage)', async (_n, argv) => {
+      const r = await cli(...(await argv()));
+      expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/^error: /);
       expect(r.json).toBeUndefined();
     });
@@ -298,8 +309,8 @@ describe('operator CLI (runCli)', () => {
       expect(again.stderr).toContain(`no client ${c.client_id}`);
       expect((await cli('clients', 'list')).json.map((x: any) => x.client_id)).not.toContain(c.client_id);
     });
-    it('delete without an id → exit 1', async () => {
-      expect((await cli('clients', 'delete')).code).toBe(1);
+    it('delete without an id → exit 2', async () => {
+      expect((await cli('clients', 'delete')).code).toBe(2);
     });
   });
 
@@ -343,9 +354,9 @@ describe('operator CLI (runCli)', () => {
       ['--uses abc', ['initial-tokens', 'create', '--uses', 'abc']],
       ['--expires-in 1.5', ['initial-tokens', 'create', '--expires-in', '1.5']],
       ['--uses -1', ['initial-tokens', 'create', '--uses=-1']],
-    ])('create %s → exit 1', async (_n, argv) => {
+    ])('create %s → exit 2 (usage)', async (_n, argv) => {
       const r = await cli(...argv);
-      expect(r.code).toBe(1);
+      expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/not a whole number/);
     });
   });

@@ -48,8 +48,8 @@ export async function runCli(argv: string[]): Promise<number> {
 
   const app = await NestFactory.createApplicationContext(AppModule.forRoot({ firstRun: false }), { logger: ['error', 'warn'] });
   const out = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-  const num = (v: string | undefined) => (v === undefined ? undefined : Number.isInteger(Number(v)) && Number(v) >= 0 ? Number(v) : fail(`not a whole number: ${v}`));
-  const need = (v: string | undefined, what: string) => v ?? fail(`missing ${what}`);
+  const num = (v: string | undefined) => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : usage(`not a whole number: ${v}`));
+  const need = (v: string | undefined, what: string) => v ?? usage(`missing ${what}`);
   try {
     const clients = app.get(ClientService);
     const key = `${group} ${command ?? ''}`.trim();
@@ -116,10 +116,17 @@ export async function runCli(argv: string[]): Promise<number> {
   } catch (e) {
     const err = e as { description?: string; message?: string };
     process.stderr.write(`error: ${err.description ?? err.message}\n`);
-    return 1;
+    return e instanceof UsageError ? 2 : 1;
   } finally {
     await app.close();
   }
+}
+
+class UsageError extends Error {}
+
+/** A wrong invocation: exit code 2. */
+function usage(message: string): never {
+  throw new UsageError(message);
 }
 
 function fail(message: string): never {
