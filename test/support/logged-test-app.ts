@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { ClientService, FixedClock, InitialAccessTokenService, LoggerAuditSink, SigningKeyService, type AuditEvent } from '@clavis/server';
 import { MemoryAuditSink } from '@clavis/server/testing';
 import { AppModule } from '../../apps/auth-server/src/app.module.js';
-import { configureHttp } from '../../apps/auth-server/src/http.js';
+import { configureHttp, createHttpAdapter } from '../../apps/auth-server/src/http.js';
+import { TEST_HTTP_ADAPTER } from './test-app.js';
 import { freePort, TEST_KEK, type TestApp } from './test-app.js';
 
 const ALL_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
@@ -105,7 +105,7 @@ export async function createLoggedTestApp(opts: { env?: Record<string, string | 
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ env, clock, auditSink: audit, firstRun: false })] })
     .setLogger(logs)
     .compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: logs });
+  const app = TEST_HTTP_ADAPTER === 'fastify' ? moduleRef.createNestApplication(createHttpAdapter(), { bodyParser: false, logger: logs }) : moduleRef.createNestApplication({ bodyParser: false, logger: logs });
   app.useLogger(logs);
   Logger.overrideLogger(ALL_LEVELS);
   configureHttp(app);

@@ -3,17 +3,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { INestApplication } from '@nestjs/common';
 import { ClientService, FixedClock, InitialAccessTokenService, SigningKeyService, type ClientMetadata } from '@clavis/server';
 import { MemoryAuditSink } from '@clavis/server/testing';
 import { AppModule } from '../../apps/auth-server/src/app.module.js';
-import { configureHttp } from '../../apps/auth-server/src/http.js';
+import { configureHttp, createHttpAdapter } from '../../apps/auth-server/src/http.js';
 
 /** A fixed test KEK (32 bytes). */
 export const TEST_KEK = 'dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM';
 
 export interface TestApp {
-  app: NestExpressApplication;
+  app: INestApplication;
   /** The issuer identifier (by default the base URL). */
   issuer: string;
   /** Where this instance listens, e.g. http://127.0.0.1:41234 (several instances may share one issuer). */
@@ -44,7 +44,10 @@ export async function freePort(): Promise<number> {
  * PostgreSQL when DATABASE_URL is set, Redis when REDIS_URL is set; a FixedClock and an in-memory
  * audit sink are injected.
  */
-export async function createTestApp(opts: { env?: Record<string, string | undefined>; clock?: FixedClock; port?: number } = {}): Promise<TestApp> {
+/** The HTTP adapter under test: Fastify (what the server ships with) unless TEST_HTTP_ADAPTER=express. */
+export const TEST_HTTP_ADAPTER = process.env.TEST_HTTP_ADAPTER === 'express' ? 'express' : 'fastify';
+
+export async function createTestApp(opts: { env?: Record<string, string | undefined>; clock?: FixedClock; port?: number; adapter?: 'fastify' | 'express' } = {}): Promise<TestApp> {
   const port = opts.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
   const issuer = opts.env?.ISSUER ?? baseUrl;
@@ -64,7 +67,8 @@ export async function createTestApp(opts: { env?: Record<string, string | undefi
     ...opts.env,
   };
   const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ env, clock, auditSink: audit, firstRun: false })] }).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: process.env.TEST_LOGS ? undefined : false });
+  const options = { bodyParser: false, logger: process.env.TEST_LOGS ? undefined : (false as const) };
+  const app = (opts.adapter ?? TEST_HTTP_ADAPTER) === 'fastify' ? moduleRef.createNestApplication(createHttpAdapter(), options) : moduleRef.createNestApplication(options);
   configureHttp(app);
   await app.listen(port, '127.0.0.1');
   const prefix = env.ROUTE_PREFIX ?? '';

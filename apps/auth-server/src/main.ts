@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
 import { runCli } from './cli/cli.js';
-import { configureHttp } from './http.js';
+import { configureHttp, createHttpAdapter } from './http.js';
 import { EnvironmentError, loadConfig } from './config/app-config.js';
 
 /** `node main.js` serves; `node main.js <command> …` is the operator CLI (see `--help`). */
@@ -14,10 +14,11 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadConfig(process.env);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(), { bodyParser: false, logger: config.logLevels });
-  configureHttp(app, { trustProxy: config.trustProxy });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), createHttpAdapter({ trustProxy: config.trustProxy }), { bodyParser: false, logger: config.logLevels });
+  configureHttp(app);
   app.enableShutdownHooks();
-  await (config.host ? app.listen(config.port, config.host) : app.listen(config.port));
+  // Fastify listens on localhost only unless told otherwise: default to every interface, like Express.
+  await app.listen(config.port, config.host ?? '::');
   process.stdout.write(`Clavis listening on port ${config.port}, issuer ${config.issuer}\n`);
 }
 

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
 import { OAuthError } from '../errors/oauth-error.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { hashSecret } from '../shared/crypto.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { HttpRequest } from '../shared/form-body.js';
 
 export type RateLimitedEndpoint = 'token' | 'register';
 
@@ -23,7 +23,7 @@ export class RateLimitService {
   ) {}
 
   /** Counts a request from the caller's address. */
-  async checkAddress(req: IncomingMessage, endpoint: RateLimitedEndpoint): Promise<void> {
+  async checkAddress(req: HttpRequest, endpoint: RateLimitedEndpoint): Promise<void> {
     const rl = this.settings.rateLimit;
     if (!rl.enabled) return;
     const limit = endpoint === 'token' ? rl.tokenPerAddress : rl.registerPerAddress;
@@ -50,6 +50,6 @@ export class RateLimitService {
 }
 
 /** The caller's address: Express's `req.ip` (which honours the host's `trust proxy`), else the socket's. */
-export function clientAddress(req: IncomingMessage & { ip?: string }): string {
+export function clientAddress(req: HttpRequest & { ip?: string }): string {
   return req.ip ?? req.socket?.remoteAddress ?? 'unknown';
 }

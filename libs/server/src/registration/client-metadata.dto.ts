@@ -3,7 +3,7 @@ import { ArrayMaxSize, IsArray, IsIn, IsObject, IsOptional, IsString, MaxLength,
 import { TOKEN_ENDPOINT_AUTH_METHODS, type TokenEndpointAuthMethod } from '../clients/client.record.js';
 import type { ClientMetadata } from '../clients/client-metadata.js';
 
-class JwksDto {
+export class JwksDto {
   @IsArray() @ArrayMaxSize(100) @IsObject({ each: true }) keys: Record<string, unknown>[];
 }
 

@@ -1,7 +1,6 @@
 import { Controller, Delete, Get, Header, HttpCode, Inject, Param, Post, Put, Req, Res, UseFilters } from '@nestjs/common';
-import { plainToInstance } from 'class-transformer';
 import { validate, type ValidationError } from 'class-validator';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { AuditSink } from '../audit/audit.sink.js';
 import type { ClientRecord } from '../clients/client.record.js';
 import { ClientNotFoundError, ClientService, type IssuedClientCredentials } from '../clients/client.service.js';
@@ -9,9 +8,9 @@ import { RegistrationError } from '../errors/oauth-error.js';
 import { OAuthErrorFilter } from '../errors/oauth-error.filter.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { secretMatchesHash } from '../shared/crypto.js';
-import { readJson } from '../shared/form-body.js';
+import { readJson, type HttpRequest } from '../shared/form-body.js';
 import { validateClientMetadata } from '../clients/client-metadata.js';
-import { ClientMetadataDto, toClientMetadata } from './client-metadata.dto.js';
+import { ClientMetadataDto, JwksDto, toClientMetadata } from './client-metadata.dto.js';
 import { InitialAccessTokenService } from './initial-access-token.service.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 
@@ -37,7 +36,7 @@ export class RegistrationController {
   @HttpCode(201)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  async register(@Req() req: IncomingMessage): Promise<Record<string, unknown>> {
+  async register(@Req() req: HttpRequest): Promise<Record<string, unknown>> {
     await this.rateLimit.checkAddress(req, 'register');
     const token = this.admit(req);
     const body = await this.readBody(req);
@@ -60,7 +59,7 @@ export class RegistrationController {
   @Get(':client_id')
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  async read(@Req() req: IncomingMessage, @Param('client_id') clientId: string): Promise<Record<string, unknown>> {
+  async read(@Req() req: HttpRequest, @Param('client_id') clientId: string): Promise<Record<string, unknown>> {
     const client = await this.authorize(req, clientId);
     return this.render(client, { clientSecretExpiresAt: await this.clients.secretExpiresAt(clientId) });
   }
@@ -68,7 +67,7 @@ export class RegistrationController {
   @Put(':client_id')
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  async update(@Req() req: IncomingMessage, @Param('client_id') clientId: string): Promise<Record<string, unknown>> {
+  async update(@Req() req: HttpRequest, @Param('client_id') clientId: string): Promise<Record<string, unknown>> {
     await this.authorize(req, clientId);
     const raw = await this.readRawObject(req);
     const forbidden = SERVER_OWNED.filter((k) => k in raw);
@@ -87,7 +86,7 @@ export class RegistrationController {
   @Delete(':client_id')
   @HttpCode(204)
   @Header('Cache-Control', 'no-store')
-  async remove(@Req() req: IncomingMessage, @Res({ passthrough: true }) _res: ServerResponse, @Param('client_id') clientId: string): Promise<void> {
+  async remove(@Req() req: HttpRequest, @Res({ passthrough: true }) _res: ServerResponse, @Param('client_id') clientId: string): Promise<void> {
     await this.authorize(req, clientId);
     await this.clients.delete(clientId);
   }
@@ -97,7 +96,7 @@ export class RegistrationController {
    * presented initial access token (null in open mode); it is used up by `consumeInitialToken()`
    * once the request has passed validation.
    */
-  private admit(req: IncomingMessage): string | null {
+  private admit(req: HttpRequest): string | null {
     const mode = this.settings.registration;
     if (mode === 'open') return null;
     if (mode === 'closed') {
@@ -120,7 +119,7 @@ export class RegistrationController {
   }
 
   /** The registration access token must be the one of this very client (constant-time). */
-  private async authorize(req: IncomingMessage, clientId: string): Promise<ClientRecord> {
+  private async authorize(req: HttpRequest, clientId: string): Promise<ClientRecord> {
     await this.rateLimit.checkAddress(req, 'register');
     const token = bearer(req);
     const client = clientId.length <= 64 ? await this.clients.find(clientId) : null;
@@ -132,7 +131,7 @@ export class RegistrationController {
     return client;
   }
 
-  private async readRawObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+  private async readRawObject(req: HttpRequest): Promise<Record<string, unknown>> {
     const raw = await readJson(req, this.settings.limits.jsonBytes, (d) => RegistrationError.invalidMetadata(d));
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw RegistrationError.invalidMetadata('the request body must be a JSON object');
     // class-transformer recurses without a bound: deep nesting would overflow the stack (a 500).
@@ -140,12 +139,12 @@ export class RegistrationController {
     return raw as Record<string, unknown>;
   }
 
-  private async readBody(req: IncomingMessage): Promise<ClientMetadataDto> {
+  private async readBody(req: HttpRequest): Promise<ClientMetadataDto> {
     return this.validateBody(await this.readRawObject(req));
   }
 
   private async validateBody(raw: Record<string, unknown>): Promise<ClientMetadataDto> {
-    const dto = plainToInstance(ClientMetadataDto, raw, { enableImplicitConversion: false });
+    const dto = toDto(raw);
     const errors = await validate(dto, { whitelist: true, forbidUnknownValues: false });
     if (errors.length) throw RegistrationError.invalidMetadata(firstMessage(errors));
     return dto;
@@ -175,6 +174,22 @@ export class RegistrationController {
   }
 }
 
+/** The members read into the DTO; everything else is ignored (RFC 7591 §2). */
+const DTO_MEMBERS = ['client_name', 'token_endpoint_auth_method', 'token_endpoint_auth_signing_alg', 'grant_types', 'scope', 'resources', 'jwks', 'jwks_uri', 'contacts', 'client_uri', 'software_id', 'software_version', 'client_id', 'client_secret', 'software_statement'] as const;
+
+/**
+ * The DTO, built from the known members only. Not class-transformer's plainToInstance: it walks into
+ * every nested object and throws on a member named "constructor" (e.g. inside a JWK or an ignored
+ * member), which was a 500.
+ */
+function toDto(raw: Record<string, unknown>): ClientMetadataDto {
+  const dto = new ClientMetadataDto() as unknown as Record<string, unknown>;
+  for (const key of DTO_MEMBERS) if (Object.hasOwn(raw, key)) dto[key] = raw[key];
+  const jwks = dto.jwks;
+  if (typeof jwks === 'object' && jwks !== null && !Array.isArray(jwks)) dto.jwks = Object.assign(new JwksDto(), { keys: (jwks as { keys?: unknown }).keys });
+  return dto as unknown as ClientMetadataDto;
+}
+
 /** Deepest JSON nesting accepted in a registration body (client metadata needs about 5 levels). */
 const MAX_JSON_DEPTH = 16;
 
@@ -186,7 +201,7 @@ function nestingExceeds(value: unknown, limit: number): boolean {
   return false;
 }
 
-function bearer(req: IncomingMessage): string | undefined {
+function bearer(req: HttpRequest): string | undefined {
   const m = /^\s*bearer\s+([A-Za-z0-9\-._~+/]+=*)\s*$/i.exec(req.headers.authorization ?? '');
   return m?.[1];
 }

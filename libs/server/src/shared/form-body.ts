@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { OAuthError } from '../errors/oauth-error.js';
 
 /** Parameters that may legitimately repeat (RFC 8707 §2). */
@@ -12,7 +12,26 @@ export interface FormParams {
   has(name: string): boolean;
 }
 
-type RequestLike = IncomingMessage & { body?: unknown; rawBody?: Buffer };
+/**
+ * The request as a controller receives it: Node's IncomingMessage (Express), or a framework request
+ * that wraps it as `raw` (Fastify). `body` is set when the host's body parser already ran.
+ */
+export interface HttpRequest {
+  headers: IncomingHttpHeaders;
+  body?: unknown;
+  raw?: IncomingMessage;
+  ip?: string;
+  socket?: { remoteAddress?: string };
+  method?: string;
+  url?: string;
+}
+
+type RequestLike = HttpRequest;
+
+/** The Node stream carrying the body. */
+function streamOf(req: RequestLike): IncomingMessage {
+  return req.raw ?? (req as unknown as IncomingMessage);
+}
 
 /**
  * Reads an `application/x-www-form-urlencoded` body. Uses what the host's body parser produced
@@ -31,7 +50,7 @@ export async function readForm(req: RequestLike, limit: number): Promise<FormPar
       else entries.push([k, typeof v === 'string' ? v : JSON.stringify(v)]);
     }
   } else {
-    const raw = Buffer.isBuffer(req.body) ? req.body : await readStream(req, limit);
+    const raw = Buffer.isBuffer(req.body) ? req.body : await readStream(streamOf(req), limit);
     if (raw.length > limit) throw tooLarge(raw.length, limit);
     for (const entry of new URLSearchParams(raw.toString('utf8'))) entries.push(entry);
   }
@@ -45,7 +64,7 @@ export async function readJson(req: RequestLike, limit: number, onError: (descri
   if (req.body !== undefined && req.body !== null && !Buffer.isBuffer(req.body) && typeof req.body === 'object') return req.body;
   let raw: Buffer;
   try {
-    raw = Buffer.isBuffer(req.body) ? req.body : await readStream(req, limit);
+    raw = Buffer.isBuffer(req.body) ? req.body : await readStream(streamOf(req), limit);
   } catch (e) {
     if (e instanceof OAuthError) throw onError(`the request body exceeds ${limit} bytes`);
     throw e;

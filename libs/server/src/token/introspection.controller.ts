@@ -1,10 +1,9 @@
 import { Controller, Header, HttpCode, Inject, Post, Req, UseFilters } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
 import { ClientAuthenticator } from '../client-auth/client.authenticator.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { OAuthErrorFilter } from '../errors/oauth-error.filter.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
-import { readForm } from '../shared/form-body.js';
+import { readForm, type HttpRequest } from '../shared/form-body.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import { AccessTokenInspector } from './access-token.inspector.js';
 
@@ -26,7 +25,7 @@ export class IntrospectionController {
   @Post('introspect')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  async introspect(@Req() req: IncomingMessage): Promise<Record<string, unknown>> {
+  async introspect(@Req() req: HttpRequest): Promise<Record<string, unknown>> {
     await this.rateLimit.checkAddress(req, 'token');
     const form = await readForm(req, this.settings.limits.formBytes);
     const token = form.get('token');

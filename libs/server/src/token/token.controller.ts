@@ -1,10 +1,9 @@
 import { Controller, Header, HttpCode, Inject, Post, Req, UseFilters } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
 import { ClientAuthenticator } from '../client-auth/client.authenticator.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { OAuthErrorFilter } from '../errors/oauth-error.filter.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
-import { readForm } from '../shared/form-body.js';
+import { readForm, type HttpRequest } from '../shared/form-body.js';
 import { ClientCredentialsGrant } from './client-credentials.grant.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 
@@ -34,7 +33,7 @@ export class TokenController {
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  async token(@Req() req: IncomingMessage): Promise<TokenResponse> {
+  async token(@Req() req: HttpRequest): Promise<TokenResponse> {
     await this.rateLimit.checkAddress(req, 'token');
     const form = await readForm(req, this.settings.limits.formBytes);
     const grantType = form.get('grant_type');
