@@ -90,6 +90,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     server: {
       accessTokenTtl: int('ACCESS_TOKEN_TTL'),
       signingAlgorithm: oneOf('SIGNING_ALG', ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'] as const),
+      cryptoMode: oneOf('CRYPTO_MODE', ['auto', 'inline', 'threadpool'] as const),
       scopes: list('SCOPES') ?? ['statements:read', 'statements:write'],
       assertionMaxLifetime: int('ASSERTION_MAX_LIFETIME'),
       clockSkew: int('CLOCK_SKEW'),

@@ -1,14 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { ClientKeySet } from './client-key-set.js';
 import { validateJwks } from '../clients/client-metadata.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { Clock } from '../shared/clock.js';
 import { assertHostAllowed, guardedLookup } from './address-guard.js';
 
 interface Entry {
-  getKey?: JWTVerifyGetKey;
+  keys?: ClientKeySet;
   /** ms: fresh until then. */
   freshUntil: number;
   /** ms: last fetch attempt (for the unknown-kid cooldown). */
@@ -33,30 +34,37 @@ export class ClientJwksFetcher {
     private readonly clock: Clock,
   ) {}
 
+  /** A jose key resolver over the client's published keys. */
   keyResolver(uri: string): JWTVerifyGetKey {
-    return async (header, token) => {
-      const entry = this.entry(uri);
-      // Fetch when the cached set is stale. A failed fetch sets freshUntil one cooldown ahead, also
-      // when nothing is cached yet: a failing jwks_uri is retried at most once per cooldown.
-      if (this.clock.now() >= entry.freshUntil) await this.refresh(uri, entry);
-      if (!entry.getKey) throw new joseErrors.JWKSNoMatchingKey('no keys could be fetched from jwks_uri');
-      const getKey = entry.getKey;
-      try {
-        return await getKey(header, token);
-      } catch (e) {
-        if (!(e instanceof joseErrors.JWKSNoMatchingKey)) throw e;
-        // Unknown kid: the client may have rolled its keys. Refetch, at most once per cooldown. When
-        // another request (the same new kid, from a fleet switching at once) already started the refetch,
-        // or finished it since this one looked, use its result instead of failing within the cooldown.
-        if (entry.inFlight) await entry.inFlight;
-        else if (entry.getKey === getKey) {
-          if (this.clock.now() - entry.lastFetch < this.settings.jwksFetch.cooldown * 1000) throw e;
-          await this.refresh(uri, entry);
-        }
-        if (!entry.getKey || entry.getKey === getKey) throw e;
-        return entry.getKey(header, token);
+    return (header, token) => this.withKeys(uri, (keys) => keys.getKey(header, token));
+  }
+
+  /**
+   * Runs `use` with the client's current key set. A stale set is refetched first; when `use` finds
+   * no matching key (an unknown `kid`: the client may have rolled its keys) the set is refetched at
+   * most once per cooldown and `use` runs again.
+   */
+  async withKeys<T>(uri: string, use: (keys: ClientKeySet) => T | Promise<T>): Promise<T> {
+    const entry = this.entry(uri);
+    // Fetch when the cached set is stale. A failed fetch sets freshUntil one cooldown ahead, also
+    // when nothing is cached yet: a failing jwks_uri is retried at most once per cooldown.
+    if (this.clock.now() >= entry.freshUntil) await this.refresh(uri, entry);
+    if (!entry.keys) throw new joseErrors.JWKSNoMatchingKey('no keys could be fetched from jwks_uri');
+    const keys = entry.keys;
+    try {
+      return await use(keys);
+    } catch (e) {
+      if (!(e instanceof joseErrors.JWKSNoMatchingKey)) throw e;
+      // When another request (the same new kid, from a fleet switching at once) already started the
+      // refetch, or finished it since this one looked, use its result instead of failing within the cooldown.
+      if (entry.inFlight) await entry.inFlight;
+      else if (entry.keys === keys) {
+        if (this.clock.now() - entry.lastFetch < this.settings.jwksFetch.cooldown * 1000) throw e;
+        await this.refresh(uri, entry);
       }
-    };
+      if (!entry.keys || entry.keys === keys) throw e;
+      return use(entry.keys);
+    }
   }
 
   /** Drops a cached set (e.g. when the client registers a new jwks_uri). */
@@ -79,7 +87,7 @@ export class ClientJwksFetcher {
       entry.lastFetch = this.clock.now();
       try {
         const { jwks, maxAge } = await this.fetchJwks(uri);
-        entry.getKey = createLocalJWKSet(jwks);
+        entry.keys = new ClientKeySet(jwks);
         entry.freshUntil = this.clock.now() + maxAge * 1000;
       } catch (e) {
         // Keep serving the cached set; retry after the cooldown.

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { createLocalJWKSet, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import type { ClientRecord } from '../clients/client.record.js';
 import { ClientJwksFetcher } from './client-jwks.fetcher.js';
+import { ClientKeySet } from './client-key-set.js';
 
 /**
  * Resolves the verification keys of a `private_key_jwt` client: its registered `jwks` (imported
@@ -9,17 +11,29 @@ import { ClientJwksFetcher } from './client-jwks.fetcher.js';
  */
 @Injectable()
 export class ClientKeySource {
-  private readonly local = new Map<string, { version: number; getKey: JWTVerifyGetKey }>();
+  private readonly local = new Map<string, { version: number; keys: ClientKeySet }>();
 
   constructor(private readonly fetcher: ClientJwksFetcher) {}
 
+  /** A jose key resolver (WebCrypto verification). */
   keyResolver(client: ClientRecord): JWTVerifyGetKey {
     if (client.jwksUri) return this.fetcher.keyResolver(client.jwksUri);
+    const keys = this.localKeys(client);
+    return (header, token) => keys.getKey(header, token);
+  }
+
+  /** node:crypto keys that may verify a JWS with this header (inline verification). */
+  async candidates(client: ClientRecord, header: { alg?: unknown; kid?: unknown }): Promise<KeyObject[]> {
+    if (client.jwksUri) return this.fetcher.withKeys(client.jwksUri, (keys) => keys.candidates(header));
+    return this.localKeys(client).candidates(header);
+  }
+
+  private localKeys(client: ClientRecord): ClientKeySet {
     const cached = this.local.get(client.clientId);
-    if (cached && cached.version === client.version) return cached.getKey;
-    const getKey = createLocalJWKSet(client.jwks ?? ({ keys: [] } as JSONWebKeySet));
+    if (cached && cached.version === client.version) return cached.keys;
+    const keys = new ClientKeySet(client.jwks ?? ({ keys: [] } as JSONWebKeySet));
     if (this.local.size > 10_000) this.local.clear();
-    this.local.set(client.clientId, { version: client.version, getKey });
-    return getKey;
+    this.local.set(client.clientId, { version: client.version, keys });
+    return keys;
   }
 }

@@ -6,7 +6,6 @@ import { ClientService } from '../clients/client.service.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import type { FormParams } from '../shared/form-body.js';
 import { AssertionVerifier } from './assertion.verifier.js';
-import { ClientKeySource } from './client-key.source.js';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
@@ -26,7 +25,6 @@ export class ClientAuthenticator {
   constructor(
     private readonly clients: ClientService,
     private readonly assertions: AssertionVerifier,
-    private readonly keys: ClientKeySource,
     private readonly audit: AuditSink,
   ) {}
 
@@ -39,7 +37,7 @@ export class ClientAuthenticator {
       const registered = found.client.tokenEndpointAuthMethod;
       if (!methodMatches(presented, registered)) throw OAuthError.invalidClient(`presented ${presented.method}, registered ${registered}`);
       if (presented.method === 'jwt') {
-        const keys = registered === 'private_key_jwt' ? this.keys.keyResolver(found.client) : this.clients.hmacKeys(found);
+        const keys = registered === 'private_key_jwt' ? ({ kind: 'asymmetric' } as const) : ({ kind: 'hmac', secrets: this.clients.hmacKeys(found) } as const);
         await this.assertions.verify(found.client, presented.assertion, keys);
       } else if (!this.clients.secretMatches(found, presented.secret)) throw OAuthError.invalidClient('secret does not match a valid secret');
       return found.client;

@@ -5,14 +5,14 @@ import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings
 import { Clock } from '../shared/clock.js';
 import { KeyEncryption } from '../shared/crypto.js';
 import { SigningKeyStore, type SigningKeyRecord } from './signing-key.store.js';
-import { createJwsSigner, resolveSigningMode, type JwsSigner } from '../token/jws-signer.js';
+import { createJwsSigner, resolveCryptoMode, type JwsSigner } from '../token/jws-signer.js';
 
 /** The key that signs access tokens now. */
 export interface ActiveSigningKey {
   kid: string;
   alg: string;
   privateKey: CryptoKey;
-  /** Signs a compact JWS with this key (inline node:crypto or WebCrypto, see `signingMode`). */
+  /** Signs a compact JWS with this key (inline node:crypto or WebCrypto, see `cryptoMode`). */
   sign: JwsSigner;
 }
 
@@ -29,7 +29,7 @@ const VIEW_TTL_MS = 10_000;
 export class SigningKeyService implements OnApplicationBootstrap {
   private readonly logger = new Logger('ClavisSigningKeys');
   private readonly kek: KeyEncryption;
-  private readonly signingMode: 'inline' | 'threadpool';
+  private readonly cryptoMode: 'inline' | 'threadpool';
   private view?: { at: number; loadedAt: number; active: ActiveSigningKey; jwks: { keys: JWK[] }; records: SigningKeyRecord[] };
   private loading?: Promise<NonNullable<SigningKeyService['view']>>;
 
@@ -40,7 +40,7 @@ export class SigningKeyService implements OnApplicationBootstrap {
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
   ) {
     this.kek = new KeyEncryption(settings.keyEncryptionKey);
-    this.signingMode = resolveSigningMode(settings.signingMode);
+    this.cryptoMode = resolveCryptoMode(settings.cryptoMode);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -141,7 +141,7 @@ export class SigningKeyService implements OnApplicationBootstrap {
           kid: activeRecord.kid,
           alg: activeRecord.alg,
           privateKey,
-          sign: createJwsSigner(activeRecord.alg, privateJwk, privateKey, this.signingMode),
+          sign: createJwsSigner(activeRecord.alg, privateJwk, privateKey, this.cryptoMode),
         };
         const published = records.filter((k) => k.state !== 'retired' || (k.removeAt ?? 0) > now);
         const view = { at: this.clock.now(), loadedAt: Date.now(), active, jwks: { keys: published.map((k) => ({ ...k.publicJwk }) as JWK) }, records };

@@ -23,11 +23,12 @@ export interface ClavisServerOptions {
   /** Access-token signing algorithm of new server keys. Default `ES256`. */
   signingAlgorithm?: SigningAlgorithm;
   /**
-   * How access tokens are signed: `threadpool` (jose/WebCrypto, off the main thread: best with a
-   * spare core), `inline` (node:crypto on the main thread: best on one core), or `auto` (default:
-   * by `os.availableParallelism()`, which honours CPU affinity).
+   * Where the token endpoint's signature work runs (signing access tokens, verifying client
+   * assertions): `threadpool` (jose/WebCrypto, off the main thread: best with a spare core),
+   * `inline` (node:crypto on the main thread: best on one core), or `auto` (default: by
+   * `os.availableParallelism()`, which honours CPU affinity).
    */
-  signingMode?: 'auto' | 'inline' | 'threadpool';
+  cryptoMode?: 'auto' | 'inline' | 'threadpool';
   /** `aud` of access tokens when the request names no `resource`. Default: the issuer. */
   defaultAudience?: string;
   /** Every scope the server knows (metadata `scopes_supported`; registration must stay within it). Default `[]` (any scope). */

@@ -79,8 +79,8 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
 
   const signingAlgorithm = options?.signingAlgorithm ?? d.signingAlgorithm;
   if (!SIGNING_ALGORITHMS.includes(signingAlgorithm)) problems.push(`signingAlgorithm must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
-  const signingMode = options?.signingMode ?? 'auto';
-  if (!['auto', 'inline', 'threadpool'].includes(signingMode)) problems.push('signingMode must be auto, inline or threadpool');
+  const cryptoMode = options?.cryptoMode ?? 'auto';
+  if (!['auto', 'inline', 'threadpool'].includes(cryptoMode)) problems.push('cryptoMode must be auto, inline or threadpool');
   const registration = options?.registration ?? d.registration;
   if (!REGISTRATION_MODES.includes(registration)) problems.push(`registration must be one of ${REGISTRATION_MODES.join(', ')}`);
   const assertionAudience = options?.assertionAudience ?? d.assertionAudience;
@@ -134,7 +134,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     tokenEndpoint: `${new URL(issuer).origin}${routePrefix}/token`,
     accessTokenTtl,
     signingAlgorithm,
-    signingMode,
+    cryptoMode,
     defaultAudience: options.defaultAudience ?? issuer,
     scopes: Object.freeze([...scopes]),
     assertionMaxLifetime,

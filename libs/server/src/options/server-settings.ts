@@ -15,7 +15,7 @@ export interface ServerSettings {
   readonly tokenEndpoint: string;
   readonly accessTokenTtl: number;
   readonly signingAlgorithm: SigningAlgorithm;
-  readonly signingMode: 'auto' | 'inline' | 'threadpool';
+  readonly cryptoMode: 'auto' | 'inline' | 'threadpool';
   readonly defaultAudience: string;
   readonly scopes: readonly string[];
   readonly assertionMaxLifetime: number;

@@ -13,9 +13,9 @@ export type JwsSigner = (header: Record<string, unknown>, claims: Record<string,
  * 140–174 µs for ES256 on this machine kind). `auto` (default) picks by `os.availableParallelism()`,
  * which honours CPU affinity.
  */
-export type SigningMode = 'auto' | 'inline' | 'threadpool';
+export type CryptoMode = 'auto' | 'inline' | 'threadpool';
 
-export function resolveSigningMode(mode: SigningMode): 'inline' | 'threadpool' {
+export function resolveCryptoMode(mode: CryptoMode): 'inline' | 'threadpool' {
   if (mode !== 'auto') return mode;
   return availableParallelism() > 1 ? 'threadpool' : 'inline';
 }
