@@ -74,7 +74,8 @@ export class AssertionVerifier {
     const reason = this.claimProblem(client, payload);
     if (reason) throw fail(reason);
     // Single use, atomically, per client; remembered until the assertion can no longer be accepted.
-    if (!(await this.replay.consume(client.clientId, payload.jti as string, (payload.exp as number) + this.settings.clockSkew))) throw fail('jti already used');
+    // A NumericDate may have a fraction (RFC 7519 §2); the stores keep whole seconds (bigint, Redis EX).
+    if (!(await this.replay.consume(client.clientId, payload.jti as string, Math.ceil(payload.exp as number) + this.settings.clockSkew))) throw fail('jti already used');
     return payload;
   }
 
