@@ -271,7 +271,7 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
       ds.options.type === 'postgres'
         ? (await ds.query(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)).map((r: { name: string }) => r.name)
         : (await ds.query(`SELECT name FROM sqlite_master WHERE type = 'table'`)).map((r: { name: string }) => r.name);
-    expect(tables.filter((n) => n.startsWith('clavis_')).sort()).toEqual(['clavis_client', 'clavis_client_secret', 'clavis_initial_access_token', 'clavis_lock', 'clavis_revoked_token', 'clavis_signing_key', 'clavis_used_jti']);
+    expect(tables.filter((n) => n.startsWith('clavis_')).sort()).toEqual(['clavis_client', 'clavis_client_secret', 'clavis_initial_access_token', 'clavis_revoked_token', 'clavis_signing_key', 'clavis_used_jti']);
     const parts: string[] = [];
     const counts: Record<string, number> = {};
     for (const name of tables) {

@@ -23,7 +23,7 @@ import { TypeOrmClientStore } from './persistence/typeorm/typeorm-client.store.j
 import { TypeOrmDenyList } from './persistence/typeorm/typeorm-deny-list.js';
 import { TypeOrmReplayStore } from './persistence/typeorm/typeorm-replay.store.js';
 import { TypeOrmSigningKeyStore } from './persistence/typeorm/typeorm-signing-key.store.js';
-import { createRedisStores, RedisConnection } from './persistence/redis/redis-stores.js';
+import { RedisConnection, RedisDenyList, RedisReplayStore } from './persistence/redis/redis-stores.js';
 import { Clock, SystemClock } from './shared/clock.js';
 import { AccessTokenIssuer } from './token/access-token.issuer.js';
 import { ClientCredentialsGrant } from './token/client-credentials.grant.js';
@@ -67,8 +67,8 @@ import { TypeOrmInitialAccessTokenStore } from './persistence/typeorm/typeorm-in
     TypeOrmReplayStore,
     TypeOrmDenyList,
     { provide: RedisConnection, inject: [SERVER_SETTINGS], useFactory: (s: ServerSettings) => new RedisConnection(s.redisUrl) },
-    { provide: ReplayStore, inject: [RedisConnection, TypeOrmReplayStore], useFactory: (r: RedisConnection, db: TypeOrmReplayStore) => (r.client ? createRedisStores(r.client).replay : db) },
-    { provide: DenyList, inject: [RedisConnection, TypeOrmDenyList], useFactory: (r: RedisConnection, db: TypeOrmDenyList) => (r.client ? createRedisStores(r.client).denyList : db) },
+    { provide: ReplayStore, inject: [RedisConnection, TypeOrmReplayStore, Clock], useFactory: (r: RedisConnection, db: TypeOrmReplayStore, clock: Clock) => (r.client ? new RedisReplayStore(r.client, () => clock.nowSeconds()) : db) },
+    { provide: DenyList, inject: [RedisConnection, TypeOrmDenyList, Clock], useFactory: (r: RedisConnection, db: TypeOrmDenyList, clock: Clock) => (r.client ? new RedisDenyList(r.client, () => clock.nowSeconds()) : db) },
     {
       provide: RateLimiter,
       inject: [RedisConnection, Clock],

@@ -63,6 +63,7 @@ export class SigningKeyService implements OnApplicationBootstrap {
    */
   async freshJwks(): Promise<{ keys: JWK[] }> {
     const view = this.view;
+    // Wall time on purpose: this bounds database reads per second, it is not a protocol time.
     if (view && Date.now() - view.loadedAt < 1_000) return view.jwks;
     return (await this.load()).jwks;
   }

@@ -65,7 +65,3 @@ export class RedisDenyList extends DenyList {
     return 0;
   }
 }
-
-export function createRedisStores(redis: Redis): { replay: RedisReplayStore; denyList: RedisDenyList } {
-  return { replay: new RedisReplayStore(redis), denyList: new RedisDenyList(redis) };
-}

@@ -1,11 +1,11 @@
 import { ClientEntity, ClientSecretEntity } from './client.entity.js';
-import { InitialAccessTokenEntity, LockEntity, RevokedTokenEntity, SigningKeyEntity, UsedJtiEntity } from './security.entity.js';
+import { InitialAccessTokenEntity, RevokedTokenEntity, SigningKeyEntity, UsedJtiEntity } from './security.entity.js';
 import { ClavisInitial1764200000000 } from './migrations/1764200000000-clavis-initial.js';
 
 /** Every Clavis entity: add them to the host's DataSource `entities`. */
-export const CLAVIS_ENTITIES = [ClientEntity, ClientSecretEntity, UsedJtiEntity, RevokedTokenEntity, InitialAccessTokenEntity, SigningKeyEntity, LockEntity];
+export const CLAVIS_ENTITIES = [ClientEntity, ClientSecretEntity, UsedJtiEntity, RevokedTokenEntity, InitialAccessTokenEntity, SigningKeyEntity];
 
 /** Every Clavis migration: add them to the host's DataSource `migrations` and run them. */
 export const CLAVIS_MIGRATIONS = [ClavisInitial1764200000000];
 
-export { ClientEntity, ClientSecretEntity, UsedJtiEntity, RevokedTokenEntity, InitialAccessTokenEntity, SigningKeyEntity, LockEntity };
+export { ClientEntity, ClientSecretEntity, UsedJtiEntity, RevokedTokenEntity, InitialAccessTokenEntity, SigningKeyEntity };

@@ -45,11 +45,3 @@ export class SigningKeyEntity {
   /** When a retired key may be removed from the JWKS (last token expiry + margin). */
   @Column({ name: 'remove_at', type: 'bigint', nullable: true, transformer: epochSeconds }) removeAt: number | null;
 }
-
-/** A short named lock row, used to coordinate key rotation across instances. */
-@Entity({ name: 'clavis_lock' })
-export class LockEntity {
-  @PrimaryColumn({ name: 'name', type: 'varchar', length: 64 }) name: string;
-  @Column({ name: 'holder', type: 'varchar', length: 64 }) holder: string;
-  @Column({ name: 'expires_at', type: 'bigint', transformer: epochSeconds }) expiresAt: number;
-}

@@ -82,11 +82,10 @@ export class ClavisInitial1764200000000 implements MigrationInterface {
     );
     // The database guarantees a single active key and a single next key, whatever several instances try at once.
     await q.createIndex('clavis_signing_key', new TableIndex({ name: 'idx_clavis_signing_key_one_per_state', columnNames: ['state'], isUnique: true, where: "state <> 'retired'" }));
-    await q.createTable(new Table({ name: 'clavis_lock', columns: [pk(str('name', 64)), str('holder', 64), epoch('expires_at')] }));
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['clavis_lock', 'clavis_signing_key', 'clavis_initial_access_token', 'clavis_revoked_token', 'clavis_used_jti', 'clavis_client_secret', 'clavis_client'])
+    for (const t of ['clavis_signing_key', 'clavis_initial_access_token', 'clavis_revoked_token', 'clavis_used_jti', 'clavis_client_secret', 'clavis_client'])
       await q.dropTable(t, true);
   }
 }
