@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertion, generateKey, JWT_BEARER, type TestKey } from '../support/keys.js';
 import { basic, postForm } from '../support/http.js';
@@ -15,7 +15,11 @@ async function startRedis(port: number): Promise<ChildProcess> {
   throw new Error('redis-server did not start');
 }
 
-describe('Redis outage: fail closed with 503, recover without restart', () => {
+// The test runs its own redis-server (it stops and restarts it); without the binary it cannot run.
+const HAS_REDIS = spawnSync('redis-server', ['--version']).status === 0;
+if (!HAS_REDIS) console.warn('redis-outage: redis-server not found on PATH, skipping');
+
+describe.skipIf(!HAS_REDIS)('Redis outage: fail closed with 503, recover without restart', () => {
   let t: TestApp;
   let redis: ChildProcess;
   let port: number;
