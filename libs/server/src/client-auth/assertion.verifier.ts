@@ -55,11 +55,14 @@ export class AssertionVerifier {
     const fail = (reason: string) => OAuthError.invalidClient(`client_assertion rejected: ${reason}`);
     if (assertion.length > this.settings.limits.assertionLength) throw fail('too long');
 
-    let header;
+    // Decoded once: the inline path keeps the parsed JWS for its signature check.
+    let jws: DecodedJws | undefined;
+    let header: { alg?: string; typ?: unknown };
     try {
-      header = decodeProtectedHeader(assertion);
-    } catch {
-      throw fail('malformed JWS header');
+      if (this.inline) header = (jws = decodeJws(assertion)).header as typeof header;
+      else header = decodeProtectedHeader(assertion);
+    } catch (e) {
+      throw fail(e instanceof InlineJwsError ? e.message : 'malformed JWS header');
     }
     const alg = header.alg;
     const asymmetric = client.tokenEndpointAuthMethod === 'private_key_jwt';
@@ -68,7 +71,7 @@ export class AssertionVerifier {
     if (header.typ !== undefined && (typeof header.typ !== 'string' || !ACCEPTED_TYP.has(header.typ.toLowerCase()))) throw fail(`typ ${String(header.typ)} not accepted`);
     if (asymmetric !== (keys.kind === 'asymmetric')) throw fail('key material does not fit the method');
 
-    const payload = this.inline ? await this.verifyInline(client, assertion, alg as string, keys) : await this.verifyWithJose(client, assertion, asymmetric, keys);
+    const payload = jws ? await this.verifyInline(client, jws, alg as string, keys) : await this.verifyWithJose(client, assertion, asymmetric, keys);
     if (typeof payload === 'string') throw fail(payload);
 
     const reason = this.claimProblem(client, payload);
@@ -120,13 +123,7 @@ export class AssertionVerifier {
   }
 
   /** node:crypto on the main thread. The payload, or the failure reason. */
-  private async verifyInline(client: ClientRecord, assertion: string, alg: string, keys: AssertionKeys): Promise<JWTPayload | string> {
-    let jws: DecodedJws;
-    try {
-      jws = decodeJws(assertion);
-    } catch (e) {
-      return e instanceof InlineJwsError ? e.message : 'malformed JWS';
-    }
+  private async verifyInline(client: ClientRecord, jws: DecodedJws, alg: string, keys: AssertionKeys): Promise<JWTPayload | string> {
     if (keys.kind === 'hmac') {
       for (const secret of keys.secrets) if (verifyHmac(alg, jws, secret)) return jws.payload as JWTPayload;
       return 'signature verification failed';
