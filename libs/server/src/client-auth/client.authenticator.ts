@@ -43,7 +43,7 @@ export class ClientAuthenticator {
       return found.client;
     } catch (e) {
       if (e instanceof OAuthError && e.code === 'invalid_client')
-        this.audit.record({ type: 'client.authentication_failed', clientId: presented?.clientId, method: presented?.method, reason: e.detail ?? e.description });
+        this.audit.record({ type: 'client.authentication_failed', clientId: presented?.clientId.slice(0, 64), method: presented?.method, reason: e.detail ?? e.description });
       throw e;
     }
   }
