@@ -1,16 +1,9 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
-import { ClientService, FixedClock, InitialAccessTokenService, LoggerAuditSink, SigningKeyService, type AuditEvent } from '@clavis/server';
+import { FixedClock, LoggerAuditSink, type AuditEvent } from '@clavis/server';
 import { MemoryAuditSink } from '@clavis/server/testing';
-import { AppModule } from '../../apps/auth-server/src/app.module.js';
-import { configureHttp, createHttpAdapter } from '../../apps/auth-server/src/http.js';
-import { TEST_HTTP_ADAPTER } from './test-app.js';
-import { freePort, TEST_KEK, type TestApp } from './test-app.js';
+import { createTestApp, type TestApp } from './test-app.js';
 
 const ALL_LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
@@ -80,48 +73,12 @@ export interface LoggedTestApp extends TestApp {
  * static Logger instances of the libraries), and audit events both kept and logged.
  */
 export async function createLoggedTestApp(opts: { env?: Record<string, string | undefined>; clock?: FixedClock } = {}): Promise<LoggedTestApp> {
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const issuer = opts.env?.ISSUER ?? baseUrl;
-  const clock = opts.clock ?? new FixedClock(Date.now());
   const audit = new TeeAuditSink();
   const logs = new CapturingLogger();
-  const env: Record<string, string | undefined> = {
-    ISSUER: issuer,
-    PORT: String(port),
-    CLAVIS_KEK: TEST_KEK,
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'clavis-test-')),
-    SQLITE_PATH: ':memory:',
-    JWKS_ALLOWED_HOSTS: 'localhost,127.0.0.1',
-    LOG_LEVEL: 'verbose',
-    RATE_LIMIT_TOKEN_PER_ADDRESS: '1000000',
-    RATE_LIMIT_TOKEN_PER_CLIENT: '1000000',
-    RATE_LIMIT_REGISTER_PER_ADDRESS: '1000000',
-    ...opts.env,
-  };
   // Loggers created before the app (static `new Logger(...)` fields) follow the override too.
   Logger.overrideLogger(logs);
   Logger.overrideLogger(ALL_LEVELS);
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ env, clock, auditSink: audit, firstRun: false })] })
-    .setLogger(logs)
-    .compile();
-  const app = TEST_HTTP_ADAPTER === 'fastify' ? moduleRef.createNestApplication(createHttpAdapter(), { bodyParser: false, logger: logs }) : moduleRef.createNestApplication({ bodyParser: false, logger: logs });
-  app.useLogger(logs);
+  const t = await createTestApp({ ...opts, env: { LOG_LEVEL: 'verbose', ...opts.env }, audit, logger: logs });
   Logger.overrideLogger(ALL_LEVELS);
-  configureHttp(app);
-  await app.listen(port, '127.0.0.1');
-  return {
-    app,
-    issuer,
-    baseUrl,
-    tokenEndpoint: `${baseUrl}/token`,
-    clock,
-    audit,
-    logs,
-    dataSource: app.get(DataSource),
-    clients: app.get(ClientService),
-    keys: app.get(SigningKeyService),
-    initialTokens: app.get(InitialAccessTokenService),
-    close: () => app.close(),
-  };
+  return { ...t, audit, logs, dataSource: t.app.get(DataSource) };
 }

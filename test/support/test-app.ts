@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
-import type { INestApplication } from '@nestjs/common';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { ClientService, FixedClock, InitialAccessTokenService, SigningKeyService, type ClientMetadata } from '@clavis/server';
 import { MemoryAuditSink } from '@clavis/server/testing';
 import { AppModule } from '../../apps/auth-server/src/app.module.js';
@@ -47,12 +47,23 @@ export async function freePort(): Promise<number> {
 /** The HTTP adapter under test: Fastify (what the server ships with) unless TEST_HTTP_ADAPTER=express. */
 export const TEST_HTTP_ADAPTER = process.env.TEST_HTTP_ADAPTER === 'express' ? 'express' : 'fastify';
 
-export async function createTestApp(opts: { env?: Record<string, string | undefined>; clock?: FixedClock; port?: number; adapter?: 'fastify' | 'express' } = {}): Promise<TestApp> {
+export interface TestAppOptions {
+  env?: Record<string, string | undefined>;
+  clock?: FixedClock;
+  port?: number;
+  adapter?: 'fastify' | 'express';
+  /** An audit sink to inject instead of a fresh MemoryAuditSink. */
+  audit?: MemoryAuditSink;
+  /** A logger for the whole app (default: none, or Nest's with TEST_LOGS set). */
+  logger?: LoggerService;
+}
+
+export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
   const port = opts.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
   const issuer = opts.env?.ISSUER ?? baseUrl;
   const clock = opts.clock ?? new FixedClock(Date.now());
-  const audit = new MemoryAuditSink();
+  const audit = opts.audit ?? new MemoryAuditSink();
   const env: Record<string, string | undefined> = {
     ISSUER: issuer,
     PORT: String(port),
@@ -66,9 +77,11 @@ export async function createTestApp(opts: { env?: Record<string, string | undefi
     RATE_LIMIT_REGISTER_PER_ADDRESS: '1000000',
     ...opts.env,
   };
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule.forRoot({ env, clock, auditSink: audit, firstRun: false })] }).compile();
-  const options = { bodyParser: false, logger: process.env.TEST_LOGS ? undefined : (false as const) };
+  const testing = Test.createTestingModule({ imports: [AppModule.forRoot({ env, clock, auditSink: audit, firstRun: false })] });
+  const moduleRef = await (opts.logger ? testing.setLogger(opts.logger) : testing).compile();
+  const options = { bodyParser: false, logger: opts.logger ?? (process.env.TEST_LOGS ? undefined : (false as const)) };
   const app = (opts.adapter ?? TEST_HTTP_ADAPTER) === 'fastify' ? moduleRef.createNestApplication(createHttpAdapter(), options) : moduleRef.createNestApplication(options);
+  if (opts.logger) app.useLogger(opts.logger);
   configureHttp(app);
   await app.listen(port, '127.0.0.1');
   const prefix = env.ROUTE_PREFIX ?? '';
