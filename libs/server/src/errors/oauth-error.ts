@@ -48,9 +48,6 @@ export class OAuthError extends Error {
   static invalidTarget(detail?: string) {
     return new OAuthError('invalid_target', 'the requested resource is invalid or not allowed for this client', 400, detail);
   }
-  static unsupportedTokenType(detail?: string) {
-    return new OAuthError('unsupported_token_type', 'the token type is not supported', 400, detail);
-  }
   static temporarilyUnavailable(detail?: string) {
     return new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable', 503, detail);
   }

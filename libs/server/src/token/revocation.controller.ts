@@ -36,8 +36,7 @@ export class RevocationController {
     const token = form.get('token');
     const client = await this.authenticator.authenticate(req.headers, form);
     if (!token) throw OAuthError.invalidRequest('token is required');
-    const hint = form.get('token_type_hint');
-    if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token') throw OAuthError.unsupportedTokenType(`hint ${hint.slice(0, 32)}`);
+    // token_type_hint is only a hint: Clavis issues access tokens only, and an invalid hint is ignored (RFC 7009 §2.1).
     const claims = await this.inspector.verify(token);
     if (claims && claims.client_id === client.clientId) {
       await this.denyList.add(claims.jti!, claims.exp!);
