@@ -50,6 +50,12 @@ describe('POST /register (RFC 7591)', () => {
     it('an unknown token → 401', async () => {
       expectRegistrationError(await api.register(body, 'x'.repeat(43)), 401, 'invalid_token');
     });
+    it('a wrong or used-up token → 401 even when the body is invalid too (the token is checked first)', async () => {
+      expectRegistrationError(await api.register({ grant_types: ['password'] }, 'x'.repeat(43)), 401, 'invalid_token');
+      const { token } = await t.initialTokens.create({ uses: 1 });
+      expectCreated(await api.register(body, token));
+      expectRegistrationError(await api.register({ scope: 'admin' }, token), 401, 'invalid_token');
+    });
     it('a token sent with another scheme (Basic) → 401', async () => {
       const res = await jsonRequest(api.endpoint, { method: 'POST', body, headers: { authorization: `Basic ${iat}` } });
       expectRegistrationError(res, 401, 'invalid_token');

@@ -27,6 +27,11 @@ export class InitialAccessTokenService {
     return { token, record };
   }
 
+  /** Whether the token exists, has not expired and has uses left (without using it). */
+  isUsable(token: string): Promise<boolean> {
+    return this.store.isUsable(hashSecret(token), this.clock.nowSeconds());
+  }
+
   /** Uses the token once; false when it is unknown, expired or used up. */
   consume(token: string): Promise<boolean> {
     return this.store.consume(hashSecret(token), this.clock.nowSeconds());

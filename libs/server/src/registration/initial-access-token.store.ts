@@ -11,6 +11,8 @@ export interface InitialAccessTokenRecord {
 /** Storage port for initial access tokens. */
 export abstract class InitialAccessTokenStore {
   abstract insert(record: InitialAccessTokenRecord): Promise<void>;
+  /** Whether the token exists, has not expired and has uses left. */
+  abstract isUsable(tokenHash: string, now: number): Promise<boolean>;
   /** Atomically uses the token once if it exists, has not expired and has uses left. */
   abstract consume(tokenHash: string, now: number): Promise<boolean>;
   /** Gives back one use of a limited token (no-op for unlimited ones). */

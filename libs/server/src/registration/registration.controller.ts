@@ -39,6 +39,8 @@ export class RegistrationController {
   async register(@Req() req: HttpRequest): Promise<Record<string, unknown>> {
     await this.rateLimit.checkAddress(req, 'register');
     const token = this.admit(req);
+    // A wrong token is a 401 before anything else is looked at; it is used up only after validation.
+    if (token !== null && !(await this.initialTokens.isUsable(token))) this.deny('initial access token unknown, expired or used up');
     const body = await this.readBody(req);
     if (body.software_statement !== undefined) throw new RegistrationError('invalid_software_statement', 'software statements are not supported', 400);
     const metadata = toClientMetadata(body);
@@ -112,10 +114,12 @@ export class RegistrationController {
   }
 
   private async consumeInitialToken(token: string): Promise<void> {
-    if (!(await this.initialTokens.consume(token))) {
-      this.audit.record({ type: 'registration.denied', reason: 'initial access token unknown, expired or used up' });
-      throw RegistrationError.invalidToken('initial access token invalid');
-    }
+    if (!(await this.initialTokens.consume(token))) this.deny('initial access token used up meanwhile');
+  }
+
+  private deny(reason: string): never {
+    this.audit.record({ type: 'registration.denied', reason });
+    throw RegistrationError.invalidToken('initial access token invalid');
   }
 
   /** The registration access token must be the one of this very client (constant-time). */

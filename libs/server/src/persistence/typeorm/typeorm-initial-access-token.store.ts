@@ -14,6 +14,11 @@ export class TypeOrmInitialAccessTokenStore extends InitialAccessTokenStore {
     await this.dataSource.getRepository(InitialAccessTokenEntity).insert({ ...record });
   }
 
+  async isUsable(tokenHash: string, now: number): Promise<boolean> {
+    const t = await this.dataSource.getRepository(InitialAccessTokenEntity).findOneBy({ tokenHash });
+    return !!t && (t.usesRemaining === null || t.usesRemaining > 0) && (t.expiresAt === null || t.expiresAt > now);
+  }
+
   async consume(tokenHash: string, now: number): Promise<boolean> {
     // One conditional UPDATE: the use count can never go below zero, even under concurrency.
     const result = await this.dataSource
