@@ -1,0 +1,40 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EnvironmentError, loadConfig } from './app-config.js';
+
+const KEK = Buffer.alloc(32, 3).toString('base64url');
+
+describe('loadConfig (environment → settings)', () => {
+  it('zero configuration: port 3000, issuer http://localhost:3000, SQLite under DATA_DIR, a generated development KEK kept in a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clavis-cfg-'));
+    const c = loadConfig({ DATA_DIR: dir });
+    expect(c).toMatchObject({ port: 3000, issuer: 'http://localhost:3000', production: false, database: { type: 'sqlite', path: `${dir}/clavis.sqlite` } });
+    expect(c.kek.source).toBe('generated');
+    expect(existsSync(join(dir, 'dev-kek'))).toBe(true);
+    // the second start reads the same key back
+    expect(loadConfig({ DATA_DIR: dir }).kek).toEqual({ value: readFileSync(join(dir, 'dev-kek'), 'utf8').trim(), source: 'file' });
+  });
+
+  it('production refuses to start without CLAVIS_KEK', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/CLAVIS_KEK is required/);
+    expect(loadConfig({ NODE_ENV: 'production', CLAVIS_KEK: KEK }).kek.source).toBe('env');
+  });
+
+  it('PostgreSQL with DATABASE_URL, Redis with REDIS_URL', () => {
+    const c = loadConfig({ CLAVIS_KEK: KEK, DATABASE_URL: 'postgres://u@h/db', REDIS_URL: 'redis://h:6379' });
+    expect(c.database).toEqual({ type: 'postgres', url: 'postgres://u@h/db' });
+    expect(c.redisUrl).toBe('redis://h:6379');
+  });
+
+  it('lists every problem in one error', () => {
+    try {
+      loadConfig({ CLAVIS_KEK: KEK, PORT: 'x', ACCESS_TOKEN_TTL: '-1', ROTATE_SECRET_ON_UPDATE: 'maybe', REGISTRATION_MODE: 'sometimes', DATABASE_URL: 'mysql://x' });
+      expect.fail('should throw');
+    } catch (e) {
+      expect(e).toBeInstanceOf(EnvironmentError);
+      expect((e as EnvironmentError).problems).toHaveLength(5);
+    }
+  });
+});
