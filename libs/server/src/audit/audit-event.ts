@@ -11,7 +11,6 @@ export type AuditEvent =
   | { type: 'client.registration_token_rotated'; clientId: string }
   | { type: 'client.authentication_failed'; clientId?: string; method?: string; reason: AuthFailureReason }
   | { type: 'registration.denied'; clientId?: string; reason: string }
-  | { type: 'token.issued'; clientId: string; jti: string; scope: string; aud: string }
   | { type: 'token.revoked'; clientId: string; jti: string }
   | { type: 'signing_key.created'; kid: string; state: string }
   | { type: 'signing_key.rotated'; activeKid: string; retiredKid?: string }

@@ -16,7 +16,6 @@ export class LoggerAuditSink extends AuditSink {
   record(event: AuditEvent): void {
     const line = JSON.stringify(event);
     if (event.type === 'client.authentication_failed' || event.type === 'registration.denied' || event.type === 'request.failed') this.logger.warn(line);
-    else if (event.type === 'token.issued') this.logger.debug(line);
     else this.logger.log(line);
   }
 }

@@ -3,6 +3,7 @@ import { RegistrationError } from '../errors/oauth-error.js';
 import type { ServerSettings } from '../options/server-settings.js';
 import { isAsymmetricAlg, isHmacAlg, jwkFitsAlg } from '../shared/jose-algorithms.js';
 import { TOKEN_ENDPOINT_AUTH_METHODS, type TokenEndpointAuthMethod } from './client.record.js';
+import { SCOPE_TOKEN } from '../shared/scope.js';
 
 /** Client metadata as the service takes it (camelCase; every field optional, defaults applied). */
 export interface ClientMetadata {
@@ -27,7 +28,6 @@ export type ValidClientMetadata = {
 
 const MAX_RSA_BITS = 16_384;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /**
  * Validates client metadata against the server's settings and applies defaults.

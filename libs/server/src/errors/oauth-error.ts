@@ -94,9 +94,6 @@ export class RegistrationError extends Error {
   static invalidToken(detail: string) {
     return new RegistrationError('invalid_token', 'the access token is missing, invalid or not for this client', 401, detail);
   }
-  static notFound(detail: string) {
-    return new RegistrationError('invalid_token', 'the access token is missing, invalid or not for this client', 401, detail);
-  }
 }
 
 /** The storage (database or Redis) did not answer: rendered as 503 `temporarily_unavailable`. */

@@ -1,6 +1,7 @@
 import { parseKek } from '../shared/crypto.js';
 import type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './clavis-server.options.js';
 import type { ServerSettings } from './server-settings.js';
+import { SCOPE_TOKEN } from '../shared/scope.js';
 
 export const DEFAULT_SERVER_OPTIONS = {
   routePrefix: '',
@@ -22,7 +23,6 @@ export const DEFAULT_SERVER_OPTIONS = {
 
 const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'];
 const REGISTRATION_MODES: readonly RegistrationMode[] = ['initial_access_token', 'open', 'closed'];
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
 
 /** Thrown at boot when the options are wrong; lists every problem at once. */
 export class ClavisConfigurationError extends Error {

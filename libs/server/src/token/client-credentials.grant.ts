@@ -4,8 +4,8 @@ import { OAuthError } from '../errors/oauth-error.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import type { FormParams } from '../shared/form-body.js';
 import { AccessTokenIssuer, type IssuedAccessToken } from './access-token.issuer.js';
+import { SCOPE_TOKEN } from '../shared/scope.js';
 
-const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /**
  * The client_credentials grant: scope ⊆ registered scope (none requested → the registered scope),
