@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { OAuthError } from '../errors/oauth-error.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
+import { hashSecret } from '../shared/crypto.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { HttpRequest } from '../shared/form-body.js';
 
@@ -33,8 +34,8 @@ export class RateLimitService {
   async checkClient(clientId: string): Promise<void> {
     const rl = this.settings.rateLimit;
     if (!rl.enabled) return;
-    // A registered client's id (≤ 64 characters, checked before lookup): a bounded key as it is.
-    await this.check(`token:client:${clientId}`, rl.tokenPerClient, rl.window);
+    // Hashed: Redis keys must not keep a deleted client's id around (the hygiene test checks).
+    await this.check(`token:client:${hashSecret(clientId)}`, rl.tokenPerClient, rl.window);
   }
 
   private async check(key: string, limit: number, window: number): Promise<void> {
