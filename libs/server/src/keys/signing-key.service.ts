@@ -86,7 +86,13 @@ export class SigningKeyService implements OnApplicationBootstrap {
     if (!next) {
       await this.store.insert(await this.createKey('next', now));
       records = await this.store.list();
-      next = records.find((k) => k.state === 'next')!;
+      const inserted = records.find((k) => k.state === 'next');
+      if (!inserted) {
+        // Another instance inserted a next key and promoted it meanwhile: that rotation is this one.
+        this.invalidate();
+        return { activeKid: (await this.current()).active.kid, rotated: false };
+      }
+      next = inserted;
       if (!opts.force && active && this.settings.keyRotation.announce > 0) {
         this.invalidate();
         return { activeKid: active.kid, rotated: false };
