@@ -66,7 +66,7 @@ describe('operator CLI (runCli)', () => {
       const r = await cli('clients', 'create', '--method', 'client_secret_basic', '--name', 'Nightly export', '--scope', 'statements:read statements:write');
       expect(r.code, r.stderr).toBe(0);
       expect(r.json).toEqual({
-        client_id: expect.any(String),
+        client_id: expect.stringMatching(/^[0-9a-f]{32}$/),
         client_name: 'Nightly export',
         token_endpoint_auth_method: 'client_secret_basic',
         token_endpoint_auth_signing_alg: null,
@@ -212,6 +212,24 @@ describe('operator CLI (runCli)', () => {
       const r = await cli('clients', 'show', 'no-such-client');
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('no client no-such-client');
+    });
+
+    it('an id that begins with "-" is read as the id, not as an option (earlier builds issued such ids)', async () => {
+      for (const args of [
+        ['clients', 'show', '-R3xq'],
+        ['clients', 'delete', '--Zq8'],
+        ['clients', 'rotate-secret', '-Rq', '--overlap', '5'],
+        ['clients', 'retire-previous-secret', '-x_'],
+        ['clients', 'rotate-registration-token', '-R'],
+      ]) {
+        const r = await cli(...args);
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(1);
+        expect(r.stderr).toContain(`no client ${args[2]}`);
+      }
+      const revoke = await cli('initial-tokens', 'revoke', '-abc');
+      expect(revoke.stderr).not.toMatch(/Unknown option/);
+      // A real option in the id's place is still a usage error.
+      expect((await cli('clients', 'show', '--overlap')).code).toBe(2);
     });
 
     it('clients show without an id → exit 2', async () => {

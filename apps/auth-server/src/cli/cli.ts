@@ -22,18 +22,38 @@ const HELP = `Clavis operator CLI — npm run cli -- <command> [options]
 
 Secrets and tokens are printed once, on stdout, as JSON. The same environment as the server applies.`;
 
+const COMMANDS_WITH_ID = new Set([
+  'clients show', 'clients delete', 'clients rotate-secret', 'clients retire-previous-secret',
+  'clients rotate-registration-token', 'initial-tokens revoke',
+]);
+
+const OPTIONS = {
+  method: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string' }, resource: { type: 'string', multiple: true },
+  'jwks-file': { type: 'string' }, 'jwks-uri': { type: 'string' }, alg: { type: 'string' }, overlap: { type: 'string' },
+  'expires-in': { type: 'string' }, uses: { type: 'string' }, description: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+/**
+ * The word after a command that takes an id is the id, even when it begins with `-` (base64url
+ * ids, which earlier builds issued, may): unless it names one of our options, it is moved behind
+ * `--` so that the parser cannot read it as one.
+ */
+function idTakenLiterally(argv: string[]): string[] {
+  const [group, command, id, ...rest] = argv;
+  if (id === undefined || !id.startsWith('-') || !COMMANDS_WITH_ID.has(`${group} ${command}`) || rest.includes('--')) return argv;
+  const option = id.replace(/^--?/, '').split('=')[0]!;
+  if (id === '--' || id === '-h' || Object.hasOwn(OPTIONS, option)) return argv;
+  return [group!, command!, ...rest, '--', id];
+}
+
 /** Runs one CLI command against the configured database; returns the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: idTakenLiterally(argv),
       allowPositionals: true,
-      options: {
-        method: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string' }, resource: { type: 'string', multiple: true },
-        'jwks-file': { type: 'string' }, 'jwks-uri': { type: 'string' }, alg: { type: 'string' }, overlap: { type: 'string' },
-        'expires-in': { type: 'string' }, uses: { type: 'string' }, description: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-      },
+      options: OPTIONS,
     });
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n\n${HELP}\n`);

@@ -5,9 +5,12 @@ export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }
 
-/** A short random identifier (128 bits), base64url. */
+/**
+ * A random identifier (128 bits) in lowercase hex: safe in URLs, shells and command lines (a
+ * base64url id may begin with `-`, which argument parsers read as an option).
+ */
 export function randomId(): string {
-  return randomBytes(16).toString('base64url');
+  return randomBytes(16).toString('hex');
 }
 
 /**
