@@ -316,6 +316,9 @@ describe('operator CLI (runCli)', () => {
   describe('delete', () => {
     it('deletes: the client can no longer authenticate; show and a second delete → exit 1', async () => {
       const c = (await cli('clients', 'create', '--method', 'client_secret_basic')).json;
+      // The server has just authenticated (and, on SQLite, cached) the client: a delete by another
+      // process must still take effect on its next request.
+      expect((await tokenWithBasic(t, c.client_id, c.client_secret)).status).toBe(200);
       const r = await cli('clients', 'delete', c.client_id);
       expect(r.code, r.stderr).toBe(0);
       expect(r.json).toEqual({ deleted: c.client_id });

@@ -11,28 +11,47 @@ export interface FastSql {
   all<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]>;
   /** Runs a write; returns the number of rows changed. */
   run(sql: string, params: unknown[]): Promise<number>;
+  /**
+   * Like `run`, but on SQLite the writes queued in one turn of the event loop commit together in
+   * one transaction (group commit): each caller still learns its own row count, and only once the
+   * commit has succeeded. A commit costs more than an insert, so under load this halves the cost of
+   * the replay store's inserts. On PostgreSQL: `run`.
+   */
+  runGrouped(sql: string, params: unknown[]): Promise<number>;
+  /**
+   * A number that changes when another connection (another process, such as the operator CLI)
+   * has committed to the database since the last call; `undefined` where there is no such cheap
+   * signal (PostgreSQL), so nothing may be cached from the database.
+   */
+  dataVersion(): number | undefined;
 }
 
 interface SqliteStatement {
   all(...params: unknown[]): unknown[];
   run(...params: unknown[]): { changes: number };
+  get(...params: unknown[]): unknown;
 }
+
+interface SqliteConnection {
+  prepare(sql: string): SqliteStatement;
+  transaction(fn: () => void): () => void;
+}
+
+interface QueuedWrite {
+  statement: SqliteStatement;
+  params: unknown[];
+  resolve(changes: number): void;
+  reject(error: unknown): void;
+}
+
+const sqliteInstances = new WeakMap<DataSource, FastSql>();
 
 export function fastSql(dataSource: DataSource): FastSql {
   if (dataSource.options.type === 'better-sqlite3') {
-    const statements = new Map<string, SqliteStatement>();
-    const prepare = (sql: string): SqliteStatement => {
-      let s = statements.get(sql);
-      if (!s) {
-        s = (dataSource.driver as unknown as { databaseConnection: { prepare(sql: string): SqliteStatement } }).databaseConnection.prepare(sql);
-        statements.set(sql, s);
-      }
-      return s;
-    };
-    return {
-      all: async <T>(sql: string, params: unknown[]) => prepare(sql).all(...params) as T[],
-      run: async (sql, params) => prepare(sql).run(...params).changes,
-    };
+    // One per DataSource: the write queue must be shared by every store on the connection.
+    let instance = sqliteInstances.get(dataSource);
+    if (!instance) sqliteInstances.set(dataSource, (instance = sqliteFastSql(dataSource)));
+    return instance;
   }
   const numbered = new Map<string, string>();
   const toPg = (sql: string) => {
@@ -44,12 +63,81 @@ export function fastSql(dataSource: DataSource): FastSql {
     }
     return n;
   };
+  const run = async (sql: string, params: unknown[]) => {
+    // RETURNING makes the changed-row count visible through TypeORM's query().
+    const rows = (await dataSource.query(`${toPg(sql)} RETURNING 1 AS changed`, params)) as unknown[];
+    return rows.length;
+  };
   return {
     all: async <T>(sql: string, params: unknown[]) => (await dataSource.query(toPg(sql), params)) as T[],
-    run: async (sql, params) => {
-      // RETURNING makes the changed-row count visible through TypeORM's query().
-      const rows = (await dataSource.query(`${toPg(sql)} RETURNING 1 AS changed`, params)) as unknown[];
-      return rows.length;
+    run,
+    runGrouped: run,
+    dataVersion: () => undefined,
+  };
+}
+
+function sqliteFastSql(dataSource: DataSource): FastSql {
+  const connection = () => (dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+  const statements = new Map<string, SqliteStatement>();
+  const prepare = (sql: string): SqliteStatement => {
+    let s = statements.get(sql);
+    if (!s) {
+      s = connection().prepare(sql);
+      statements.set(sql, s);
+    }
+    return s;
+  };
+
+  let queue: QueuedWrite[] = [];
+  const flush = () => {
+    const batch = queue;
+    queue = [];
+    const results: (number | { error: unknown })[] = [];
+    try {
+      // A statement that fails rejects its own caller only; a failed commit rejects them all.
+      connection().transaction(() => {
+        for (const w of batch) {
+          try {
+            results.push(w.statement.run(...w.params).changes);
+          } catch (error) {
+            results.push({ error });
+          }
+        }
+      })();
+    } catch (error) {
+      for (const w of batch) w.reject(error);
+      return;
+    }
+    batch.forEach((w, i) => {
+      const r = results[i]!;
+      if (typeof r === 'number') w.resolve(r);
+      else w.reject(r.error);
+    });
+  };
+
+  let dataVersion: SqliteStatement | undefined;
+  return {
+    all: async <T>(sql: string, params: unknown[]) => prepare(sql).all(...params) as T[],
+    run: async (sql, params) => prepare(sql).run(...params).changes,
+    runGrouped: (sql, params) =>
+      new Promise<number>((resolve, reject) => {
+        let statement: SqliteStatement;
+        try {
+          statement = prepare(sql);
+        } catch (error) {
+          reject(error);
+          return;
+        }
+        if (queue.length === 0) setImmediate(flush);
+        queue.push({ statement, params, resolve, reject });
+      }),
+    dataVersion: () => {
+      try {
+        dataVersion ??= prepare('PRAGMA data_version');
+        return (dataVersion.get() as { data_version: number }).data_version;
+      } catch {
+        return undefined;
+      }
     },
   };
 }

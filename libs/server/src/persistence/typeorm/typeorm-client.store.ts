@@ -7,14 +7,32 @@ import { ClientEntity, ClientSecretEntity } from './client.entity.js';
 import { transactional } from './transactional.js';
 import { fastSql, type FastSql } from './fast-sql.js';
 
-/** `ClientStore` on the host's TypeORM DataSource. */
+/** Clients read for authentication, per SQLite DataSource (shared by every store on it). */
+const caches = new WeakMap<DataSource, ClientCache>();
+const CACHE_MAX_CLIENTS = 10_000;
+
+/**
+ * `ClientStore` on the host's TypeORM DataSource.
+ *
+ * On SQLite, the client a token request authenticates is served from memory while the database is
+ * unchanged: the cache is emptied by every write through this store, and whenever another
+ * connection (the operator CLI, another process) has committed — `PRAGMA data_version`, a few
+ * microseconds, is checked on every lookup. So a deletion or a rotation takes effect on the next
+ * request, as without the cache. On PostgreSQL, where other instances write, every lookup reads
+ * the database.
+ */
 @Injectable()
 export class TypeOrmClientStore extends ClientStore {
   private readonly sql: FastSql;
+  private readonly cache: ClientCache | undefined;
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     super();
     this.sql = fastSql(dataSource);
+    if (this.sql.dataVersion() !== undefined) {
+      this.cache = caches.get(dataSource);
+      if (!this.cache) caches.set(dataSource, (this.cache = new ClientCache()));
+    }
   }
 
   findById(clientId: string): Promise<ClientRecord | null> {
@@ -23,11 +41,14 @@ export class TypeOrmClientStore extends ClientStore {
 
   /** The hot path of every client authentication: one hand-written query, no query builder. */
   async findWithSecrets(clientId: string): Promise<ClientWithSecrets | null> {
+    const cache = this.cache?.at(this.sql.dataVersion());
+    const hit = cache?.get(clientId);
+    if (hit) return hit;
     const rows = await this.sql.all<ClientRow & SecretRow>(FIND_WITH_SECRETS, [clientId]);
-    if (rows.length === 0) return null;
-    const client = toClient(rows[0]);
-    const secrets = rows.filter((r) => r.s_id !== null).map(toSecret);
-    return { client, secrets };
+    if (rows.length === 0) return null; // unknown ids are not cached: they would crowd out real ones
+    const found: ClientWithSecrets = deepFreeze({ client: toClient(rows[0]!), secrets: rows.filter((r) => r.s_id !== null).map(toSecret) });
+    cache?.set(clientId, found);
+    return found;
   }
 
   list(): Promise<ClientRecord[]> {
@@ -35,14 +56,14 @@ export class TypeOrmClientStore extends ClientStore {
   }
 
   async create(client: ClientRecord, secrets: ClientSecretRecord[]): Promise<void> {
-    await transactional(this.dataSource, async (m) => {
+    await this.writing(() => transactional(this.dataSource, async (m) => {
       await m.insert(ClientEntity, { ...client });
       if (secrets.length) await m.insert(ClientSecretEntity, secrets.map((s) => ({ ...s })));
-    });
+    }));
   }
 
   async update(client: ClientRecord, secrets?: ClientSecretRecord[]): Promise<void> {
-    await transactional(this.dataSource, async (m) => {
+    await this.writing(() => transactional(this.dataSource, async (m) => {
       const { clientId, version, ...rest } = client;
       const result = await m.update(ClientEntity, { clientId, version: version - 1 }, { ...rest, version });
       if (!result.affected) throw new ClientVersionConflictError(clientId);
@@ -50,16 +71,63 @@ export class TypeOrmClientStore extends ClientStore {
         await m.delete(ClientSecretEntity, { clientId });
         if (secrets.length) await m.insert(ClientSecretEntity, secrets.map((s) => ({ ...s })));
       }
-    });
+    }));
   }
 
   async delete(clientId: string): Promise<boolean> {
-    return transactional(this.dataSource, async (m) => {
+    return this.writing(() => transactional(this.dataSource, async (m) => {
       await m.delete(ClientSecretEntity, { clientId });
       const result = await m.delete(ClientEntity, { clientId });
       return (result.affected ?? 0) > 0;
-    });
+    }));
   }
+
+  /** A write empties the cache before it starts and once it has ended, committed or not. */
+  private async writing<T>(write: () => Promise<T>): Promise<T> {
+    this.cache?.clear();
+    try {
+      return await write();
+    } finally {
+      this.cache?.clear();
+    }
+  }
+}
+
+/** Frozen clients by id, valid for one `data_version` of the connection; oldest dropped first. */
+class ClientCache {
+  private readonly entries = new Map<string, ClientWithSecrets>();
+  private version: number | undefined;
+
+  /** The cache, emptied first if the database changed since; none if the version is unknown. */
+  at(version: number | undefined): this | undefined {
+    if (version === undefined) return undefined;
+    if (version !== this.version) {
+      this.entries.clear();
+      this.version = version;
+    }
+    return this;
+  }
+
+  get(clientId: string): ClientWithSecrets | undefined {
+    return this.entries.get(clientId);
+  }
+
+  set(clientId: string, found: ClientWithSecrets): void {
+    if (this.entries.size >= CACHE_MAX_CLIENTS) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(clientId, found);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
 
 const FIND_WITH_SECRETS = `SELECT c.client_id, c.client_name, c.token_endpoint_auth_method, c.token_endpoint_auth_signing_alg, c.grant_types, c.scope,

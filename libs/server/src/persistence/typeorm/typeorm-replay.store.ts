@@ -18,9 +18,12 @@ export class TypeOrmReplayStore extends ReplayStore {
     this.sql = fastSql(dataSource);
   }
 
-  /** One insert that does nothing on a duplicate primary key: 1 row changed = first use. */
+  /**
+   * One insert that does nothing on a duplicate primary key: 1 row changed = first use, known only
+   * once committed. On SQLite, inserts of one event-loop turn share a commit (`runGrouped`).
+   */
   async consume(clientId: string, jti: string, expiresAt: number): Promise<boolean> {
-    return (await this.sql.run(INSERT_JTI, [clientId, hashSecret(jti), expiresAt])) === 1;
+    return (await this.sql.runGrouped(INSERT_JTI, [clientId, hashSecret(jti), expiresAt])) === 1;
   }
 
   async purgeExpired(now: number): Promise<number> {

@@ -1,0 +1,77 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fastSql } from './fast-sql.js';
+
+const INSERT = 'INSERT INTO t (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING';
+
+/** The SQLite side of FastSql on a real file, with a second connection as "another process". */
+describe('fastSql on SQLite', () => {
+  let dir: string;
+  let ds: DataSource;
+  let other: DataSource;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'clavis-fastsql-'));
+    const database = join(dir, 'db.sqlite');
+    ds = await new DataSource({ type: 'better-sqlite3', database, enableWAL: true }).initialize();
+    await ds.query('CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)');
+    other = await new DataSource({ type: 'better-sqlite3', database, enableWAL: true }).initialize();
+  });
+  afterEach(async () => {
+    await ds.destroy();
+    await other.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('one instance per DataSource (the write queue is shared)', () => {
+    expect(fastSql(ds)).toBe(fastSql(ds));
+    expect(fastSql(ds)).not.toBe(fastSql(other));
+  });
+
+  it('grouped writes of one turn: each caller gets its own row count, duplicates included, all committed', async () => {
+    const sql = fastSql(ds);
+    const keys = Array.from({ length: 60 }, (_, i) => `k${i % 40}`); // 20 duplicates
+    const counts = await Promise.all(keys.map((k, i) => sql.runGrouped(INSERT, [k, i])));
+    expect(counts.filter((c) => c === 1)).toHaveLength(40);
+    expect(counts.slice(40)).toEqual(Array(20).fill(0)); // the second of each pair lost
+    // Visible to another connection: committed, not merely pending.
+    expect(await other.query('SELECT COUNT(*) AS n FROM t')).toEqual([{ n: 40 }]);
+  });
+
+  it('a failing statement rejects only its own caller; the others commit', async () => {
+    const sql = fastSql(ds);
+    const results = await Promise.allSettled([sql.runGrouped(INSERT, ['a', 1]), sql.runGrouped(INSERT, ['b', null]), sql.runGrouped(INSERT, ['c', 3])]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason.message).toMatch(/NOT NULL/);
+    expect(await other.query('SELECT k FROM t ORDER BY k')).toEqual([{ k: 'a' }, { k: 'c' }]);
+  });
+
+  it('when the database is locked by another connection, every grouped write is rejected and nothing is written', async () => {
+    const sql = fastSql(ds);
+    const raw = (ds.driver as unknown as { databaseConnection: { pragma(s: string): unknown } }).databaseConnection;
+    raw.pragma('busy_timeout = 0');
+    const lockHolder = other.createQueryRunner();
+    await lockHolder.query('BEGIN IMMEDIATE');
+    try {
+      const results = await Promise.allSettled([sql.runGrouped(INSERT, ['x', 1]), sql.runGrouped(INSERT, ['y', 2])]);
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    } finally {
+      await lockHolder.query('ROLLBACK');
+      await lockHolder.release();
+    }
+    expect(await other.query('SELECT COUNT(*) AS n FROM t')).toEqual([{ n: 0 }]);
+  });
+
+  it('dataVersion changes when another connection commits, not when this one does', async () => {
+    const sql = fastSql(ds);
+    const v0 = sql.dataVersion();
+    expect(typeof v0).toBe('number');
+    await sql.run(INSERT, ['own', 1]);
+    expect(sql.dataVersion()).toBe(v0);
+    await other.query("INSERT INTO t (k, v) VALUES ('theirs', 2)");
+    expect(sql.dataVersion()).not.toBe(v0);
+  });
+});
