@@ -4,6 +4,7 @@ import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { AuditSink, CLAVIS_ENTITIES, CLAVIS_MIGRATIONS, ClavisServerModule, Clock } from '@clavis/server';
 import { loadConfig, type AppConfig } from './config/app-config.js';
 import { FirstRunService } from './first-run.service.js';
+import { SqliteCheckpointService } from './sqlite-checkpoint.service.js';
 import { DemoModule } from './demo/demo.module.js';
 
 /** Test and embedding hooks: environment overrides, and a clock or audit sink to inject. */
@@ -13,6 +14,8 @@ export interface AppModuleOptions {
   auditSink?: AuditSink;
   /** Print the first-run initial access token (default true; the CLI and tests turn it off). */
   firstRun?: boolean;
+  /** On SQLite, run WAL checkpoints in a worker thread (default true; the short-lived CLI turns it off). */
+  checkpointInWorker?: boolean;
 }
 
 /** Composition only: config → TypeORM (the host's own connection) → Clavis → demo API. */
@@ -37,7 +40,7 @@ export class AppModule {
         }),
         DemoModule,
       ],
-      providers: [{ provide: 'FIRST_RUN_ENABLED', useValue: opts.firstRun ?? true }, FirstRunService],
+      providers: [{ provide: 'FIRST_RUN_ENABLED', useValue: opts.firstRun ?? true }, FirstRunService, ...(opts.checkpointInWorker === false ? [] : [SqliteCheckpointService])],
     };
   }
 }

@@ -28,3 +28,4 @@ export type { AuditEvent, AuditEventType } from './audit/audit-event.js';
 export { Clock, SystemClock, FixedClock } from './shared/clock.js';
 /** Persistence: add these to the host's DataSource. */
 export { CLAVIS_ENTITIES, CLAVIS_MIGRATIONS } from './persistence/typeorm/index.js';
+export { SqliteWalCheckpointer, type SqliteWalCheckpointerOptions } from './persistence/typeorm/sqlite-wal-checkpointer.js';

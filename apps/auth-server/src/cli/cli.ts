@@ -66,7 +66,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return o.help || group === 'help' ? 0 : 2;
   }
 
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ firstRun: false }), { logger: ['error', 'warn'] });
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ firstRun: false, checkpointInWorker: false }), { logger: ['error', 'warn'] });
   const out = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   const num = (v: string | undefined) => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : usage(`not a whole number: ${v}`));
   const need = (v: string | undefined, what: string) => v ?? usage(`missing ${what}`);

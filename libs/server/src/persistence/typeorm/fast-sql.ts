@@ -64,9 +64,13 @@ export function fastSql(dataSource: DataSource): FastSql {
     return n;
   };
   const run = async (sql: string, params: unknown[]) => {
-    // RETURNING makes the changed-row count visible through TypeORM's query().
-    const rows = (await dataSource.query(`${toPg(sql)} RETURNING 1 AS changed`, params)) as unknown[];
-    return rows.length;
+    // The structured result carries the driver's row count (what DataSource.query does, plus that).
+    const runner = dataSource.createQueryRunner();
+    try {
+      return (await runner.query(toPg(sql), params, true)).affected ?? 0;
+    } finally {
+      await runner.release();
+    }
   };
   return {
     all: async <T>(sql: string, params: unknown[]) => (await dataSource.query(toPg(sql), params)) as T[],

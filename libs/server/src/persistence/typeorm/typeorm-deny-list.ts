@@ -1,14 +1,19 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { LessThan, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { DenyList } from '../../token/deny-list.js';
 import { RevokedTokenEntity } from './security.entity.js';
 import { isUniqueViolation } from './unique-violation.js';
+import { fastSql, type FastSql } from './fast-sql.js';
+import { purgeExpiredInChunks } from './purge.js';
 
 @Injectable()
 export class TypeOrmDenyList extends DenyList {
+  private readonly sql: FastSql;
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     super();
+    this.sql = fastSql(dataSource);
   }
 
   async add(jti: string, expiresAt: number): Promise<void> {
@@ -23,8 +28,7 @@ export class TypeOrmDenyList extends DenyList {
     return (await this.dataSource.getRepository(RevokedTokenEntity).countBy({ jti })) > 0;
   }
 
-  async purgeExpired(now: number): Promise<number> {
-    const r = await this.dataSource.getRepository(RevokedTokenEntity).delete({ expiresAt: LessThan(now) });
-    return r.affected ?? 0;
+  purgeExpired(now: number): Promise<number> {
+    return purgeExpiredInChunks(this.sql, 'clavis_revoked_token', ['jti'], now);
   }
 }

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { LessThan, type DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { ReplayStore } from '../../client-auth/replay.store.js';
 import { hashSecret } from '../../shared/crypto.js';
-import { UsedJtiEntity } from './security.entity.js';
 import { fastSql, type FastSql } from './fast-sql.js';
+import { purgeExpiredInChunks } from './purge.js';
 
 const INSERT_JTI = 'INSERT INTO clavis_used_jti (client_id, jti_hash, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING';
 
@@ -26,8 +26,7 @@ export class TypeOrmReplayStore extends ReplayStore {
     return (await this.sql.runGrouped(INSERT_JTI, [clientId, hashSecret(jti), expiresAt])) === 1;
   }
 
-  async purgeExpired(now: number): Promise<number> {
-    const r = await this.dataSource.getRepository(UsedJtiEntity).delete({ expiresAt: LessThan(now) });
-    return r.affected ?? 0;
+  purgeExpired(now: number): Promise<number> {
+    return purgeExpiredInChunks(this.sql, 'clavis_used_jti', ['client_id', 'jti_hash'], now);
   }
 }
