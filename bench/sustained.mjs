@@ -158,6 +158,9 @@ const assertion = () => makeAssertion(spec, Math.floor(Date.now() / 1000), cfg.a
 
 const tables = await counter();
 const stats = { tokens: 0, revoked: 0, failed: 0, statuses: {} };
+let windowLatencies = []; // ms of the token requests answered since the last sample
+const allLatencies = [];
+const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
 const samples = [];
 const t0 = Date.now();
 const end = t0 + cfg.duration * 1000;
@@ -166,7 +169,12 @@ let lastWindow = { at: t0, tokens: 0 };
 async function worker() {
   let i = 0;
   while (Date.now() < end) {
-    const res = await post('/token', form({ grant_type: 'client_credentials', scope: SCOPE, client_assertion_type: JWT_BEARER, client_assertion: assertion() }));
+    const body = form({ grant_type: 'client_credentials', scope: SCOPE, client_assertion_type: JWT_BEARER, client_assertion: assertion() });
+    const sent = performance.now();
+    const res = await post('/token', body);
+    const ms = performance.now() - sent;
+    windowLatencies.push(ms);
+    allLatencies.push(ms);
     if (res.status !== 200) {
       stats.failed++;
       stats.statuses[res.status] = (stats.statuses[res.status] ?? 0) + 1;
@@ -191,10 +199,13 @@ async function sampler() {
     const now = Date.now();
     const rate = ((stats.tokens - lastWindow.tokens) / (now - lastWindow.at)) * 1000;
     lastWindow = { at: now, tokens: stats.tokens };
+    const window = Float64Array.from(windowLatencies).sort();
+    windowLatencies = [];
     const counts = await tables.count();
     const loading = now <= end;
-    samples.push({ s: Math.round((now - t0) / 1000), rate: loading ? Math.round(rate) : 0, tokens: stats.tokens, revoked: stats.revoked, ...counts });
-    console.log(`  ${samples.at(-1).s} s: ${loading ? `${Math.round(rate)} tokens/s` : 'idle'}, ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    const latency = window.length ? { p99: pct(window, 99).toFixed(1), max: window[window.length - 1].toFixed(0) } : { p99: '–', max: '–' };
+    samples.push({ s: Math.round((now - t0) / 1000), rate: loading ? Math.round(rate) : 0, tokens: stats.tokens, revoked: stats.revoked, latency, ...counts });
+    console.log(`  ${samples.at(-1).s} s: ${loading ? `${Math.round(rate)} tokens/s, p99 ${latency.p99} ms, max ${latency.max} ms` : 'idle'}, ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
 }
 
@@ -207,6 +218,8 @@ const total = stats.tokens + stats.revoked;
 const steadyRate = Math.round(stats.tokens / cfg.duration);
 const bound = Math.round((total / cfg.duration) * (cfg.assertionLifetime + 30 + 60));
 const peak = Math.max(...samples.map((s) => s.used_jti));
+const sortedAll = Float64Array.from(allLatencies).sort();
+const SKIP = ['s', 'rate', 'tokens', 'revoked', 'latency'];
 const m = machineInfo();
 const lines = [
   '# Sustained load: do the replay store and the deny list stay bounded?',
@@ -217,9 +230,11 @@ const lines = [
   `Totals: ${stats.tokens} tokens, ${stats.revoked} revocations, ${total} assertions accepted (≈ ${steadyRate} tokens/s); failed requests: ${stats.failed}${stats.failed ? ` (${JSON.stringify(stats.statuses)})` : ''}. Server exit: ${status.signal ?? status.code}.`,
   `Expected ceiling for the replay table at this rate: assertions/s × (lifetime ${cfg.assertionLifetime} s + skew 30 s + housekeeping period 60 s) ≈ ${bound} rows; highest sample: ${peak} rows${postgres && redis ? ' (in Redis; the database table stays empty)' : ''}.`,
   '',
-  `| t (s) | tokens/s | tokens so far | ${Object.keys(samples[0] ?? {}).filter((k) => !['s', 'rate', 'tokens', 'revoked'].includes(k)).join(' | ')} |`,
-  `|--:|--:|--:|${Object.keys(samples[0] ?? {}).filter((k) => !['s', 'rate', 'tokens', 'revoked'].includes(k)).map(() => '--:').join('|')}|`,
-  ...samples.map((s) => `| ${s.s} | ${s.rate || 'idle'} | ${s.tokens} | ${Object.entries(s).filter(([k]) => !['s', 'rate', 'tokens', 'revoked'].includes(k)).map(([, v]) => v).join(' | ')} |`),
+  `Token request latency over the whole run: p50 ${pct(sortedAll, 50).toFixed(1)} ms, p99 ${pct(sortedAll, 99).toFixed(1)} ms, p99.9 ${pct(sortedAll, 99.9).toFixed(1)} ms, max ${sortedAll[sortedAll.length - 1]?.toFixed(0)} ms (per window below: p99 / max of the requests answered since the previous sample).`,
+  '',
+  `| t (s) | tokens/s | p99 ms | max ms | tokens so far | ${Object.keys(samples[0] ?? {}).filter((k) => !SKIP.includes(k)).join(' | ')} |`,
+  `|--:|--:|--:|--:|--:|${Object.keys(samples[0] ?? {}).filter((k) => !SKIP.includes(k)).map(() => '--:').join('|')}|`,
+  ...samples.map((s) => `| ${s.s} | ${s.rate || 'idle'} | ${s.latency.p99} | ${s.latency.max} | ${s.tokens} | ${Object.entries(s).filter(([k]) => !SKIP.includes(k)).map(([, v]) => v).join(' | ')} |`),
   '',
 ];
 console.log(lines.join('\n'));
