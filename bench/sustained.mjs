@@ -5,7 +5,7 @@
 // the deny list sampled every SAMPLE seconds. A benchmark: it prints figures (and writes them to
 // RESULTS, default bench/SUSTAINED.md); the exit code is 1 only when a request failed.
 //
-//   npm run build && node bench/sustained.mjs                              # SQLite default
+//   npm run bench:sustained                                                # SQLite default (builds dist/ if missing)
 //   DATABASE_URL=postgres://… REDIS_URL=redis://… node bench/sustained.mjs  # PostgreSQL + Redis
 //
 // Env: DURATION (s, 300), IDLE_TAIL (s of sampling after the load, 150), CONNECTIONS (16), SAMPLE (s, 15), ASSERTION_LIFETIME (s, 60),
@@ -18,7 +18,7 @@
 // the duration. With Redis, entries expire by themselves (SET … EX).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -48,7 +48,7 @@ const redis = env.REDIS_URL || null;
 
 // The load generator runs pinned to its own core, like the other benchmarks.
 if (!env.BENCH_PINNED) {
-  if (env.BUILD === '1') execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  if (env.BUILD === '1' || !existsSync(MAIN_JS)) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   const nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
   try {
     execFileSync('taskset', ['-c', String(cfg.loadgenCore), process.execPath, fileURLToPath(import.meta.url)], { stdio: 'inherit', env: { ...env, BENCH_PINNED: '1', BENCH_NPROC: nproc } });
