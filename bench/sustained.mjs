@@ -217,7 +217,7 @@ rmSync(dataDir, { recursive: true, force: true });
 const total = stats.tokens + stats.revoked;
 const steadyRate = Math.round(stats.tokens / cfg.duration);
 const bound = Math.round((total / cfg.duration) * (cfg.assertionLifetime + 30 + 60));
-const peak = Math.max(...samples.map((s) => s.used_jti));
+const peak = Math.max(...samples.map((s) => s.redis_jti ?? s.used_jti));
 const sortedAll = Float64Array.from(allLatencies).sort();
 const SKIP = ['s', 'rate', 'tokens', 'revoked', 'latency'];
 const m = machineInfo();
@@ -228,7 +228,7 @@ const lines = [
   `Store: ${tables.where}. ${cfg.duration} s (then ${cfg.idleTail} s idle, still sampled) of private_key_jwt token requests at ${cfg.connections} connections (server pinned to core ${cfg.serverCore}, load generator to core ${cfg.loadgenCore}); each assertion fresh, \`exp\` = now + ${cfg.assertionLifetime} s; access tokens live ${cfg.tokenTtl} s; one token in ${cfg.revokeEvery} revoked (its own assertion too). Housekeeping: every 60 s, as shipped.`,
   '',
   `Totals: ${stats.tokens} tokens, ${stats.revoked} revocations, ${total} assertions accepted (≈ ${steadyRate} tokens/s); failed requests: ${stats.failed}${stats.failed ? ` (${JSON.stringify(stats.statuses)})` : ''}. Server exit: ${status.signal ?? status.code}.`,
-  `Expected ceiling for the replay table at this rate: assertions/s × (lifetime ${cfg.assertionLifetime} s + skew 30 s + housekeeping period 60 s) ≈ ${bound} rows; highest sample: ${peak} rows${postgres && redis ? ' (in Redis; the database table stays empty)' : ''}.`,
+  `Expected ceiling for the replay table at this rate: assertions/s × (lifetime ${cfg.assertionLifetime} s + skew 30 s + housekeeping period 60 s) ≈ ${bound} rows; highest sample: ${peak} ${redis ? 'keys in Redis (the database table stays empty)' : 'rows'}.`,
   '',
   `Token request latency over the whole run: p50 ${pct(sortedAll, 50).toFixed(1)} ms, p99 ${pct(sortedAll, 99).toFixed(1)} ms, p99.9 ${pct(sortedAll, 99.9).toFixed(1)} ms, max ${sortedAll[sortedAll.length - 1]?.toFixed(0)} ms (per window below: p99 / max of the requests answered since the previous sample).`,
   '',
