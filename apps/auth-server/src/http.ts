@@ -8,11 +8,17 @@ import type { FastifyReply } from 'fastify';
  * a bare Nest route costs ~61 µs per request on Fastify and ~330 µs on Express — more than all
  * of the token endpoint's own work. `trustProxy` (TRUST_PROXY) makes `req.ip` the client's address.
  */
-export function createHttpAdapter(opts: { trustProxy?: string } = {}): FastifyAdapter {
+export function createHttpAdapter(opts: { trustProxy?: string; requestTimeout?: number } = {}): FastifyAdapter {
   // Fastify's trustProxy: true, a hop count, or addresses/CIDRs (comma-separated).
   const raw = opts.trustProxy;
   const trustProxy = raw === undefined ? undefined : raw === 'true' ? true : /^\d+$/.test(raw) ? (Number(raw) as unknown as string) : raw.split(',').map((s) => s.trim());
+  // A client gets REQUEST_TIMEOUT seconds to send its whole request, headers and body: one that
+  // trickles bytes (slowloris, a body that never comes) is answered 408 and disconnected instead of
+  // holding a socket. Node enforces it on a sweep, run every second here (its default: 30 s).
+  const requestTimeoutMs = (opts.requestTimeout ?? 10) * 1000;
   return new FastifyAdapter({
+    requestTimeout: requestTimeoutMs,
+    http: { headersTimeout: requestTimeoutMs, connectionsCheckingInterval: 1000 },
     trustProxy,
     routerOptions: { maxParamLength: 8192 },
     clientErrorHandler: answerClientError,
@@ -25,10 +31,14 @@ export function createHttpAdapter(opts: { trustProxy?: string } = {}): FastifyAd
 
 const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+$/;
 
-/** Unparseable requests (bad request line, headers too large): Node's own answer, with no body. */
+/** Unparseable or too slow requests (bad request line, headers too large, REQUEST_TIMEOUT): a bodiless answer, then close. */
 function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
   if (!socket.writable) return void socket.destroy();
-  const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'HPE_URI_TOO_LONG' ? '414 URI Too Long' : '400 Bad Request';
+  const status =
+    err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
+    : err.code === 'HPE_URI_TOO_LONG' ? '414 URI Too Long'
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
+    : '400 Bad Request';
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 

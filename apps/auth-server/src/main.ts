@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     return;
   }
   const config = loadConfig(process.env);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), createHttpAdapter({ trustProxy: config.trustProxy }), { bodyParser: false, logger: config.logLevels });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), createHttpAdapter({ trustProxy: config.trustProxy, requestTimeout: config.requestTimeout }), { bodyParser: false, logger: config.logLevels });
   configureHttp(app);
   app.enableShutdownHooks();
   // Fastify listens on localhost only unless told otherwise: default to every interface, like Express.

@@ -10,7 +10,7 @@ describe('loadConfig (environment → settings)', () => {
   it('zero configuration: port 3000, issuer http://localhost:3000, SQLite under DATA_DIR, a generated development KEK kept in a file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clavis-cfg-'));
     const c = loadConfig({ DATA_DIR: dir });
-    expect(c).toMatchObject({ port: 3000, issuer: 'http://localhost:3000', production: false, database: { type: 'sqlite', path: `${dir}/clavis.sqlite` } });
+    expect(c).toMatchObject({ port: 3000, issuer: 'http://localhost:3000', requestTimeout: 10, production: false, database: { type: 'sqlite', path: `${dir}/clavis.sqlite` } });
     expect(c.kek.source).toBe('generated');
     expect(existsSync(join(dir, 'dev-kek'))).toBe(true);
     // the second start reads the same key back
@@ -26,6 +26,11 @@ describe('loadConfig (environment → settings)', () => {
     const c = loadConfig({ CLAVIS_KEK: KEK, DATABASE_URL: 'postgres://u@h/db', REDIS_URL: 'redis://h:6379' });
     expect(c.database).toEqual({ type: 'postgres', url: 'postgres://u@h/db' });
     expect(c.redisUrl).toBe('redis://h:6379');
+  });
+
+  it('REQUEST_TIMEOUT: whole seconds from 1 to 300', () => {
+    expect(loadConfig({ CLAVIS_KEK: KEK, REQUEST_TIMEOUT: '30' }).requestTimeout).toBe(30);
+    for (const bad of ['0', '301', '1.5', 'soon']) expect(() => loadConfig({ CLAVIS_KEK: KEK, REQUEST_TIMEOUT: bad }), bad).toThrow(/REQUEST_TIMEOUT must be/);
   });
 
   it('lists every problem in one error', () => {

@@ -10,6 +10,8 @@ export interface AppConfig {
   host?: string;
   /** Express `trust proxy` (e.g. `loopback`, `1`, `10.0.0.0/8`): makes the rate limiter see the real client address. */
   trustProxy?: string;
+  /** Seconds a client has to send a whole request (headers and body); slower ones get 408 and are cut off. */
+  requestTimeout: number;
   production: boolean;
   issuer: string;
   routePrefix: string;
@@ -63,6 +65,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   };
 
   const port = int('PORT', 3000)!;
+  const requestTimeout = int('REQUEST_TIMEOUT', 10)!;
+  if (requestTimeout < 1 || requestTimeout > 300) problems.push('REQUEST_TIMEOUT must be between 1 and 300 (seconds)');
   const issuer = env.ISSUER || `http://localhost:${port}`;
   const dataDir = env.DATA_DIR || 'data';
   const database = env.DATABASE_URL
@@ -81,6 +85,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     port,
     host: env.HOST || undefined,
     trustProxy: env.TRUST_PROXY || undefined,
+    requestTimeout,
     production,
     issuer,
     routePrefix: env.ROUTE_PREFIX ?? '',
