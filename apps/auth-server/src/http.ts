@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { Duplex } from 'node:stream';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
+import { DEFAULT_REQUEST_TIMEOUT } from './config/app-config.js';
 
 /**
  * The HTTP adapter of the demo server: Fastify. Measured on this machine kind (one pinned core),
@@ -15,7 +16,7 @@ export function createHttpAdapter(opts: { trustProxy?: string; requestTimeout?: 
   // A client gets REQUEST_TIMEOUT seconds to send its whole request, headers and body: one that
   // trickles bytes (slowloris, a body that never comes) is answered 408 and disconnected instead of
   // holding a socket. Node enforces it on a sweep, run every second here (its default: 30 s).
-  const requestTimeoutMs = (opts.requestTimeout ?? 10) * 1000;
+  const requestTimeoutMs = (opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) * 1000;
   return new FastifyAdapter({
     requestTimeout: requestTimeoutMs,
     http: { headersTimeout: requestTimeoutMs, connectionsCheckingInterval: 1000 },

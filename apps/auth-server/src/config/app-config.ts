@@ -23,6 +23,9 @@ export interface AppConfig {
   logLevels: ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal')[];
 }
 
+/** REQUEST_TIMEOUT's default, in seconds (also the HTTP adapter's when it is given none). */
+export const DEFAULT_REQUEST_TIMEOUT = 10;
+
 /** Thrown when the environment is wrong; lists every problem. */
 export class EnvironmentError extends Error {
   constructor(readonly problems: string[]) {
@@ -65,7 +68,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   };
 
   const port = int('PORT', 3000)!;
-  const requestTimeout = int('REQUEST_TIMEOUT', 10)!;
+  const requestTimeout = int('REQUEST_TIMEOUT', DEFAULT_REQUEST_TIMEOUT)!;
   if (requestTimeout < 1 || requestTimeout > 300) problems.push('REQUEST_TIMEOUT must be between 1 and 300 (seconds)');
   const issuer = env.ISSUER || `http://localhost:${port}`;
   const dataDir = env.DATA_DIR || 'data';

@@ -13,7 +13,7 @@ const INSERT_JTI = 'INSERT INTO clavis_used_jti (client_id, jti_hash, expires_at
 export class TypeOrmReplayStore extends ReplayStore {
   private readonly sql: FastSql;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(@InjectDataSource() dataSource: DataSource) {
     super();
     this.sql = fastSql(dataSource);
   }
