@@ -8,7 +8,8 @@ import { TypeOrmClientStore } from '../../libs/server/src/persistence/typeorm/ty
 import { TypeOrmSigningKeyStore } from '../../libs/server/src/persistence/typeorm/typeorm-signing-key.store.js';
 import { basic, postForm } from '../support/http.js';
 import { assertion, generateKey, JWT_BEARER, type TestKey } from '../support/keys.js';
-import { findPostgresBin, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
+import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
+import { needs } from '../support/requirements.js';
 import { jsonRequest } from '../support/registration.js';
 import { createClient, createTestApp, TEST_KEK, type TestApp } from '../support/test-app.js';
 
@@ -17,7 +18,6 @@ import { createClient, createTestApp, TEST_KEK, type TestApp } from '../support/
  * PostgreSQL cluster (initdb into a temp dir), so stopping it disturbs no other test.
  */
 
-const PG_BIN = findPostgresBin();
 const UNAVAILABLE = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable' };
 const STACK = /\bat .*\.(ts|js|mjs|cjs):\d+|node_modules|Error: .*\n\s+at /;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -34,9 +34,7 @@ interface Sample {
   doneAt: number;
 }
 
-if (!PG_BIN) console.warn('db-outage.e2e-spec: SKIPPED — no /usr/lib/postgresql/*/bin/initdb on this machine (the test needs a private PostgreSQL cluster).');
-
-describe.skipIf(!PG_BIN)('PostgreSQL outage under load (private cluster): 503, recovery without restart, nothing half-applied', () => {
+describe('PostgreSQL outage under load (private cluster): 503, recovery without restart, nothing half-applied', needs('initdb'), () => {
   let db: PrivatePostgres;
   let t: TestApp;
   let pkKey: TestKey;

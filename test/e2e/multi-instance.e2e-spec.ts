@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedClock } from '@clavis/server';
 import { assertion, generateKey, JWT_BEARER, type TestKey } from '../support/keys.js';
 import { basic, postForm } from '../support/http.js';
+import { needs } from '../support/requirements.js';
 import { createClient, createTestApp, freePort, type TestApp } from '../support/test-app.js';
 
 /**
@@ -10,7 +11,7 @@ import { createClient, createTestApp, freePort, type TestApp } from '../support/
  * behave as one server. Several instances are a PostgreSQL deployment: SQLite is single-instance
  * (two connections to one file inside one Node process would block each other's event loop).
  */
-describe.skipIf(!process.env.DATABASE_URL)('several instances behave as one server (PostgreSQL)', () => {
+describe('several instances behave as one server (PostgreSQL)', needs('postgres'), () => {
   let a: TestApp;
   let b: TestApp;
   let key: TestKey;

@@ -1,7 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertion, generateKey, JWT_BEARER, type TestKey } from '../support/keys.js';
 import { basic, postForm } from '../support/http.js';
+import { needs } from '../support/requirements.js';
 import { createClient, createTestApp, freePort, type TestApp } from '../support/test-app.js';
 
 /** A private redis-server on its own port, so the test can stop and restart it. */
@@ -15,11 +16,8 @@ async function startRedis(port: number): Promise<ChildProcess> {
   throw new Error('redis-server did not start');
 }
 
-// The test runs its own redis-server (it stops and restarts it); without the binary it cannot run.
-const HAS_REDIS = spawnSync('redis-server', ['--version']).status === 0;
-if (!HAS_REDIS) console.warn('redis-outage: redis-server not found on PATH, skipping');
-
-describe.skipIf(!HAS_REDIS)('Redis outage: fail closed with 503, recover without restart', () => {
+// The test runs its own redis-server (it stops and restarts it).
+describe('Redis outage: fail closed with 503, recover without restart', needs('redis-server'), () => {
   let t: TestApp;
   let redis: ChildProcess;
   let port: number;

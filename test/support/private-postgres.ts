@@ -1,9 +1,12 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { findPostgresBin } from './postgres-bin.js';
 import { freePort } from './test-app.js';
+
+export { findPostgresBin };
 
 /**
  * A throw-away PostgreSQL cluster of its own (initdb into a temp dir, trust auth, user `postgres`),
@@ -21,16 +24,6 @@ export interface PrivatePostgres {
   connect(): Promise<pg.Client>;
   /** Stops the cluster and removes its directory. */
   destroy(): Promise<void>;
-}
-
-/** The bin directory of the newest installed PostgreSQL with an initdb, or undefined. */
-export function findPostgresBin(): string | undefined {
-  const root = '/usr/lib/postgresql';
-  if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root)
-    .filter((v) => existsSync(join(root, v, 'bin', 'initdb')) && existsSync(join(root, v, 'bin', 'pg_ctl')))
-    .sort((a, b) => Number(b) - Number(a));
-  return versions.length ? join(root, versions[0], 'bin') : undefined;
 }
 
 /** initdb refuses to run as root: run the server binaries as the `postgres` OS user then. */
@@ -57,7 +50,7 @@ function run(bin: string, args: string[], user: { uid: number; gid: number } | u
  */
 export async function startPrivatePostgres(opts: { database?: string } = {}): Promise<PrivatePostgres> {
   const bin = findPostgresBin();
-  if (!bin) throw new Error('no PostgreSQL installation under /usr/lib/postgresql');
+  if (!bin) throw new Error('no PostgreSQL server binaries (initdb, pg_ctl) under /usr/lib/postgresql or on PATH');
   const user = runAs();
   const dir = mkdtempSync(join(tmpdir(), 'clavis-pg-'));
   if (user) chownSync(dir, user.uid, user.gid);
