@@ -16,11 +16,11 @@ import { findPostgresBin } from './postgres-bin.js';
  */
 export const REQUIREMENTS = {
   initdb: {
-    description: 'PostgreSQL server binaries (initdb, pg_ctl) for a private throw-away cluster',
+    description: 'PostgreSQL server binaries initdb and pg_ctl, under /usr/lib/postgresql/<version>/bin or on PATH, for a private throw-away cluster',
     probe: () => findPostgresBin() !== undefined,
   },
   'redis-server': {
-    description: 'a redis-server binary on PATH (the suite starts and stops its own)',
+    description: 'a redis-server binary on PATH; the suite starts and stops its own',
     probe: () => spawnSync('redis-server', ['--version']).status === 0,
   },
   postgres: {
@@ -32,7 +32,7 @@ export const REQUIREMENTS = {
     probe: () => Boolean(process.env.REDIS_URL),
   },
   'python-authlib': {
-    description: "python3 with authlib and requests (Debian's python3-authlib, python3-requests) for interop with a Python client",
+    description: "python3 with authlib and requests, Debian's python3-authlib and python3-requests, for interop with a Python client",
     probe: () => ['python3', '/usr/bin/python3'].some((py) => spawnSync(py, ['-c', 'import authlib, requests']).status === 0),
   },
 } satisfies Record<string, { description: string; probe: () => boolean }>;
@@ -67,15 +67,14 @@ export function needs(...names: Requirement[]): { skip: boolean; tags: string[] 
     if (!probed.has(name)) probed.set(name, REQUIREMENTS[name].probe());
     return !probed.get(name);
   });
+  const explain = (list: Requirement[]) => list.map((n) => `"${n}" (${REQUIREMENTS[n].description})`).join(', ');
   const mustRun = missing.filter((name) => required?.has(name));
   if (mustRun.length) {
     throw new Error(
-      `This CI pass requires ${mustRun.map((n) => `"${n}" (${REQUIREMENTS[n].description})`).join(', ')}, ` +
-        `but it is missing: install it, or drop it from CLAVIS_REQUIRE for this pass in .ci/run`,
+      `this CI pass requires ${explain(mustRun)}, and it is missing. ` +
+        `Install it, or take it out of CLAVIS_REQUIRE for this pass in .ci/run.`,
     );
   }
-  if (missing.length) {
-    console.warn(`SKIPPED: missing ${missing.map((n) => `"${n}" (${REQUIREMENTS[n].description})`).join(', ')}`);
-  }
+  if (missing.length) console.warn(`SKIPPED: missing ${explain(missing)}`);
   return { skip: missing.length > 0, tags: names.map(requirementTag) };
 }

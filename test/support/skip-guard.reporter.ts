@@ -14,17 +14,23 @@ export default class SkipGuardReporter implements Reporter {
 
   onInit(vitest: Vitest): void {
     this.vitest = vitest;
+    requiredOnThisPass(); // an unknown name in CLAVIS_REQUIRE stops the run before any test
   }
 
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     const required = requiredOnThisPass();
     const violations: string[] = [];
     const declared = new Map<string, Set<string>>();
+    let unloaded = 0;
     for (const module of testModules) {
       const file = module.relativeModuleId;
       const tests = [...module.children.allTests()];
       // A file that failed to load has no tests and already fails the run with its own error.
-      if (tests.length === 0 && module.state() !== 'failed') violations.push(`${file}: reported no tests`);
+      if (tests.length === 0) {
+        if (module.state() === 'failed') unloaded++;
+        else violations.push(`${file}: reported no tests`);
+      }
+      const undeclared: string[] = [];
       for (const test of tests) {
         const result = test.result();
         if (result.state !== 'skipped') continue;
@@ -35,9 +41,11 @@ export default class SkipGuardReporter implements Reporter {
           excused.forEach((n) => declared.get(file)!.add(n));
         } else {
           const how = result.note ? ` (${result.note})` : test.options.mode === 'run' ? '' : ` (${test.options.mode})`;
-          violations.push(`${file} > ${test.fullName}: skipped${how}`);
+          undeclared.push(`${file} > ${test.fullName}: skipped${how}`);
         }
       }
+      if (undeclared.length && undeclared.length === tests.length) violations.push(`${file}: skipped entirely (${tests.length} tests)`);
+      else violations.push(...undeclared);
     }
     const log = (line: string) => (this.vitest ? this.vitest.logger.log(line) : console.log(line));
     const error = (line: string) => (this.vitest ? this.vitest.logger.error(line) : console.error(line));
@@ -46,10 +54,11 @@ export default class SkipGuardReporter implements Reporter {
     }
     if (!required) return;
     if (violations.length === 0) {
-      log(`skip-guard: no unexpected skips (this pass requires: ${[...required].join(', ') || 'nothing outside Node'})`);
+      const failed = unloaded ? `; ${unloaded} file(s) failed to load, see their errors above` : '';
+      log(`skip-guard: no unexpected skips (this pass requires: ${[...required].join(', ') || 'nothing outside Node'})${failed}`);
       return;
     }
-    error(`\nskip-guard: FAILED — ${violations.length} test(s) did not run on a pass that must run them:`);
+    error(`\nskip-guard: FAILED — tests did not run on a pass that must run them:`);
     for (const v of violations.slice(0, 50)) error(`  ${v}`);
     if (violations.length > 50) error(`  … and ${violations.length - 50} more`);
     error(
