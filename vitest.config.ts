@@ -10,7 +10,7 @@ export default defineConfig({
   test: {
     globals: true,
     root: './',
-    include: ['libs/**/*.spec.ts', 'apps/**/*.spec.ts', 'test/**/*.e2e-spec.ts', 'test/**/*.interop-spec.ts'],
+    include: ['libs/**/*.spec.ts', 'apps/**/*.spec.ts', 'test/support/*.spec.ts', 'test/**/*.e2e-spec.ts', 'test/**/*.interop-spec.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // PostgreSQL and Redis runs share one database: run files one at a time there.
