@@ -32,8 +32,8 @@ export const REQUIREMENTS = {
     probe: () => Boolean(process.env.REDIS_URL),
   },
   'python-authlib': {
-    description: "python3 with authlib and requests, Debian's python3-authlib and python3-requests, for interop with a Python client",
-    probe: () => ['python3', '/usr/bin/python3'].some((py) => spawnSync(py, ['-c', 'import authlib, requests']).status === 0),
+    description: "/usr/bin/python3 with authlib and requests, Debian's python3-authlib and python3-requests, for interop with a Python client",
+    probe: () => spawnSync('/usr/bin/python3', ['-c', 'import authlib, requests']).status === 0,
   },
 } satisfies Record<string, { description: string; probe: () => boolean }>;
 
