@@ -3,6 +3,8 @@ import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { ClientService, InitialAccessTokenService, SigningKeyService, type ClientRecord, type TokenEndpointAuthMethod } from '@clavis/server';
 import { AppModule } from '../app.module.js';
+import { describeKekMismatch } from '../config/kek-mismatch.js';
+import { KEK_HELP, runKekCommand } from './kek-commands.js';
 
 const HELP = `Clavis operator CLI — npm run cli -- <command> [options]
 
@@ -19,6 +21,7 @@ const HELP = `Clavis operator CLI — npm run cli -- <command> [options]
   initial-tokens revoke <id>
   keys list
   keys rotate [--force]
+${KEK_HELP}
 
 Secrets and tokens are printed once, on stdout, as JSON. The same environment as the server applies.`;
 
@@ -66,13 +69,25 @@ export async function runCli(argv: string[]): Promise<number> {
     return o.help || group === 'help' ? 0 : 2;
   }
 
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ firstRun: false, checkpointInWorker: false }), { logger: ['error', 'warn'] });
+  let app;
+  try {
+    app = await NestFactory.createApplicationContext(AppModule.forRoot({ firstRun: false, checkpointInWorker: false }), { logger: ['error', 'warn'] });
+  } catch (e) {
+    const kek = describeKekMismatch(e, process.env);
+    if (!kek) throw e;
+    process.stderr.write(`error: ${kek}\n`);
+    return 1;
+  }
   const out = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   const num = (v: string | undefined) => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : usage(`not a whole number: ${v}`));
   const need = (v: string | undefined, what: string) => v ?? usage(`missing ${what}`);
   try {
     const clients = app.get(ClientService);
     const key = `${group} ${command ?? ''}`.trim();
+    if (group === 'kek') {
+      const code = await runKekCommand(app, command, out);
+      if (code !== undefined) return code;
+    }
     switch (key) {
       case 'clients create': {
         const issued = await clients.create({

@@ -4,6 +4,7 @@ import { RegistrationError } from '../errors/oauth-error.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { Clock } from '../shared/clock.js';
 import { constantEquals, hashSecret, KeyEncryption, randomId, randomToken, secretMatchesHash } from '../shared/crypto.js';
+import { clientSecretContext } from '../key-encryption/encrypted-value.store.js';
 import { validateClientMetadata, type ClientMetadata } from './client-metadata.js';
 import { usesSecret, type ClientRecord, type ClientSecretRecord } from './client.record.js';
 import { ClientStore, ClientVersionConflictError, type ClientWithSecrets } from './client.store.js';
@@ -33,16 +34,13 @@ export interface UpdateClientOptions {
  */
 @Injectable()
 export class ClientService {
-  private readonly kek: KeyEncryption;
-
   constructor(
     private readonly store: ClientStore,
     private readonly clock: Clock,
     private readonly audit: AuditSink,
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
-  ) {
-    this.kek = new KeyEncryption(settings.keyEncryptionKey);
-  }
+    private readonly kek: KeyEncryption,
+  ) {}
 
   /** Registers a client. Set `withRegistrationToken` to issue an RFC 7592 registration access token. */
   async create(metadata: ClientMetadata, opts: { withRegistrationToken?: boolean; via?: 'http' | 'service' } = {}): Promise<IssuedClientCredentials> {
@@ -177,7 +175,7 @@ export class ClientService {
   hmacKeys(found: ClientWithSecrets): Uint8Array[] {
     return validSecrets(found.secrets, this.clock.nowSeconds())
       .filter((s) => s.secretEncrypted)
-      .map((s) => new TextEncoder().encode(this.kek.decrypt(s.secretEncrypted!, `client_secret:${s.clientId}:${s.id}`)));
+      .map((s) => new TextEncoder().encode(this.kek.decrypt(s.secretEncrypted!, clientSecretContext(s.clientId, s.id))));
   }
 
   /** Whether `presented` is one of the client's valid secrets, whatever the method stores. */
@@ -201,7 +199,7 @@ export class ClientService {
         id,
         clientId: client.clientId,
         secretHash: hmac ? null : hashSecret(secret),
-        secretEncrypted: hmac ? this.kek.encrypt(secret, `client_secret:${client.clientId}:${id}`) : null,
+        secretEncrypted: hmac ? this.kek.encrypt(secret, clientSecretContext(client.clientId, id)) : null,
         createdAt: now,
         expiresAt: this.settings.clientSecretTtl ? now + this.settings.clientSecretTtl : null,
         retiresAt: null,

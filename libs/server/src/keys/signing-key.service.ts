@@ -4,6 +4,7 @@ import { AuditSink } from '../audit/audit.sink.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { Clock } from '../shared/clock.js';
 import { KeyEncryption } from '../shared/crypto.js';
+import { signingKeyContext } from '../key-encryption/encrypted-value.store.js';
 import { SigningKeyStore, type SigningKeyRecord } from './signing-key.store.js';
 import { createJwsSigner, resolveCryptoMode, type JwsSigner } from '../token/jws-signer.js';
 
@@ -28,7 +29,6 @@ const VIEW_TTL_MS = 10_000;
 @Injectable()
 export class SigningKeyService implements OnApplicationBootstrap {
   private readonly logger = new Logger('ClavisSigningKeys');
-  private readonly kek: KeyEncryption;
   private readonly cryptoMode: 'inline' | 'threadpool';
   private view?: { at: number; loadedAt: number; active: ActiveSigningKey; jwks: { keys: JWK[] }; records: SigningKeyRecord[] };
   private loading?: Promise<NonNullable<SigningKeyService['view']>>;
@@ -38,8 +38,8 @@ export class SigningKeyService implements OnApplicationBootstrap {
     private readonly clock: Clock,
     private readonly audit: AuditSink,
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+    private readonly kek: KeyEncryption,
   ) {
-    this.kek = new KeyEncryption(settings.keyEncryptionKey);
     this.cryptoMode = resolveCryptoMode(settings.cryptoMode);
   }
 
@@ -142,7 +142,7 @@ export class SigningKeyService implements OnApplicationBootstrap {
           records = await this.store.list();
         }
         const activeRecord = records.find((k) => k.state === 'active')!;
-        const privateJwk = JSON.parse(this.kek.decrypt(activeRecord.privateJwkEncrypted, `signing_key:${activeRecord.kid}`)) as JWK;
+        const privateJwk = JSON.parse(this.kek.decrypt(activeRecord.privateJwkEncrypted, signingKeyContext(activeRecord.kid))) as JWK;
         const privateKey = (await importJWK(privateJwk, activeRecord.alg)) as CryptoKey;
         const active: ActiveSigningKey = {
           kid: activeRecord.kid,
@@ -173,7 +173,7 @@ export class SigningKeyService implements OnApplicationBootstrap {
       alg,
       state,
       publicJwk: { ...publicJwk, kid, alg, use: 'sig' },
-      privateJwkEncrypted: this.kek.encrypt(JSON.stringify(privateJwk), `signing_key:${kid}`),
+      privateJwkEncrypted: this.kek.encrypt(JSON.stringify(privateJwk), signingKeyContext(kid)),
       createdAt: now,
       activatedAt: state === 'active' ? now : null,
       retiredAt: null,
