@@ -57,7 +57,7 @@ export class KeyEncryptionService implements OnApplicationBootstrap {
       this.logger.warn(`${status.pending} stored value(s) are not under the current key-encryption key ${status.currentKeyId}: ${[...under, ...legacy].join(', ')}. Re-encrypt them (KeyEncryptionService.reEncrypt(); demo CLI: kek re-encrypt), then remove the previous key.`);
     }
     const idle = status.keys.filter((k) => k.role === 'previous' && k.values === 0).map((k) => k.keyId);
-    if (idle.length && status.pending === 0) this.logger.log(`previous key-encryption key(s) ${idle.join(', ')} encrypt nothing any more: they can be removed from the configuration`);
+    if (idle.length && status.pending === 0) this.logger.log(`previous key-encryption key(s) ${idle.join(', ')} encrypt no stored value: removable once no instance encrypts with them`);
   }
 
   /** Counts every stored encrypted value by the key it is under. */
