@@ -100,7 +100,7 @@ export function buildServer(): void {
  * server without) as a real process with exactly `env` (plus PATH); resolves when it exits, or kills
  * it after `timeoutMs` (code null then).
  */
-export function runServerProcess(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runServerProcess(args: string[], env: Record<string, string>, timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,

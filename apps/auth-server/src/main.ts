@@ -25,7 +25,8 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   const kek = describeKekMismatch(e, process.env);
-  if (kek) process.stderr.write(`Clavis cannot start: ${kek}\n`);
+  // One line, no stack, for the server and for a CLI command (both boot the same application).
+  if (kek) process.stderr.write(`${process.argv.length > 2 ? 'error' : 'Clavis cannot start'}: ${kek}\n`);
   else process.stderr.write(`${e instanceof EnvironmentError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

@@ -3,7 +3,6 @@ import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { ClientService, InitialAccessTokenService, SigningKeyService, type ClientRecord, type TokenEndpointAuthMethod } from '@clavis/server';
 import { AppModule } from '../app.module.js';
-import { describeKekMismatch } from '../config/kek-mismatch.js';
 import { KEK_HELP, runKekCommand } from './kek-commands.js';
 
 const HELP = `Clavis operator CLI — npm run cli -- <command> [options]
@@ -69,15 +68,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return o.help || group === 'help' ? 0 : 2;
   }
 
-  let app;
-  try {
-    app = await NestFactory.createApplicationContext(AppModule.forRoot({ firstRun: false, checkpointInWorker: false }), { logger: ['error', 'warn'] });
-  } catch (e) {
-    const kek = describeKekMismatch(e, process.env);
-    if (!kek) throw e;
-    process.stderr.write(`error: ${kek}\n`);
-    return 1;
-  }
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ firstRun: false, checkpointInWorker: false }), { logger: ['error', 'warn'] });
   const out = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   const num = (v: string | undefined) => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : usage(`not a whole number: ${v}`));
   const need = (v: string | undefined, what: string) => v ?? usage(`missing ${what}`);
