@@ -65,7 +65,7 @@ describe.skipIf(!process.env.DATABASE_URL)('two instances during a key-encryptio
     const load = (async () => {
       while (!stop) {
         for (const t of instances)
-          for (const c of [...callers]) {
+          for (const c of callers) {
             const r = await c.call(t);
             requests++;
             if (r.status !== 200) failures.push(`${c.name} at ${t.baseUrl}: ${r.status} ${JSON.stringify(r.json)}`);

@@ -192,7 +192,7 @@ export function parseKek(kek: string): Buffer {
  */
 export function parseKeks(keks: string | readonly string[]): Buffer[] {
   const list = typeof keks === 'string' ? keks.split(',') : [...keks];
-  if (list.length === 0 || list.every((k) => typeof k === 'string' && k.trim() === '')) throw new Error('keyEncryptionKey must hold at least one key');
+  if (list.every((k) => typeof k === 'string' && k.trim() === '')) throw new Error('keyEncryptionKey must hold at least one key');
   if (list.length > MAX_KEY_ENCRYPTION_KEYS) throw new Error(`keyEncryptionKey holds ${list.length} keys: at most ${MAX_KEY_ENCRYPTION_KEYS} (the current key and previous keys)`);
   const keys = list.map((k, i) => {
     try {
