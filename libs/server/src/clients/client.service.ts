@@ -4,7 +4,6 @@ import { RegistrationError } from '../errors/oauth-error.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { Clock } from '../shared/clock.js';
 import { constantEquals, hashSecret, KeyEncryption, randomId, randomToken, secretMatchesHash } from '../shared/crypto.js';
-import { clientSecretContext } from '../key-encryption/encrypted-value.store.js';
 import { validateClientMetadata, type ClientMetadata } from './client-metadata.js';
 import { usesSecret, type ClientRecord, type ClientSecretRecord } from './client.record.js';
 import { ClientStore, ClientVersionConflictError, type ClientWithSecrets } from './client.store.js';
@@ -175,7 +174,7 @@ export class ClientService {
   hmacKeys(found: ClientWithSecrets): Uint8Array[] {
     return validSecrets(found.secrets, this.clock.nowSeconds())
       .filter((s) => s.secretEncrypted)
-      .map((s) => new TextEncoder().encode(this.kek.decrypt(s.secretEncrypted!, clientSecretContext(s.clientId, s.id))));
+      .map((s) => new TextEncoder().encode(this.kek.decrypt(s.secretEncrypted!, `client_secret:${s.clientId}:${s.id}`)));
   }
 
   /** Whether `presented` is one of the client's valid secrets, whatever the method stores. */
@@ -199,7 +198,7 @@ export class ClientService {
         id,
         clientId: client.clientId,
         secretHash: hmac ? null : hashSecret(secret),
-        secretEncrypted: hmac ? this.kek.encrypt(secret, clientSecretContext(client.clientId, id)) : null,
+        secretEncrypted: hmac ? this.kek.encrypt(secret, `client_secret:${client.clientId}:${id}`) : null,
         createdAt: now,
         expiresAt: this.settings.clientSecretTtl ? now + this.settings.clientSecretTtl : null,
         retiresAt: null,

@@ -11,12 +11,12 @@ export interface EncryptedValue {
   ciphertext: string;
 }
 
-/** The authenticated-data context of a signing key's private JWK. */
+/** The authenticated-data context of a signing key's private JWK (as SigningKeyService binds it). */
 export function signingKeyContext(kid: string): string {
   return `signing_key:${kid}`;
 }
 
-/** The authenticated-data context of a client secret (its client and its own id). */
+/** The authenticated-data context of a client secret: its client and its own id (as ClientService binds it). */
 export function clientSecretContext(clientId: string, secretId: string): string {
   return `client_secret:${clientId}:${secretId}`;
 }

@@ -4,7 +4,6 @@ import { AuditSink } from '../audit/audit.sink.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { Clock } from '../shared/clock.js';
 import { KeyEncryption } from '../shared/crypto.js';
-import { signingKeyContext } from '../key-encryption/encrypted-value.store.js';
 import { SigningKeyStore, type SigningKeyRecord } from './signing-key.store.js';
 import { createJwsSigner, resolveCryptoMode, type JwsSigner } from '../token/jws-signer.js';
 
@@ -142,7 +141,7 @@ export class SigningKeyService implements OnApplicationBootstrap {
           records = await this.store.list();
         }
         const activeRecord = records.find((k) => k.state === 'active')!;
-        const privateJwk = JSON.parse(this.kek.decrypt(activeRecord.privateJwkEncrypted, signingKeyContext(activeRecord.kid))) as JWK;
+        const privateJwk = JSON.parse(this.kek.decrypt(activeRecord.privateJwkEncrypted, `signing_key:${activeRecord.kid}`)) as JWK;
         const privateKey = (await importJWK(privateJwk, activeRecord.alg)) as CryptoKey;
         const active: ActiveSigningKey = {
           kid: activeRecord.kid,
@@ -173,7 +172,7 @@ export class SigningKeyService implements OnApplicationBootstrap {
       alg,
       state,
       publicJwk: { ...publicJwk, kid, alg, use: 'sig' },
-      privateJwkEncrypted: this.kek.encrypt(JSON.stringify(privateJwk), signingKeyContext(kid)),
+      privateJwkEncrypted: this.kek.encrypt(JSON.stringify(privateJwk), `signing_key:${kid}`),
       createdAt: now,
       activatedAt: state === 'active' ? now : null,
       retiredAt: null,
