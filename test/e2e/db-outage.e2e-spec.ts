@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLAVIS_ENTITIES, CLAVIS_MIGRATIONS, ClientService, FixedClock, resolveServerOptions, SigningKeyService } from '@clavis/server';
+import { CLAVIS_ENTITIES, CLAVIS_MIGRATIONS, ClientService, FixedClock, KeyEncryption, resolveServerOptions, SigningKeyService } from '@clavis/server';
 import { MemoryAuditSink } from '@clavis/server/testing';
 import { TypeOrmClientStore } from '../../libs/server/src/persistence/typeorm/typeorm-client.store.js';
 import { TypeOrmSigningKeyStore } from '../../libs/server/src/persistence/typeorm/typeorm-signing-key.store.js';
@@ -365,8 +365,8 @@ describe('PostgreSQL outage under load (private cluster): 503, recovery without 
       ds = await new DataSource(options).initialize();
       const settings = resolveServerOptions({ issuer: 'http://127.0.0.1:1', keyEncryptionKey: TEST_KEK });
       const audit = new MemoryAuditSink();
-      clients = new ClientService(new TypeOrmClientStore(ds), clock, audit, settings);
-      keyService = new SigningKeyService(new TypeOrmSigningKeyStore(ds), clock, audit, settings);
+      clients = new ClientService(new TypeOrmClientStore(ds), clock, audit, settings, new KeyEncryption(settings.keyEncryptionKeys));
+      keyService = new SigningKeyService(new TypeOrmSigningKeyStore(ds), clock, audit, settings, new KeyEncryption(settings.keyEncryptionKeys));
       await keyService.onApplicationBootstrap();
     });
     afterAll(async () => {

@@ -83,7 +83,13 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const app = (opts.adapter ?? TEST_HTTP_ADAPTER) === 'fastify' ? moduleRef.createNestApplication(createHttpAdapter({ requestTimeout: env.REQUEST_TIMEOUT ? Number(env.REQUEST_TIMEOUT) : undefined }), options) : moduleRef.createNestApplication(options);
   if (opts.logger) app.useLogger(opts.logger);
   configureHttp(app);
-  await app.listen(port, '127.0.0.1');
+  try {
+    await app.listen(port, '127.0.0.1');
+  } catch (e) {
+    // A boot that fails (e.g. a key-encryption key that does not match the data) leaves no open connection behind.
+    await app.close().catch(() => undefined);
+    throw e;
+  }
   const prefix = env.ROUTE_PREFIX ?? '';
   return {
     app,

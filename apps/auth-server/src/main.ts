@@ -5,6 +5,7 @@ import { AppModule } from './app.module.js';
 import { runCli } from './cli/cli.js';
 import { configureHttp, createHttpAdapter } from './http.js';
 import { EnvironmentError, loadConfig } from './config/app-config.js';
+import { describeKekMismatch } from './config/kek-mismatch.js';
 
 /** `node main.js` serves; `node main.js <command> …` is the operator CLI (see `--help`). */
 async function main(): Promise<void> {
@@ -23,6 +24,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`${e instanceof EnvironmentError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  const kek = describeKekMismatch(e, process.env);
+  // One line, no stack, for the server and for a CLI command (both boot the same application).
+  if (kek) process.stderr.write(`${process.argv.length > 2 ? 'error' : 'Clavis cannot start'}: ${kek}\n`);
+  else process.stderr.write(`${e instanceof EnvironmentError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
 });

@@ -39,6 +39,10 @@ import { RegistrationController } from './registration/registration.controller.j
 import { InitialAccessTokenService } from './registration/initial-access-token.service.js';
 import { InitialAccessTokenStore } from './registration/initial-access-token.store.js';
 import { TypeOrmInitialAccessTokenStore } from './persistence/typeorm/typeorm-initial-access-token.store.js';
+import { KeyEncryption } from './shared/crypto.js';
+import { EncryptedValueStore } from './key-encryption/encrypted-value.store.js';
+import { KeyEncryptionService } from './key-encryption/key-encryption.service.js';
+import { TypeOrmEncryptedValueStore } from './persistence/typeorm/typeorm-encrypted-value.store.js';
 
 /**
  * The Clavis authorization server, embedded in the host application. Its entities join the host's
@@ -87,7 +91,10 @@ import { TypeOrmInitialAccessTokenStore } from './persistence/typeorm/typeorm-in
     ClientCredentialsGrant,
     InitialAccessTokenService,
     HousekeepingService,
+    { provide: KeyEncryption, inject: [SERVER_SETTINGS], useFactory: (s: ServerSettings) => new KeyEncryption(s.keyEncryptionKeys) },
+    { provide: EncryptedValueStore, useClass: TypeOrmEncryptedValueStore },
+    KeyEncryptionService,
   ],
-  exports: [SERVER_SETTINGS, Clock, ClientService, SigningKeyService, InitialAccessTokenService, AccessTokenInspector, DenyList, HousekeepingService],
+  exports: [SERVER_SETTINGS, Clock, ClientService, SigningKeyService, InitialAccessTokenService, AccessTokenInspector, DenyList, HousekeepingService, KeyEncryption, KeyEncryptionService],
 })
 export class ClavisServerModule extends ConfigurableModuleClass {}

@@ -17,6 +17,9 @@ export { InitialAccessTokenService } from './registration/initial-access-token.s
 /** Keys and tokens. */
 export { SigningKeyService, type ActiveSigningKey } from './keys/signing-key.service.js';
 export type { SigningKeyRecord } from './keys/signing-key.store.js';
+/** Key-encryption key: one provider built from the settings; rotation (status, re-encryption). */
+export { KeyEncryption, KeyEncryptionKeyMismatchError, keyEncryptionKeyId } from './shared/crypto.js';
+export { KeyEncryptionService, type KeyEncryptionStatus, type ReEncryptionResult } from './key-encryption/key-encryption.service.js';
 export { AccessTokenInspector } from './token/access-token.inspector.js';
 export { DenyList } from './token/deny-list.js';
 export { ReplayStore } from './client-auth/replay.store.js';

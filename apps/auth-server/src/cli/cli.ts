@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { ClientService, InitialAccessTokenService, SigningKeyService, type ClientRecord, type TokenEndpointAuthMethod } from '@clavis/server';
 import { AppModule } from '../app.module.js';
+import { KEK_HELP, runKekCommand } from './kek-commands.js';
 
 const HELP = `Clavis operator CLI — npm run cli -- <command> [options]
 
@@ -19,6 +20,7 @@ const HELP = `Clavis operator CLI — npm run cli -- <command> [options]
   initial-tokens revoke <id>
   keys list
   keys rotate [--force]
+${KEK_HELP}
 
 Secrets and tokens are printed once, on stdout, as JSON. The same environment as the server applies.`;
 
@@ -73,6 +75,10 @@ export async function runCli(argv: string[]): Promise<number> {
   try {
     const clients = app.get(ClientService);
     const key = `${group} ${command ?? ''}`.trim();
+    if (group === 'kek') {
+      const code = await runKekCommand(app, command, out);
+      if (code !== undefined) return code;
+    }
     switch (key) {
       case 'clients create': {
         const issued = await clients.create({

@@ -22,6 +22,14 @@ describe('loadConfig (environment → settings)', () => {
     expect(loadConfig({ NODE_ENV: 'production', CLAVIS_KEK: KEK }).kek.source).toBe('env');
   });
 
+  it('CLAVIS_KEK may list previous keys after the current one (comma-separated); a malformed or repeated key is named by position, never shown', () => {
+    const previous = Buffer.alloc(32, 4).toString('hex');
+    expect(loadConfig({ CLAVIS_KEK: `${KEK},${previous}` }).kek.value).toBe(`${KEK},${previous}`);
+    expect(() => loadConfig({ CLAVIS_KEK: `${KEK},oops` })).toThrow(/CLAVIS_KEK: key 2 of 2 must be 32 bytes/);
+    expect(() => loadConfig({ CLAVIS_KEK: `${KEK},oops` })).not.toThrow(/oops|AwMD/);
+    expect(() => loadConfig({ CLAVIS_KEK: `${KEK},${KEK}` })).toThrow(/CLAVIS_KEK: key 2 repeats key 1/);
+  });
+
   it('PostgreSQL with DATABASE_URL, Redis with REDIS_URL', () => {
     const c = loadConfig({ CLAVIS_KEK: KEK, DATABASE_URL: 'postgres://u@h/db', REDIS_URL: 'redis://h:6379' });
     expect(c.database).toEqual({ type: 'postgres', url: 'postgres://u@h/db' });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Logger } from '@nestjs/common';
-import type { ClavisServerOptions } from '@clavis/server';
+import { KeyEncryption, type ClavisServerOptions } from '@clavis/server';
 
 /** Everything the demo server reads from the environment (see the README's table). */
 export interface AppConfig {
@@ -78,8 +78,14 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   if (env.DATABASE_URL && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) problems.push('DATABASE_URL must be a postgres:// URL');
 
   let kek: AppConfig['kek'];
-  if (env.CLAVIS_KEK) kek = { value: env.CLAVIS_KEK, source: 'env' };
-  else if (production) {
+  if (env.CLAVIS_KEK) {
+    kek = { value: env.CLAVIS_KEK, source: 'env' };
+    try {
+      new KeyEncryption(env.CLAVIS_KEK); // the current key, then previous keys, comma-separated
+    } catch (e) {
+      problems.push(`${(e as Error).message.replace(/^keyEncryptionKey/, 'CLAVIS_KEK')} (CLAVIS_KEK=<current key>[,<previous key>…])`);
+    }
+  } else if (production) {
     problems.push('CLAVIS_KEK is required when NODE_ENV=production (32 random bytes, base64url: openssl rand -base64 32 | tr "+/" "-_" | tr -d "=")');
     kek = { value: '', source: 'env' };
   } else kek = developmentKek(`${dataDir}/dev-kek`);

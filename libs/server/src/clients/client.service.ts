@@ -33,16 +33,13 @@ export interface UpdateClientOptions {
  */
 @Injectable()
 export class ClientService {
-  private readonly kek: KeyEncryption;
-
   constructor(
     private readonly store: ClientStore,
     private readonly clock: Clock,
     private readonly audit: AuditSink,
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
-  ) {
-    this.kek = new KeyEncryption(settings.keyEncryptionKey);
-  }
+    private readonly kek: KeyEncryption,
+  ) {}
 
   /** Registers a client. Set `withRegistrationToken` to issue an RFC 7592 registration access token. */
   async create(metadata: ClientMetadata, opts: { withRegistrationToken?: boolean; via?: 'http' | 'service' } = {}): Promise<IssuedClientCredentials> {

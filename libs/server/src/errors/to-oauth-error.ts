@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { OAuthError, RegistrationError, StorageUnavailableError } from './oauth-error.js';
+import { KeyEncryptionKeyMismatchError } from '../shared/crypto.js';
 
 /** Network and server-state error codes that mean "the database or Redis is unreachable". */
 const OUTAGE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_FULL']);
@@ -25,5 +26,7 @@ export function toOAuthError(exception: unknown): OAuthError | RegistrationError
   if (exception instanceof HttpException && exception.getStatus() < 500) {
     return new OAuthError('invalid_request', 'the request is malformed', exception.getStatus(), exception.message);
   }
+  // A key-encryption key missing from this instance's configuration: the one-line reason, not a stack.
+  if (exception instanceof KeyEncryptionKeyMismatchError) return OAuthError.serverError(exception.message);
   return OAuthError.serverError(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
 }

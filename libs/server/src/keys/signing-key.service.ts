@@ -28,7 +28,6 @@ const VIEW_TTL_MS = 10_000;
 @Injectable()
 export class SigningKeyService implements OnApplicationBootstrap {
   private readonly logger = new Logger('ClavisSigningKeys');
-  private readonly kek: KeyEncryption;
   private readonly cryptoMode: 'inline' | 'threadpool';
   private view?: { at: number; loadedAt: number; active: ActiveSigningKey; jwks: { keys: JWK[] }; records: SigningKeyRecord[] };
   private loading?: Promise<NonNullable<SigningKeyService['view']>>;
@@ -38,8 +37,8 @@ export class SigningKeyService implements OnApplicationBootstrap {
     private readonly clock: Clock,
     private readonly audit: AuditSink,
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+    private readonly kek: KeyEncryption,
   ) {
-    this.kek = new KeyEncryption(settings.keyEncryptionKey);
     this.cryptoMode = resolveCryptoMode(settings.cryptoMode);
   }
 

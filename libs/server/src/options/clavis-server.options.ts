@@ -13,9 +13,13 @@ export interface ClavisServerOptions {
   issuer: string;
   /**
    * Key-encryption key: 32 random bytes, base64url or hex. Encrypts server signing keys and
-   * `client_secret_jwt` secrets at rest. Required.
+   * `client_secret_jwt` secrets at rest. Required. During a rotation, the current key first and
+   * then previous keys (at most 8): an array, or one string with the keys separated by commas.
+   * New values are encrypted with the current key; previous keys only decrypt, until
+   * `KeyEncryptionService.reEncrypt()` has moved everything to the current key.
+   * @see docs/adr/0013-key-encryption-key-rotation.md
    */
-  keyEncryptionKey: string;
+  keyEncryptionKey: string | readonly string[];
   /** Path prefix of every Clavis route, e.g. `/oauth`. Default `''` (routes at the root). */
   routePrefix?: string;
   /** Lifetime of access tokens. Default 300. */

@@ -52,6 +52,14 @@ describe('resolveServerOptions', () => {
     }
   });
 
+  it('keyEncryptionKey: one key, a list (current first), or a comma-separated string', () => {
+    const previous = Buffer.alloc(32, 9).toString('base64url');
+    expect(resolveServerOptions({ issuer: 'https://a.example', keyEncryptionKey: KEK }).keyEncryptionKeys).toEqual([KEK]);
+    expect(resolveServerOptions({ issuer: 'https://a.example', keyEncryptionKey: [KEK, previous] }).keyEncryptionKeys).toEqual([KEK, previous]);
+    expect(resolveServerOptions({ issuer: 'https://a.example', keyEncryptionKey: `${KEK}, ${previous}` }).keyEncryptionKeys).toEqual([KEK, previous]);
+    expect(() => resolveServerOptions({ issuer: 'https://a.example', keyEncryptionKey: [KEK, 'short'] })).toThrow(/key 2 of 2/);
+  });
+
   it('requires issuer and key', () => {
     expect(() => resolveServerOptions({} as never)).toThrow(/issuer is required[\s\S]*keyEncryptionKey is required/);
   });

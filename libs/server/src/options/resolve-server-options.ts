@@ -1,4 +1,4 @@
-import { parseKek } from '../shared/crypto.js';
+import { parseKeks } from '../shared/crypto.js';
 import type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './clavis-server.options.js';
 import type { ServerSettings } from './server-settings.js';
 import { SCOPE_TOKEN } from '../shared/scope.js';
@@ -54,10 +54,13 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     }
   }
 
-  if (typeof options?.keyEncryptionKey !== 'string') problems.push('keyEncryptionKey is required');
+  let keyEncryptionKeys: readonly string[] = [];
+  const kek = options?.keyEncryptionKey;
+  if (typeof kek !== 'string' && !Array.isArray(kek)) problems.push('keyEncryptionKey is required');
   else {
     try {
-      parseKek(options.keyEncryptionKey);
+      parseKeks(kek);
+      keyEncryptionKeys = Object.freeze((typeof kek === 'string' ? kek.split(',') : [...kek]).map((k) => k.trim()));
     } catch (e) {
       problems.push((e as Error).message);
     }
@@ -128,7 +131,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
 
   return Object.freeze({
     issuer,
-    keyEncryptionKey: options.keyEncryptionKey,
+    keyEncryptionKeys,
     routePrefix,
     endpointBase: `${new URL(issuer).origin}${routePrefix}`,
     tokenEndpoint: `${new URL(issuer).origin}${routePrefix}/token`,

@@ -8,7 +8,8 @@ export const SERVER_SETTINGS = 'CLAVIS_SERVER_SETTINGS';
 /** The options after validation and defaults. */
 export interface ServerSettings {
   readonly issuer: string;
-  readonly keyEncryptionKey: string;
+  /** Key-encryption keys, current first (validated; never logged). */
+  readonly keyEncryptionKeys: readonly string[];
   readonly routePrefix: string;
   /** Origin of the issuer + routePrefix: the base of every endpoint URL. */
   readonly endpointBase: string;
