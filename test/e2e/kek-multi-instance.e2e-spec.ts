@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FixedClock, KeyEncryptionKeyMismatchError, KeyEncryptionService } from '@clavis/server';
 import { basicToken, hmacToken, kekId, newKek, ownDatabase, type OwnDatabase } from '../support/kek.js';
 import { createLoggedTestApp } from '../support/logged-test-app.js';
+import { needs } from '../support/requirements.js';
 import { createClient, createTestApp, freePort, type TestApp } from '../support/test-app.js';
 
 /**
@@ -12,7 +13,7 @@ import { createClient, createTestApp, freePort, type TestApp } from '../support/
  * "B" alone. Both instances serve client_secret_jwt, Basic and tokens throughout; the
  * re-encryption runs twice at once, racing a secret rotation, without losing a value.
  */
-describe.skipIf(!process.env.DATABASE_URL)('two instances during a key-encryption key rotation (PostgreSQL)', () => {
+describe('two instances during a key-encryption key rotation (PostgreSQL)', needs('postgres'), () => {
   let db: OwnDatabase;
   const apps: TestApp[] = [];
   afterAll(async () => {
