@@ -230,7 +230,7 @@ async function rejection(
 }
 
 describe('RegistrationClient.register', () => {
-  it('POSTs the metadata as JSON to the discovered endpoint with the initial access token, persisting before adopting', async () => {
+  it('POSTs the metadata as JSON to the discovered endpoint with the initial access token, adopting, then persisting', async () => {
     const seen: {
       persisted: ClientRegistration;
       stateDuringCallback: unknown;
@@ -261,9 +261,7 @@ describe('RegistrationClient.register', () => {
       client_secret: as.clients.get('client-1')!.secret,
       registration_access_token: as.clients.get('client-1')!.rat,
     });
-    expect(seen).toEqual([
-      { persisted: result, stateDuringCallback: undefined },
-    ]);
+    expect(seen).toEqual([{ persisted: result, stateDuringCallback: result }]);
     expect(client.registration).toEqual(result);
   });
 
@@ -390,7 +388,7 @@ describe('RegistrationClient.update and rotateSecret', () => {
     ); // adopted nonetheless
   });
 
-  it('leaves the state unchanged when onCredentials fails', async () => {
+  it('keeps the credentials the server issued when onCredentials fails, and hands them over on the error', async () => {
     const failure = new Error('vault down');
     let fail = false;
     const client = await registered(undefined, {
@@ -398,10 +396,25 @@ describe('RegistrationClient.update and rotateSecret', () => {
         if (fail) throw failure;
       },
     });
-    const before = client.registration;
+    const before = client.registration!;
     fail = true;
-    await expect(client.rotateSecret()).rejects.toBe(failure);
-    expect(client.registration).toEqual(before);
+    const error = await rejection(client.rotateSecret());
+    const stored = as.clients.get(before.client_id)!;
+    expect(error).toMatchObject({ code: 'credentials_not_persisted', cause: failure });
+    // The server has replaced both: the old ones no longer work, the new ones are kept.
+    expect(stored.rat).not.toBe(before.registration_access_token);
+    expect(error.registration).toMatchObject({
+      registration_access_token: stored.rat,
+      client_secret: stored.secret,
+    });
+    expect(client.registration).toEqual(error.registration);
+    // Not printed with the error: neither in its message nor by util.inspect / console.log.
+    const { inspect } = await import('node:util');
+    expect(`${error.message} ${inspect(error)}`).not.toContain(stored.rat);
+    expect(`${error.message} ${inspect(error)}`).not.toContain(stored.secret!);
+    fail = false;
+    await client.read(); // still manageable with the new registration access token
+    expect(as.http.requests.at(-1)!.headers.authorization).toBe(`Bearer ${stored.rat}`);
   });
 
   it('leaves the state unchanged when the server answers an error', async () => {
@@ -558,13 +571,19 @@ describe('RegistrationClient.rollKeys', () => {
     expect(kids(as.puts()[1])).toEqual(['old', 'new']);
   });
 
-  it('refuses clients without inline jwks and private new keys', async () => {
-    const { client, fresh } = await setup();
-    await expect(
-      client.rollKeys({
-        newKey: { ...fresh, publicJwk: { ...fresh.publicJwk, d: 'x' } },
-      }),
-    ).rejects.toThrow(TypeError);
+  it('refuses clients without inline jwks and a public key that is not the new private key\'s', async () => {
+    const { client, fresh, old } = await setup();
+    const mismatch = await rejection(
+      client.rollKeys({ newKey: { ...fresh, publicJwk: old.publicJwk } }),
+    );
+    expect(mismatch).toMatchObject({
+      code: 'invalid_key',
+      description: 'newKey.publicJwk is not the public key of newKey.privateKey',
+    });
+    const symmetric = await rejection(
+      client.rollKeys({ newKey: { ...fresh, publicJwk: { kty: 'oct', k: 'AAAA' } } }),
+    );
+    expect(symmetric.code).toBe('invalid_key');
     const secretClient = await registered();
     await expect(secretClient.rollKeys({ newKey: fresh })).rejects.toThrow(
       TypeError,

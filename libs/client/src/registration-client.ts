@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
 import type { JSONWebKeySet, JWK } from 'jose';
 import type { TokenEndpointAuthMethod } from './auth/client-auth.js';
 import {
@@ -8,13 +9,15 @@ import {
 import { discoverAuthorizationServer } from './discovery.js';
 import { ClavisClientError } from './errors.js';
 import {
+  byteLimit,
   DEFAULT_TIMEOUT,
   errorFrom,
   readJsonObject,
   send,
   type FetchLike,
 } from './http.js';
-import type { TokenClient } from './token-client.js';
+import { deepFreeze, type TokenClient } from './token-client.js';
+import { checkUrl } from './url-policy.js';
 
 /**
  * Client metadata, with the RFC names used on the wire; other members pass through.
@@ -55,24 +58,43 @@ export interface ClientRegistration extends ClientMetadata {
  * @see RFC 7591 §3, RFC 7592 §2
  */
 export interface RegistrationClientOptions {
-  /** Issuer identifier of the authorization server. Required. */
+  /** Issuer identifier of the authorization server (`https`, `http` only for localhost unless `allowInsecureHttp`). Required. */
   issuer: string;
-  /** Registration endpoint URL. Default: `registration_endpoint` from discovery, fetched once. */
+  /**
+   * Registration endpoint URL (`https`; any origin, which `registration_client_uri` may then be on too).
+   * Default: `registration_endpoint` from discovery, fetched once, which must be on the issuer's origin.
+   */
   registrationEndpoint?: string;
   /** A registration persisted earlier, to manage an existing client. Default: none (call `register()`). */
   registration?: ClientRegistration;
   /**
    * Persists a new registration state (new `registration_access_token`, rotated `client_secret`…).
-   * Awaited before the client adopts it: when it throws, the operation rejects with its error and
-   * the client keeps its previous state. The server has already rotated by then, so the callback
-   * should retry its own storage rather than give up. Default: none (state lives in memory only).
+   * Called after the client has adopted it in memory (the server has already replaced the old
+   * credentials, so the new ones are the only ones that work). When it throws, the operation rejects
+   * with `ClavisClientError` `credentials_not_persisted`, whose `registration` holds the new state and
+   * whose `cause` is the callback's error: store `error.registration` yourself. See ADR 0014.
+   * Default: none (state lives in memory only).
    */
   onCredentials?: (registration: ClientRegistration) => void | Promise<void>;
   /** `fetch` implementation. Default: the global `fetch`. */
   fetch?: FetchLike;
   /** Request timeout, in seconds. Default 10. */
   timeout?: number;
+  /** Accept plain `http` URLs on any host: for tests only. Default false (`http` only for localhost). */
+  allowInsecureHttp?: boolean;
+  /** Largest response body read, in bytes. Default 65536. */
+  maxResponseBytes?: number;
 }
+
+/** Public members of a JWK per `kty` (RFC 7518 §6, RFC 8037 §2) plus the key's metadata: nothing else is published. */
+const PUBLIC_MEMBERS: Record<string, readonly string[]> = {
+  RSA: ['kty', 'n', 'e'],
+  EC: ['kty', 'crv', 'x', 'y'],
+  OKP: ['kty', 'crv', 'x'],
+};
+const METADATA_MEMBERS = ['kid', 'alg', 'use'];
+/** A credential as it may go into a header: visible ASCII, no space or control character. */
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 
 /**
  * The new key of {@link RegistrationClient.rollKeys}.
@@ -120,19 +142,28 @@ export class RegistrationClient {
   readonly #options: RegistrationClientOptions;
   readonly #fetch: FetchLike;
   readonly #timeout: number;
+  readonly #limit: number;
+  /** Origins `registration_client_uri` may be on: the issuer's, and a configured registration endpoint's. */
+  readonly #origins: string[];
   #registration?: ClientRegistration;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: RegistrationClientOptions) {
-    if (typeof options.issuer !== 'string' || !URL.canParse(options.issuer))
-      throw new TypeError('issuer must be a URL');
+    this.#origins = [checkUrl(options.issuer, 'issuer', options).origin];
+    if (options.registrationEndpoint !== undefined)
+      this.#origins.push(
+        checkUrl(options.registrationEndpoint, 'registrationEndpoint', options)
+          .origin,
+      );
     this.issuer = options.issuer;
     this.#options = options;
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    this.#limit = byteLimit(options.maxResponseBytes);
     if (options.registration) {
       const problem = registrationProblem(options.registration);
       if (problem) throw new TypeError(`registration ${problem}`);
+      this.#checkClientUri(options.registration.registration_client_uri);
       this.#registration = structuredClone(options.registration);
     }
   }
@@ -161,7 +192,7 @@ export class RegistrationClient {
         options.initialAccessToken,
         metadata,
       );
-      return this.#adopt(undefined, await readJsonObject(response));
+      return this.#adopt(undefined, await readJsonObject(response, this.#limit));
     });
   }
 
@@ -177,7 +208,7 @@ export class RegistrationClient {
         'GET',
         current.registration_access_token,
       );
-      return this.#adopt(current, await readJsonObject(response));
+      return this.#adopt(current, await readJsonObject(response, this.#limit));
     });
   }
 
@@ -237,11 +268,11 @@ export class RegistrationClient {
       }
       if (typeof newKey.kid !== 'string' || newKey.kid === '')
         throw new TypeError('newKey.kid must be a non-empty string');
-      if ('d' in newKey.publicJwk || newKey.publicJwk.kty === 'oct')
-        throw new TypeError('newKey.publicJwk must be a public key');
       if (tokenClient && tokenClient.clientId !== current.client_id)
         throw new TypeError('tokenClient belongs to another client');
-      const publicJwk: JWK = { ...newKey.publicJwk, kid: newKey.kid };
+      // Only public members are published, whatever the JWK carries, and only for the private key's pair.
+      const publicJwk = publicMembers(newKey.publicJwk, newKey.kid);
+      checkKeyPair(publicJwk, newKey.privateKey);
       const auth = privateKeyJwt(current.client_id, newKey.privateKey, {
         ...options.assertion,
         kid: newKey.kid,
@@ -297,10 +328,13 @@ export class RegistrationClient {
       current.registration_access_token,
       body,
     );
-    return this.#adopt(current, await readJsonObject(response));
+    return this.#adopt(current, await readJsonObject(response, this.#limit));
   }
 
-  /** Merges a response into the state, persists it, then adopts it; nothing changes if either step fails. */
+  /**
+   * Merges a response into the state, checks it (nothing invalid is adopted), adopts it, then hands
+   * it to `onCredentials`; when that throws, the error carries the new state (ADR 0014).
+   */
   async #adopt(
     previous: ClientRegistration | undefined,
     response: Record<string, unknown>,
@@ -332,8 +366,23 @@ export class RegistrationClient {
         `registration response ${problem}`,
       );
     }
-    await this.#options.onCredentials?.(structuredClone(next));
+    this.#checkClientUri(next.registration_client_uri);
     this.#registration = next;
+    try {
+      await this.#options.onCredentials?.(structuredClone(next));
+    } catch (cause) {
+      const error = new ClavisClientError(
+        'credentials_not_persisted',
+        'onCredentials failed: the server has issued new credentials, adopted by this client and found on error.registration; store them',
+        undefined,
+        { cause },
+      );
+      Object.defineProperty(error, 'registration', {
+        value: deepFreeze(structuredClone(next)),
+        enumerable: false,
+      });
+      throw error;
+    }
     return structuredClone(next);
   }
 
@@ -356,7 +405,7 @@ export class RegistrationClient {
       },
       this.#timeout,
     );
-    if (!response.ok) throw await errorFrom(response);
+    if (!response.ok) throw await errorFrom(response, this.#limit);
     return response;
   }
 
@@ -364,6 +413,8 @@ export class RegistrationClient {
     const metadata = await discoverAuthorizationServer(this.issuer, {
       fetch: this.#fetch,
       timeout: this.#timeout,
+      allowInsecureHttp: this.#options.allowInsecureHttp,
+      maxResponseBytes: this.#limit,
     });
     if (!metadata.registration_endpoint) {
       throw new ClavisClientError(
@@ -371,7 +422,20 @@ export class RegistrationClient {
         'metadata has no registration_endpoint',
       );
     }
+    // The initial access token goes there: the issuer's origin only, unless configured (ADR 0014).
+    checkUrl(metadata.registration_endpoint, 'registration_endpoint', {
+      allowInsecureHttp: this.#options.allowInsecureHttp,
+      origins: [new URL(this.issuer).origin],
+    });
     return metadata.registration_endpoint;
+  }
+
+  /** `registration_client_uri` receives the registration access token: the URL rule, and a known origin. */
+  #checkClientUri(uri: string): void {
+    checkUrl(uri, 'registration_client_uri', {
+      allowInsecureHttp: this.#options.allowInsecureHttp,
+      origins: this.#origins,
+    });
   }
 
   #current(): ClientRegistration {
@@ -405,5 +469,66 @@ function registrationProblem(
   }
   if (!URL.canParse(registration.registration_client_uri))
     return 'has an invalid registration_client_uri';
+  // Credentials go into headers and bodies: nothing but visible ASCII (the values are never shown).
+  if (!VISIBLE_ASCII.test(registration.registration_access_token))
+    return 'registration_access_token has characters other than visible ASCII';
+  if (
+    registration.client_secret !== undefined &&
+    (typeof registration.client_secret !== 'string' ||
+      !VISIBLE_ASCII.test(registration.client_secret))
+  )
+    return 'client_secret is not a string of visible ASCII';
+  const expiresAt = registration.client_secret_expires_at;
+  if (
+    expiresAt !== undefined &&
+    (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt) || expiresAt < 0)
+  )
+    return 'client_secret_expires_at is not a whole number of seconds';
   return undefined;
+}
+
+/** The public members of `jwk` (by `kty`) plus `kid`, `alg`, `use`; a symmetric or unknown key type is refused. */
+function publicMembers(jwk: JWK, kid: string): JWK {
+  const members = PUBLIC_MEMBERS[jwk?.kty ?? ''];
+  if (!members) {
+    throw new ClavisClientError(
+      'invalid_key',
+      'newKey.publicJwk must be an RSA, EC or OKP public key',
+    );
+  }
+  const publicJwk: JWK = {};
+  for (const name of [...members, ...METADATA_MEMBERS]) {
+    const value = (jwk as Record<string, unknown>)[name];
+    if (value !== undefined) (publicJwk as Record<string, unknown>)[name] = value;
+  }
+  publicJwk.kid = kid;
+  return publicJwk;
+}
+
+/** Refuses a public JWK that is not the public half of `privateKey` (compared member by member). */
+function checkKeyPair(publicJwk: JWK, privateKey: PrivateKey): void {
+  let derived: Record<string, unknown>;
+  try {
+    const key =
+      privateKey instanceof KeyObject
+        ? privateKey
+        : typeof (privateKey as JWK).kty === 'string'
+          ? createPrivateKey({ key: privateKey as JWK, format: 'jwk' })
+          : KeyObject.from(privateKey as CryptoKey);
+    derived = createPublicKey(key).export({ format: 'jwk' }) as Record<string, unknown>;
+  } catch (cause) {
+    throw new ClavisClientError(
+      'invalid_key',
+      'newKey.privateKey is not a usable private key',
+      undefined,
+      { cause },
+    );
+  }
+  const members = PUBLIC_MEMBERS[publicJwk.kty!];
+  if (members.some((m) => (publicJwk as Record<string, unknown>)[m] !== derived[m])) {
+    throw new ClavisClientError(
+      'invalid_key',
+      'newKey.publicJwk is not the public key of newKey.privateKey',
+    );
+  }
 }

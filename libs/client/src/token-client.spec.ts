@@ -305,7 +305,7 @@ describe('TokenClient errors', () => {
       },
       'invalid_response',
       200,
-      'token response expires_in is not a positive number',
+      'token response expires_in is not a positive number of seconds up to 31536000',
     ],
   ] as const)('%j → %s', async (answer, code, status, description) => {
     respond = (r) => (r.path === TOKEN ? (answer as FakeResponse) : undefined);

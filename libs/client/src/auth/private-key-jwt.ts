@@ -1,10 +1,11 @@
-import { KeyObject } from 'node:crypto';
+import { createPrivateKey, KeyObject } from 'node:crypto';
 import { importJWK, type CryptoKey, type JWK } from 'jose';
 import {
   assertionLifetime,
   signAssertion,
   type AssertionOptions,
 } from './assertion.js';
+import { ClavisClientError } from '../errors.js';
 import { assertNonEmpty, type ClientAuth } from './client-auth.js';
 
 /**
@@ -48,7 +49,8 @@ const CURVE_ALGS: Record<string, string> = {
 
 /**
  * A JWT assertion signed with the client's private key, fresh for every request. The key is imported
- * once, not per request.
+ * once, not per request; a private JWK that cannot be imported throws `ClavisClientError`
+ * `invalid_key` here.
  * @see RFC 7523 §2.2, OpenID Connect Core §9
  */
 export function privateKeyJwt(
@@ -70,6 +72,19 @@ export function privateKeyJwt(
     ? typeof jwk.d === 'string'
     : (key as { type?: string }).type === 'private';
   if (!isPrivate) throw new TypeError('key must be a private key');
+  // A broken JWK fails here, as a ClavisClientError, not at the first token request.
+  if (jwk) {
+    try {
+      createPrivateKey({ key: jwk, format: 'jwk' });
+    } catch (cause) {
+      throw new ClavisClientError(
+        'invalid_key',
+        'the private JWK cannot be imported',
+        undefined,
+        { cause },
+      );
+    }
+  }
   const kid = options.kid ?? jwk?.kid;
   let signingKey: Promise<CryptoKey | KeyObject> | undefined = jwk
     ? undefined
