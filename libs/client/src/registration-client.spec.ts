@@ -591,3 +591,63 @@ describe('RegistrationClient.rollKeys', () => {
     expect(as.puts()).toHaveLength(0);
   });
 });
+
+describe('RegistrationClient.rollKeys key hygiene', () => {
+  it('publishes only the public members of an RSA key whose JWK still carries p, q, dp, dq, qi (only d removed)', async () => {
+    const old = await generateKeyPair('ES256');
+    const client = await registered({
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [{ ...(await exportJWK(old.publicKey)), kid: 'old' }] },
+    });
+    const rsa = await generateKeyPair('RS256', { extractable: true });
+    const { d: _, ...leaky } = await exportJWK(rsa.privateKey);
+    expect(Object.keys(leaky)).toEqual(expect.arrayContaining(['p', 'q', 'dp', 'dq', 'qi']));
+    await client.rollKeys({
+      newKey: { publicJwk: { ...leaky, use: 'sig', alg: 'RS256', key_ops: ['sign'], ext: true } as JWK, privateKey: rsa.privateKey, kid: 'rsa' },
+    });
+    for (const put of as.puts()) {
+      for (const key of (put.jwks as JSONWebKeySet).keys.filter((k) => k.kid === 'rsa'))
+        expect(Object.keys(key).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+    }
+    expect(as.puts()).toHaveLength(2);
+  });
+
+  it('refuses a new public key that does not match the new private key, before publishing anything', async () => {
+    const old = await generateKeyPair('ES256');
+    const client = await registered({
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [{ ...(await exportJWK(old.publicKey)), kid: 'old' }] },
+    });
+    const [a, b] = await Promise.all([generateKeyPair('ES256'), generateKeyPair('RS256')]);
+    for (const publicKey of [old.publicKey, b.publicKey]) {
+      const error = await rejection(client.rollKeys({ newKey: { publicJwk: await exportJWK(publicKey), privateKey: a.privateKey, kid: 'new' } }));
+      expect(error).toMatchObject({ code: 'invalid_key', description: 'newKey.publicJwk is not the public key of newKey.privateKey' });
+    }
+    expect(as.puts()).toHaveLength(0);
+  });
+});
+
+describe('RegistrationClient response checks', () => {
+  it('does not adopt a registration access token or secret with CR/LF, and never shows it', async () => {
+    const client = registrar();
+    for (const [member, value] of [
+      ['registration_access_token', 'rat\r\nX-Injected: 1'],
+      ['client_secret', 'secret\r\nX-Injected: 1'],
+    ] as const) {
+      as.failNext = {
+        status: 201,
+        json: { client_id: 'c9', registration_access_token: 'rat-ok', client_secret: 'secret-ok', registration_client_uri: `${as.issuer}/register/c9`, [member]: value },
+      };
+      const error = await rejection(client.register({}, { initialAccessToken: INITIAL_ACCESS_TOKEN }));
+      expect(error.code).toBe('invalid_response');
+      expect(error.description).toContain(member);
+      expect(error.message).not.toContain(value);
+      expect(client.registration).toBeUndefined();
+    }
+  });
+
+  it('abandons a registration response larger than maxResponseBytes', async () => {
+    as.failNext = { status: 201, json: { client_id: 'c9', padding: 'x'.repeat(70_000) } };
+    expect((await rejection(registrar().register({}, { initialAccessToken: INITIAL_ACCESS_TOKEN }))).code).toBe('response_too_large');
+  });
+});

@@ -1,4 +1,3 @@
-import { createPrivateKey, createPublicKey, KeyObject } from 'node:crypto';
 import type { JSONWebKeySet, JWK } from 'jose';
 import type { TokenEndpointAuthMethod } from './auth/client-auth.js';
 import {
@@ -6,6 +5,7 @@ import {
   type PrivateKey,
   type PrivateKeyJwtOptions,
 } from './auth/private-key-jwt.js';
+import { isKeyPair, publicPart } from './auth/key-pair.js';
 import { discoverAuthorizationServer } from './discovery.js';
 import { ClavisClientError } from './errors.js';
 import {
@@ -86,12 +86,6 @@ export interface RegistrationClientOptions {
   maxResponseBytes?: number;
 }
 
-/** Public members of a JWK per `kty` (RFC 7518 §6, RFC 8037 §2) plus the key's metadata: nothing else is published. */
-const PUBLIC_MEMBERS: Record<string, readonly string[]> = {
-  RSA: ['kty', 'n', 'e'],
-  EC: ['kty', 'crv', 'x', 'y'],
-  OKP: ['kty', 'crv', 'x'],
-};
 const METADATA_MEMBERS = ['kid', 'alg', 'use'];
 /** A credential as it may go into a header: visible ASCII, no space or control character. */
 const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
@@ -489,15 +483,14 @@ function registrationProblem(
 
 /** The public members of `jwk` (by `kty`) plus `kid`, `alg`, `use`; a symmetric or unknown key type is refused. */
 function publicMembers(jwk: JWK, kid: string): JWK {
-  const members = PUBLIC_MEMBERS[jwk?.kty ?? ''];
-  if (!members) {
+  const publicJwk = publicPart(jwk);
+  if (!publicJwk) {
     throw new ClavisClientError(
       'invalid_key',
       'newKey.publicJwk must be an RSA, EC or OKP public key',
     );
   }
-  const publicJwk: JWK = {};
-  for (const name of [...members, ...METADATA_MEMBERS]) {
+  for (const name of METADATA_MEMBERS) {
     const value = (jwk as Record<string, unknown>)[name];
     if (value !== undefined) (publicJwk as Record<string, unknown>)[name] = value;
   }
@@ -505,27 +498,9 @@ function publicMembers(jwk: JWK, kid: string): JWK {
   return publicJwk;
 }
 
-/** Refuses a public JWK that is not the public half of `privateKey` (compared member by member). */
+/** Refuses a public JWK that is not the public half of `privateKey` (a probe signed with one must verify with the other). */
 function checkKeyPair(publicJwk: JWK, privateKey: PrivateKey): void {
-  let derived: Record<string, unknown>;
-  try {
-    const key =
-      privateKey instanceof KeyObject
-        ? privateKey
-        : typeof (privateKey as JWK).kty === 'string'
-          ? createPrivateKey({ key: privateKey as JWK, format: 'jwk' })
-          : KeyObject.from(privateKey as CryptoKey);
-    derived = createPublicKey(key).export({ format: 'jwk' }) as Record<string, unknown>;
-  } catch (cause) {
-    throw new ClavisClientError(
-      'invalid_key',
-      'newKey.privateKey is not a usable private key',
-      undefined,
-      { cause },
-    );
-  }
-  const members = PUBLIC_MEMBERS[publicJwk.kty!];
-  if (members.some((m) => (publicJwk as Record<string, unknown>)[m] !== derived[m])) {
+  if (!isKeyPair(privateKey, publicJwk, 'newKey')) {
     throw new ClavisClientError(
       'invalid_key',
       'newKey.publicJwk is not the public key of newKey.privateKey',

@@ -1,4 +1,4 @@
-import { createPrivateKey, KeyObject } from 'node:crypto';
+import { KeyObject } from 'node:crypto';
 import { importJWK, type CryptoKey, type JWK } from 'jose';
 import {
   assertionLifetime,
@@ -7,6 +7,7 @@ import {
 } from './assertion.js';
 import { ClavisClientError } from '../errors.js';
 import { assertNonEmpty, type ClientAuth } from './client-auth.js';
+import { isKeyPair } from './key-pair.js';
 
 /**
  * A private signing key: a Web Crypto key, a Node.js key object, or a private JWK.
@@ -72,18 +73,13 @@ export function privateKeyJwt(
     ? typeof jwk.d === 'string'
     : (key as { type?: string }).type === 'private';
   if (!isPrivate) throw new TypeError('key must be a private key');
-  // A broken JWK fails here, as a ClavisClientError, not at the first token request.
-  if (jwk) {
-    try {
-      createPrivateKey({ key: jwk, format: 'jwk' });
-    } catch (cause) {
-      throw new ClavisClientError(
-        'invalid_key',
-        'the private JWK cannot be imported',
-        undefined,
-        { cause },
-      );
-    }
+  // A broken JWK fails here, as a ClavisClientError, not at the first token request: it must import,
+  // and sign a probe that its own public members verify.
+  if (jwk && !isKeyPair(jwk, jwk, 'the private JWK')) {
+    throw new ClavisClientError(
+      'invalid_key',
+      'the private JWK cannot be imported',
+    );
   }
   const kid = options.kid ?? jwk?.kid;
   let signingKey: Promise<CryptoKey | KeyObject> | undefined = jwk
