@@ -260,7 +260,10 @@ describe('@clavis/client against Clavis', () => {
       it('onCredentials failing: the client keeps what the server issued and the error hands it over (ADR 0014)', async () => {
         const current = registrar.registration!;
         const failing = new RegistrationClient({ issuer: t.issuer, registration: current, onCredentials: () => Promise.reject(new Error('vault down')) });
-        const error = await failing.update({ client_name: 'adopted anyway' }).catch((e: ClavisClientError) => e);
+        const error = await failing.update({ client_name: 'adopted anyway' }).then(
+          () => expect.unreachable('update resolved'),
+          (e: ClavisClientError) => e,
+        );
         expect(error).toMatchObject({ code: 'credentials_not_persisted', cause: new Error('vault down') });
         expect(error.registration).toMatchObject({ client_id: current.client_id, client_name: 'adopted anyway' });
         expect(failing.registration).toEqual(error.registration);

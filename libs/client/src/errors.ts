@@ -95,6 +95,6 @@ export class ClavisClientError extends Error {
 
 /** Server-chosen text as it may appear in a message: no control characters, at most 500 characters. */
 function printable(text: string): string {
-  const clean = text.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  const clean = text.replace(/\p{Cc}/gu, ' ');
   return clean.length > 500 ? `${clean.slice(0, 500)}…` : clean;
 }

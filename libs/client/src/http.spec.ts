@@ -24,22 +24,42 @@ describe('parseChallenges', () => {
           'error_description="the access token expired", Other dXNlcjpwYXNz==',
       ),
     ).toEqual([
-      { scheme: 'Newauth', params: { realm: 'apps', type: '1', title: 'Login to "apps"' } },
+      {
+        scheme: 'Newauth',
+        params: { realm: 'apps', type: '1', title: 'Login to "apps"' },
+      },
       { scheme: 'Basic', params: { realm: 'simple' } },
-      { scheme: 'Bearer', params: { realm: 'api', error: 'invalid_token', error_description: 'the access token expired' } },
+      {
+        scheme: 'Bearer',
+        params: {
+          realm: 'api',
+          error: 'invalid_token',
+          error_description: 'the access token expired',
+        },
+      },
       { scheme: 'Other', params: {}, token68: 'dXNlcjpwYXNz==' },
     ]);
-    expect(bearerChallenge('bearer ERROR=invalid_token, error=second')).toEqual({ error: 'invalid_token' });
+    expect(bearerChallenge('bearer ERROR=invalid_token, error=second')).toEqual(
+      { error: 'invalid_token' },
+    );
     expect(bearerChallenge('Basic realm="x"')).toBeUndefined();
     expect(bearerChallenge('Bearer')).toEqual({});
   });
 
   it('survives adversarial headers, keeping what it can read', () => {
-    expect(bearerChallenge('Bearer error="unterminated')).toEqual({ error: 'unterminated' });
-    expect(bearerChallenge(',,, ,Bearer ,error = "x" ,, realm=')).toEqual({ error: 'x', realm: '' });
+    expect(bearerChallenge('Bearer error="unterminated')).toEqual({
+      error: 'unterminated',
+    });
+    expect(bearerChallenge(',,, ,Bearer ,error = "x" ,, realm=')).toEqual({
+      error: 'x',
+      realm: '',
+    });
     expect(bearerChallenge('"junk" Bearer error="x"')).toEqual({ error: 'x' });
     const proto = bearerChallenge('Bearer __proto__="x", error="y"')!;
-    expect(Object.entries(proto)).toEqual([['__proto__', 'x'], ['error', 'y']]);
+    expect(Object.entries(proto)).toEqual([
+      ['__proto__', 'x'],
+      ['error', 'y'],
+    ]);
     expect(Object.getPrototypeOf(proto)).toBe(Object.prototype);
   });
 
@@ -49,8 +69,14 @@ describe('parseChallenges', () => {
     ['a run of token characters', (n: number) => `Bearer ${'a'.repeat(n)}`],
     ['names without values', (n: number) => `Bearer ${'a '.repeat(n / 2)}`],
     ['commas and spaces', (n: number) => `Bearer ${', '.repeat(n / 2)}`],
-    ['an unterminated quote of escapes', (n: number) => `Bearer error="${'\\"'.repeat(n / 2)}`],
-    ['parameters without commas', (n: number) => `Bearer ${'a=b '.repeat(n / 4)}`],
+    [
+      'an unterminated quote of escapes',
+      (n: number) => `Bearer error="${'\\"'.repeat(n / 2)}`,
+    ],
+    [
+      'parameters without commas',
+      (n: number) => `Bearer ${'a=b '.repeat(n / 4)}`,
+    ],
     ['equals signs', (n: number) => `Bearer ${'='.repeat(n)}`],
     ['token68 look-alikes', (n: number) => `Bearer ${'a='.repeat(n / 2)}x`],
   ])('reads each character a bounded number of times: %s', (_, make) => {
@@ -67,8 +93,12 @@ describe('parseChallenges', () => {
 
 describe('readText', () => {
   it('refuses a declared Content-Length over the limit without reading, and stops a longer stream at the limit', async () => {
-    const declared = new Response('x'.repeat(100), { headers: { 'content-length': '100' } });
-    await expect(readText(declared, 99)).rejects.toMatchObject({ code: 'response_too_large' });
+    const declared = new Response('x'.repeat(100), {
+      headers: { 'content-length': '100' },
+    });
+    await expect(readText(declared, 99)).rejects.toMatchObject({
+      code: 'response_too_large',
+    });
     let pulled = 0;
     const stream = new ReadableStream<Uint8Array>({
       pull(controller) {
@@ -76,7 +106,9 @@ describe('readText', () => {
         controller.enqueue(new Uint8Array(10_000));
       },
     });
-    const error = await readText(new Response(stream), 65_536).catch((e: unknown) => e);
+    const error = await readText(new Response(stream), 65_536).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ClavisClientError);
     expect(error).toMatchObject({ code: 'response_too_large' });
     expect(pulled).toBeLessThanOrEqual(9);

@@ -193,7 +193,8 @@ export function parseChallenges(header: string): AuthChallenge[] {
   const text: Text = header;
   const n = text.length;
   const challenges: AuthChallenge[] = [];
-  let current: { challenge: AuthChallenge; params: Map<string, string> } | undefined;
+  let current:
+    { challenge: AuthChallenge; params: Map<string, string> } | undefined;
   let i = 0;
   const at = (k: number) => (k < n ? text.charCodeAt(k) : -1);
   const skipWhitespace = () => {

@@ -400,7 +400,10 @@ describe('RegistrationClient.update and rotateSecret', () => {
     fail = true;
     const error = await rejection(client.rotateSecret());
     const stored = as.clients.get(before.client_id)!;
-    expect(error).toMatchObject({ code: 'credentials_not_persisted', cause: failure });
+    expect(error).toMatchObject({
+      code: 'credentials_not_persisted',
+      cause: failure,
+    });
     // The server has replaced both: the old ones no longer work, the new ones are kept.
     expect(stored.rat).not.toBe(before.registration_access_token);
     expect(error.registration).toMatchObject({
@@ -414,7 +417,9 @@ describe('RegistrationClient.update and rotateSecret', () => {
     expect(`${error.message} ${inspect(error)}`).not.toContain(stored.secret!);
     fail = false;
     await client.read(); // still manageable with the new registration access token
-    expect(as.http.requests.at(-1)!.headers.authorization).toBe(`Bearer ${stored.rat}`);
+    expect(as.http.requests.at(-1)!.headers.authorization).toBe(
+      `Bearer ${stored.rat}`,
+    );
   });
 
   it('leaves the state unchanged when the server answers an error', async () => {
@@ -571,17 +576,20 @@ describe('RegistrationClient.rollKeys', () => {
     expect(kids(as.puts()[1])).toEqual(['old', 'new']);
   });
 
-  it('refuses clients without inline jwks and a public key that is not the new private key\'s', async () => {
+  it("refuses clients without inline jwks and a public key that is not the new private key's", async () => {
     const { client, fresh, old } = await setup();
     const mismatch = await rejection(
       client.rollKeys({ newKey: { ...fresh, publicJwk: old.publicJwk } }),
     );
     expect(mismatch).toMatchObject({
       code: 'invalid_key',
-      description: 'newKey.publicJwk is not the public key of newKey.privateKey',
+      description:
+        'newKey.publicJwk is not the public key of newKey.privateKey',
     });
     const symmetric = await rejection(
-      client.rollKeys({ newKey: { ...fresh, publicJwk: { kty: 'oct', k: 'AAAA' } } }),
+      client.rollKeys({
+        newKey: { ...fresh, publicJwk: { kty: 'oct', k: 'AAAA' } },
+      }),
     );
     expect(symmetric.code).toBe('invalid_key');
     const secretClient = await registered();
@@ -601,13 +609,34 @@ describe('RegistrationClient.rollKeys key hygiene', () => {
     });
     const rsa = await generateKeyPair('RS256', { extractable: true });
     const { d: _, ...leaky } = await exportJWK(rsa.privateKey);
-    expect(Object.keys(leaky)).toEqual(expect.arrayContaining(['p', 'q', 'dp', 'dq', 'qi']));
+    expect(Object.keys(leaky)).toEqual(
+      expect.arrayContaining(['p', 'q', 'dp', 'dq', 'qi']),
+    );
     await client.rollKeys({
-      newKey: { publicJwk: { ...leaky, use: 'sig', alg: 'RS256', key_ops: ['sign'], ext: true } as JWK, privateKey: rsa.privateKey, kid: 'rsa' },
+      newKey: {
+        publicJwk: {
+          ...leaky,
+          use: 'sig',
+          alg: 'RS256',
+          key_ops: ['sign'],
+          ext: true,
+        } as JWK,
+        privateKey: rsa.privateKey,
+        kid: 'rsa',
+      },
     });
     for (const put of as.puts()) {
-      for (const key of (put.jwks as JSONWebKeySet).keys.filter((k) => k.kid === 'rsa'))
-        expect(Object.keys(key).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
+      for (const key of (put.jwks as JSONWebKeySet).keys.filter(
+        (k) => k.kid === 'rsa',
+      ))
+        expect(Object.keys(key).sort()).toEqual([
+          'alg',
+          'e',
+          'kid',
+          'kty',
+          'n',
+          'use',
+        ]);
     }
     expect(as.puts()).toHaveLength(2);
   });
@@ -618,10 +647,25 @@ describe('RegistrationClient.rollKeys key hygiene', () => {
       token_endpoint_auth_method: 'private_key_jwt',
       jwks: { keys: [{ ...(await exportJWK(old.publicKey)), kid: 'old' }] },
     });
-    const [a, b] = await Promise.all([generateKeyPair('ES256'), generateKeyPair('RS256')]);
+    const [a, b] = await Promise.all([
+      generateKeyPair('ES256'),
+      generateKeyPair('RS256'),
+    ]);
     for (const publicKey of [old.publicKey, b.publicKey]) {
-      const error = await rejection(client.rollKeys({ newKey: { publicJwk: await exportJWK(publicKey), privateKey: a.privateKey, kid: 'new' } }));
-      expect(error).toMatchObject({ code: 'invalid_key', description: 'newKey.publicJwk is not the public key of newKey.privateKey' });
+      const error = await rejection(
+        client.rollKeys({
+          newKey: {
+            publicJwk: await exportJWK(publicKey),
+            privateKey: a.privateKey,
+            kid: 'new',
+          },
+        }),
+      );
+      expect(error).toMatchObject({
+        code: 'invalid_key',
+        description:
+          'newKey.publicJwk is not the public key of newKey.privateKey',
+      });
     }
     expect(as.puts()).toHaveLength(0);
   });
@@ -636,9 +680,17 @@ describe('RegistrationClient response checks', () => {
     ] as const) {
       as.failNext = {
         status: 201,
-        json: { client_id: 'c9', registration_access_token: 'rat-ok', client_secret: 'secret-ok', registration_client_uri: `${as.issuer}/register/c9`, [member]: value },
+        json: {
+          client_id: 'c9',
+          registration_access_token: 'rat-ok',
+          client_secret: 'secret-ok',
+          registration_client_uri: `${as.issuer}/register/c9`,
+          [member]: value,
+        },
       };
-      const error = await rejection(client.register({}, { initialAccessToken: INITIAL_ACCESS_TOKEN }));
+      const error = await rejection(
+        client.register({}, { initialAccessToken: INITIAL_ACCESS_TOKEN }),
+      );
       expect(error.code).toBe('invalid_response');
       expect(error.description).toContain(member);
       expect(error.message).not.toContain(value);
@@ -647,7 +699,19 @@ describe('RegistrationClient response checks', () => {
   });
 
   it('abandons a registration response larger than maxResponseBytes', async () => {
-    as.failNext = { status: 201, json: { client_id: 'c9', padding: 'x'.repeat(70_000) } };
-    expect((await rejection(registrar().register({}, { initialAccessToken: INITIAL_ACCESS_TOKEN }))).code).toBe('response_too_large');
+    as.failNext = {
+      status: 201,
+      json: { client_id: 'c9', padding: 'x'.repeat(70_000) },
+    };
+    expect(
+      (
+        await rejection(
+          registrar().register(
+            {},
+            { initialAccessToken: INITIAL_ACCESS_TOKEN },
+          ),
+        )
+      ).code,
+    ).toBe('response_too_large');
   });
 });

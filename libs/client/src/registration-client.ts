@@ -124,7 +124,8 @@ const SERVER_ONLY = [
 
 /**
  * Registers a client and manages it: read, update, rotate the secret, roll `private_key_jwt` keys,
- * delete. Every new state is handed to `onCredentials` first and adopted only when that succeeded;
+ * delete. Every new state is checked, adopted, then handed to `onCredentials` (a throwing callback yields
+ * `credentials_not_persisted` carrying the new state, ADR 0014);
  * operations run one at a time, since each PUT rotates the registration access token.
  * @example
  * const registrar = new RegistrationClient({ issuer, onCredentials: (r) => vault.save(r) });
@@ -186,7 +187,10 @@ export class RegistrationClient {
         options.initialAccessToken,
         metadata,
       );
-      return this.#adopt(undefined, await readJsonObject(response, this.#limit));
+      return this.#adopt(
+        undefined,
+        await readJsonObject(response, this.#limit),
+      );
     });
   }
 
@@ -475,7 +479,9 @@ function registrationProblem(
   const expiresAt = registration.client_secret_expires_at;
   if (
     expiresAt !== undefined &&
-    (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt) || expiresAt < 0)
+    (typeof expiresAt !== 'number' ||
+      !Number.isSafeInteger(expiresAt) ||
+      expiresAt < 0)
   )
     return 'client_secret_expires_at is not a whole number of seconds';
   return undefined;
@@ -492,7 +498,8 @@ function publicMembers(jwk: JWK, kid: string): JWK {
   }
   for (const name of METADATA_MEMBERS) {
     const value = (jwk as Record<string, unknown>)[name];
-    if (value !== undefined) (publicJwk as Record<string, unknown>)[name] = value;
+    if (value !== undefined)
+      (publicJwk as Record<string, unknown>)[name] = value;
   }
   publicJwk.kid = kid;
   return publicJwk;

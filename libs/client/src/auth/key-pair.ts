@@ -58,7 +58,9 @@ export function isKeyPair(
       { cause },
     );
   }
-  const digest = /^ed/.test(signer.asymmetricKeyType ?? '') ? null : 'sha256';
+  const digest = (signer.asymmetricKeyType ?? '').startsWith('ed')
+    ? null
+    : 'sha256';
   const probe = randomBytes(32);
   try {
     return verify(digest, probe, verifier, sign(digest, probe, signer));

@@ -145,7 +145,9 @@ describe('privateKeyJwt', () => {
   });
 
   it('refuses a broken private JWK at construction with a ClavisClientError, not at the first request', async () => {
-    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const { privateKey } = await generateKeyPair('ES256', {
+      extractable: true,
+    });
     const jwk = await exportJWK(privateKey);
     for (const broken of [
       { ...jwk, d: 'not-a-scalar' },
@@ -154,12 +156,17 @@ describe('privateKeyJwt', () => {
     ]) {
       let error: unknown;
       try {
-        privateKeyJwt('svc', broken, { alg: broken.kty === 'RSA' ? 'RS256' : 'ES256' });
+        privateKeyJwt('svc', broken, {
+          alg: broken.kty === 'RSA' ? 'RS256' : 'ES256',
+        });
       } catch (e) {
         error = e;
       }
       expect(error).toBeInstanceOf(ClavisClientError);
-      expect(error).toMatchObject({ code: 'invalid_key', description: 'the private JWK cannot be imported' });
+      expect(error).toMatchObject({
+        code: 'invalid_key',
+        description: 'the private JWK cannot be imported',
+      });
     }
   });
 });
