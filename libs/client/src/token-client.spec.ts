@@ -593,3 +593,28 @@ describe('TokenClient error text', () => {
     expect(error.description).toBe(`bad  X-Injected: 1${'y'.repeat(482)}…`);
   });
 });
+
+describe('TokenClient timeouts', () => {
+  it('reports metadata whose body stops arriving as a timeout, not as a bad or mismatched document', async () => {
+    const { createServer } = await import('node:http');
+    const stalling = createServer((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"issuer":');
+    });
+    await new Promise<void>((resolve) =>
+      stalling.listen(0, '127.0.0.1', resolve),
+    );
+    const { port } = stalling.address() as { port: number };
+    const issuer = `http://127.0.0.1:${port}`;
+    try {
+      const error = await rejection(client({ issuer, timeout: 1 }).getToken());
+      expect(error).toMatchObject({
+        code: 'network_error',
+        description: `reading the response from ${issuer}/.well-known/oauth-authorization-server timed out`,
+      });
+    } finally {
+      stalling.closeAllConnections();
+      stalling.close();
+    }
+  });
+});
