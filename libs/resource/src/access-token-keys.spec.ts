@@ -1,7 +1,8 @@
 // Remote key sets under attack and outage: discovered jwks_uri rules, fetch backoff, the bound on
 // stale keys, body size and read timeouts. Real node:http issuers on 127.0.0.1, real jose keys.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUDIENCE, startFakeIssuer, type FakeIssuer } from '../test/fake-issuer.js';
+import type { JWK } from 'jose';
+import { AUDIENCE, generateSigningKey, startFakeIssuer, type FakeIssuer } from '../test/fake-issuer.js';
 import { readLimited, ResponseTooLargeError } from './access-token-keys.js';
 import { AccessTokenVerifier } from './access-token.verifier.js';
 import { BearerTokenError } from './bearer-token.error.js';
@@ -72,6 +73,19 @@ describe('remote key set', () => {
     });
   });
 
+  it("shares one fetch among concurrent requests naming a key the issuer has just published", async () => {
+    const v = remote({ jwksUri: `${issuer.url}/jwks` });
+    expect((await v.verify(await token())).sub).toBe('client-1');
+    const next = await generateSigningKey(`next-${Date.now()}`);
+    issuer.publish(next);
+    clock.advance(10);
+    const before = issuer.counts.jwks;
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => token({ key: next })));
+    const claims = await Promise.all(tokens.map((t) => v.verify(t)));
+    expect(claims.map((c) => c.sub)).toEqual(Array(10).fill('client-1'));
+    expect(issuer.counts.jwks - before).toBe(1);
+  });
+
   describe('while the issuer fails', () => {
     it('fetches the key set once per backoff step, not once per request with an unknown kid', async () => {
       const v = remote({ jwksUri: `${issuer.url}/jwks`, jwksCooldown: 10 });
@@ -124,6 +138,23 @@ describe('remote key set', () => {
         issuer.outage.mode = undefined;
       }
       clock.advance(300);
+      expect((await v.verify(await token())).sub).toBe('client-1');
+    });
+
+    it('backs off after an invalid JWK Set just as after an error status', async () => {
+      const v = remote({ jwksUri: `${issuer.url}/jwks` });
+      const before = issuer.counts.jwks;
+      issuer.published.push('not a key' as unknown as JWK);
+      try {
+        for (let i = 0; i < 5; i++)
+          expect(await failure(v.verify(await token()))).toMatchObject({
+            status: 503, code: 'temporarily_unavailable', detail: expect.stringContaining(`${issuer.url}/jwks: not a JWK Set`),
+          });
+        expect(issuer.counts.jwks - before).toBe(1);
+      } finally {
+        issuer.published.pop();
+      }
+      clock.advance(10);
       expect((await v.verify(await token())).sub).toBe('client-1');
     });
 

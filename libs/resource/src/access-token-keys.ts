@@ -110,6 +110,11 @@ export class RemoteKeySet {
       return await keys.resolve(header, token);
     } catch (e) {
       if (!(e instanceof errors.JWKSNoMatchingKey)) throw e;
+      // A fetch already on its way (another request's) may bring the key: wait for it.
+      if (this.pending) {
+        await this.pending.catch(() => undefined);
+        return this.usable(this.settings.clock.now()).resolve(header, token);
+      }
       // An unknown kid: perhaps a key the issuer has just started using. Ask again, within the limits.
       if (this.failures > 0 && !this.mayFetch(this.settings.clock.now())) throw this.unavailable();
       if (!this.mayFetch(this.settings.clock.now())) throw e;
@@ -139,8 +144,8 @@ export class RemoteKeySet {
     this.lastAttemptAt = now;
     this.pending = this.fetchKeys()
       .then(
-        (jwks) => {
-          this.keys = { resolve: createLocalJWKSet(jwks), fetchedAt: this.settings.clock.now() };
+        (resolve) => {
+          this.keys = { resolve, fetchedAt: this.settings.clock.now() };
           [this.failures, this.retryAt, this.lastError] = [0, -Infinity, undefined];
         },
         (e: unknown) => {
@@ -155,13 +160,16 @@ export class RemoteKeySet {
     return this.pending;
   }
 
-  private async fetchKeys(): Promise<JSONWebKeySet> {
+  private async fetchKeys(): Promise<JWTVerifyGetKey> {
     this.jwksUri ??= await discoverJwksUri(this.settings);
     const body = await fetchJson(this.jwksUri, 'JWK Set', this.settings);
     if (!body.ok) throw new KeySetUnavailableError(body.problem);
     const jwks = body.json as { keys?: unknown };
-    if (!Array.isArray(jwks?.keys)) throw new KeySetUnavailableError(`${this.jwksUri}: not a JWK Set`);
-    return jwks as JSONWebKeySet;
+    try {
+      return createLocalJWKSet(jwks as JSONWebKeySet);
+    } catch (cause) {
+      throw new KeySetUnavailableError(`${this.jwksUri}: not a JWK Set`, { cause });
+    }
   }
 }
 
