@@ -698,6 +698,23 @@ describe('RegistrationClient response checks', () => {
     }
   });
 
+  it('refuses an initial access token that would break the Authorization header, without showing it', () => {
+    let error: unknown;
+    try {
+      void registrar().register(
+        {},
+        { initialAccessToken: 'iat\r\nX-Injected: 1' },
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe(
+      'initialAccessToken must be a string of visible ASCII',
+    );
+    expect(as.http.requests).toHaveLength(0);
+  });
+
   it('abandons a registration response larger than maxResponseBytes', async () => {
     as.failNext = {
       status: 201,

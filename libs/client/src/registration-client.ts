@@ -178,6 +178,16 @@ export class RegistrationClient {
     metadata: ClientMetadata,
     options: { initialAccessToken?: string } = {},
   ): Promise<ClientRegistration> {
+    const { initialAccessToken } = options;
+    // It goes into a header: refuse what would break it, without showing the value.
+    if (
+      initialAccessToken !== undefined &&
+      (typeof initialAccessToken !== 'string' ||
+        !VISIBLE_ASCII.test(initialAccessToken))
+    )
+      throw new TypeError(
+        'initialAccessToken must be a string of visible ASCII',
+      );
     return this.#exclusive(async () => {
       const endpoint =
         this.#options.registrationEndpoint ?? (await this.#discoverEndpoint());
