@@ -185,8 +185,8 @@ export class RegistrationClient {
       (typeof initialAccessToken !== 'string' ||
         !VISIBLE_ASCII.test(initialAccessToken))
     )
-      throw new TypeError(
-        'initialAccessToken must be a string of visible ASCII',
+      return Promise.reject(
+        new TypeError('initialAccessToken must be a string of visible ASCII'),
       );
     return this.#exclusive(async () => {
       const endpoint =
