@@ -97,11 +97,6 @@ export class RemoteKeySet {
     this.refreshMs = Math.min(MAX_REFRESH_MS, this.maxStaleMs / 2);
   }
 
-  /** Fetches started so far that failed in a row (0 after a good one). */
-  get consecutiveFailures(): number {
-    return this.failures;
-  }
-
   async getKey(...[header, token]: Parameters<JWTVerifyGetKey>): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
     const now = this.settings.clock.now();
     if (!this.keys || now >= this.keys.fetchedAt + this.refreshMs) await this.refresh(now).catch(() => undefined);
