@@ -257,13 +257,19 @@ describe('@clavis/client against Clavis', () => {
         }
       });
 
-      it('onCredentials failing: the operation rejects and the client keeps its previous state', async () => {
+      it('onCredentials failing: the client keeps what the server issued and the error hands it over (ADR 0014)', async () => {
         const current = registrar.registration!;
         const failing = new RegistrationClient({ issuer: t.issuer, registration: current, onCredentials: () => Promise.reject(new Error('vault down')) });
-        await expect(failing.update({ client_name: 'never adopted' })).rejects.toThrow('vault down');
-        expect(failing.registration).toEqual(current);
-        // The server did rotate: the registration token the registrar holds is now stale.
+        const error = await failing.update({ client_name: 'adopted anyway' }).then(
+          () => expect.unreachable('update resolved'),
+          (e: ClavisClientError) => e,
+        );
+        expect(error).toMatchObject({ code: 'credentials_not_persisted', cause: new Error('vault down') });
+        expect(error.registration).toMatchObject({ client_id: current.client_id, client_name: 'adopted anyway' });
+        expect(failing.registration).toEqual(error.registration);
+        // The server did rotate: the registration token the registrar holds is now stale, the adopted one works.
         expect(await registrationToken(current)).toBe(401);
+        expect(await registrationToken(error.registration!)).toBe(200);
       });
 
       it('delete: the client is gone and its credentials stop working', async () => {

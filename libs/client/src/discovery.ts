@@ -1,11 +1,13 @@
 import { ClavisClientError } from './errors.js';
 import {
+  byteLimit,
   DEFAULT_TIMEOUT,
   errorFrom,
   readJsonObject,
   send,
   type FetchLike,
 } from './http.js';
+import { checkUrl } from './url-policy.js';
 
 /**
  * Authorization server metadata, as far as the SDK reads it.
@@ -34,18 +36,25 @@ export interface DiscoveryOptions {
   fetch?: FetchLike;
   /** Request timeout, in seconds. Default 10. */
   timeout?: number;
+  /** Accept a plain `http` issuer on any host (for tests); else `https`, `http` only for localhost. Default false. */
+  allowInsecureHttp?: boolean;
+  /** Largest metadata document read, in bytes. Default 65536. */
+  maxResponseBytes?: number;
 }
 
 /**
  * Fetches `${issuer}/.well-known/oauth-authorization-server` and checks that the document names
- * exactly `issuer`.
- * @throws ClavisClientError `network_error`, `http_error` or `invalid_response`.
+ * exactly `issuer`. The issuer must be `https` (`http` only for localhost, or with `allowInsecureHttp`).
+ * Endpoint URLs in the document are returned as found: callers check them (see `TokenClient`).
+ * @throws ClavisClientError `invalid_url`, `network_error`, `http_error`, `response_too_large` or `invalid_response`.
  * @see RFC 8414 §3
  */
 export async function discoverAuthorizationServer(
   issuer: string,
   options: DiscoveryOptions = {},
 ): Promise<AuthorizationServerMetadata> {
+  checkUrl(issuer, 'issuer', options);
+  const limit = byteLimit(options.maxResponseBytes);
   const url = `${issuer.replace(/\/$/, '')}/.well-known/oauth-authorization-server`;
   const response = await send(
     options.fetch ?? fetch,
@@ -53,8 +62,8 @@ export async function discoverAuthorizationServer(
     { headers: { accept: 'application/json' } },
     options.timeout ?? DEFAULT_TIMEOUT,
   );
-  if (!response.ok) throw await errorFrom(response);
-  const metadata = await readJsonObject(response);
+  if (!response.ok) throw await errorFrom(response, limit);
+  const metadata = await readJsonObject(response, limit);
   // RFC 8414 §3.3: the issuer in the document must be identical to the one the client expects.
   if (metadata.issuer !== issuer) {
     throw new ClavisClientError(

@@ -230,7 +230,7 @@ async function rejection(
 }
 
 describe('RegistrationClient.register', () => {
-  it('POSTs the metadata as JSON to the discovered endpoint with the initial access token, persisting before adopting', async () => {
+  it('POSTs the metadata as JSON to the discovered endpoint with the initial access token, adopting, then persisting', async () => {
     const seen: {
       persisted: ClientRegistration;
       stateDuringCallback: unknown;
@@ -261,9 +261,7 @@ describe('RegistrationClient.register', () => {
       client_secret: as.clients.get('client-1')!.secret,
       registration_access_token: as.clients.get('client-1')!.rat,
     });
-    expect(seen).toEqual([
-      { persisted: result, stateDuringCallback: undefined },
-    ]);
+    expect(seen).toEqual([{ persisted: result, stateDuringCallback: result }]);
     expect(client.registration).toEqual(result);
   });
 
@@ -390,7 +388,7 @@ describe('RegistrationClient.update and rotateSecret', () => {
     ); // adopted nonetheless
   });
 
-  it('leaves the state unchanged when onCredentials fails', async () => {
+  it('keeps the credentials the server issued when onCredentials fails, and hands them over on the error', async () => {
     const failure = new Error('vault down');
     let fail = false;
     const client = await registered(undefined, {
@@ -398,10 +396,30 @@ describe('RegistrationClient.update and rotateSecret', () => {
         if (fail) throw failure;
       },
     });
-    const before = client.registration;
+    const before = client.registration!;
     fail = true;
-    await expect(client.rotateSecret()).rejects.toBe(failure);
-    expect(client.registration).toEqual(before);
+    const error = await rejection(client.rotateSecret());
+    const stored = as.clients.get(before.client_id)!;
+    expect(error).toMatchObject({
+      code: 'credentials_not_persisted',
+      cause: failure,
+    });
+    // The server has replaced both: the old ones no longer work, the new ones are kept.
+    expect(stored.rat).not.toBe(before.registration_access_token);
+    expect(error.registration).toMatchObject({
+      registration_access_token: stored.rat,
+      client_secret: stored.secret,
+    });
+    expect(client.registration).toEqual(error.registration);
+    // Not printed with the error: neither in its message nor by util.inspect / console.log.
+    const { inspect } = await import('node:util');
+    expect(`${error.message} ${inspect(error)}`).not.toContain(stored.rat);
+    expect(`${error.message} ${inspect(error)}`).not.toContain(stored.secret!);
+    fail = false;
+    await client.read(); // still manageable with the new registration access token
+    expect(as.http.requests.at(-1)!.headers.authorization).toBe(
+      `Bearer ${stored.rat}`,
+    );
   });
 
   it('leaves the state unchanged when the server answers an error', async () => {
@@ -558,17 +576,151 @@ describe('RegistrationClient.rollKeys', () => {
     expect(kids(as.puts()[1])).toEqual(['old', 'new']);
   });
 
-  it('refuses clients without inline jwks and private new keys', async () => {
-    const { client, fresh } = await setup();
-    await expect(
+  it("refuses clients without inline jwks and a public key that is not the new private key's", async () => {
+    const { client, fresh, old } = await setup();
+    const mismatch = await rejection(
+      client.rollKeys({ newKey: { ...fresh, publicJwk: old.publicJwk } }),
+    );
+    expect(mismatch).toMatchObject({
+      code: 'invalid_key',
+      description:
+        'newKey.publicJwk is not the public key of newKey.privateKey',
+    });
+    const symmetric = await rejection(
       client.rollKeys({
-        newKey: { ...fresh, publicJwk: { ...fresh.publicJwk, d: 'x' } },
+        newKey: { ...fresh, publicJwk: { kty: 'oct', k: 'AAAA' } },
       }),
-    ).rejects.toThrow(TypeError);
+    );
+    expect(symmetric.code).toBe('invalid_key');
     const secretClient = await registered();
     await expect(secretClient.rollKeys({ newKey: fresh })).rejects.toThrow(
       TypeError,
     );
     expect(as.puts()).toHaveLength(0);
+  });
+});
+
+describe('RegistrationClient.rollKeys key hygiene', () => {
+  it('publishes only the public members of an RSA key whose JWK still carries p, q, dp, dq, qi (only d removed)', async () => {
+    const old = await generateKeyPair('ES256');
+    const client = await registered({
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [{ ...(await exportJWK(old.publicKey)), kid: 'old' }] },
+    });
+    const rsa = await generateKeyPair('RS256', { extractable: true });
+    const { d: _, ...leaky } = await exportJWK(rsa.privateKey);
+    expect(Object.keys(leaky)).toEqual(
+      expect.arrayContaining(['p', 'q', 'dp', 'dq', 'qi']),
+    );
+    await client.rollKeys({
+      newKey: {
+        publicJwk: {
+          ...leaky,
+          use: 'sig',
+          alg: 'RS256',
+          key_ops: ['sign'],
+          ext: true,
+        } as JWK,
+        privateKey: rsa.privateKey,
+        kid: 'rsa',
+      },
+    });
+    for (const put of as.puts()) {
+      for (const key of (put.jwks as JSONWebKeySet).keys.filter(
+        (k) => k.kid === 'rsa',
+      ))
+        expect(Object.keys(key).sort()).toEqual([
+          'alg',
+          'e',
+          'kid',
+          'kty',
+          'n',
+          'use',
+        ]);
+    }
+    expect(as.puts()).toHaveLength(2);
+  });
+
+  it('refuses a new public key that does not match the new private key, before publishing anything', async () => {
+    const old = await generateKeyPair('ES256');
+    const client = await registered({
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: { keys: [{ ...(await exportJWK(old.publicKey)), kid: 'old' }] },
+    });
+    const [a, b] = await Promise.all([
+      generateKeyPair('ES256'),
+      generateKeyPair('RS256'),
+    ]);
+    for (const publicKey of [old.publicKey, b.publicKey]) {
+      const error = await rejection(
+        client.rollKeys({
+          newKey: {
+            publicJwk: await exportJWK(publicKey),
+            privateKey: a.privateKey,
+            kid: 'new',
+          },
+        }),
+      );
+      expect(error).toMatchObject({
+        code: 'invalid_key',
+        description:
+          'newKey.publicJwk is not the public key of newKey.privateKey',
+      });
+    }
+    expect(as.puts()).toHaveLength(0);
+  });
+});
+
+describe('RegistrationClient response checks', () => {
+  it('does not adopt a registration access token or secret with CR/LF, and never shows it', async () => {
+    const client = registrar();
+    for (const [member, value] of [
+      ['registration_access_token', 'rat\r\nX-Injected: 1'],
+      ['client_secret', 'secret\r\nX-Injected: 1'],
+    ] as const) {
+      as.failNext = {
+        status: 201,
+        json: {
+          client_id: 'c9',
+          registration_access_token: 'rat-ok',
+          client_secret: 'secret-ok',
+          registration_client_uri: `${as.issuer}/register/c9`,
+          [member]: value,
+        },
+      };
+      const error = await rejection(
+        client.register({}, { initialAccessToken: INITIAL_ACCESS_TOKEN }),
+      );
+      expect(error.code).toBe('invalid_response');
+      expect(error.description).toContain(member);
+      expect(error.message).not.toContain(value);
+      expect(client.registration).toBeUndefined();
+    }
+  });
+
+  it('refuses an initial access token that would break the Authorization header, without showing it', async () => {
+    await expect(
+      registrar().register({}, { initialAccessToken: 'iat\r\nX-Injected: 1' }),
+    ).rejects.toThrow(
+      new TypeError('initialAccessToken must be a string of visible ASCII'),
+    );
+    expect(as.http.requests).toHaveLength(0);
+  });
+
+  it('abandons a registration response larger than maxResponseBytes', async () => {
+    as.failNext = {
+      status: 201,
+      json: { client_id: 'c9', padding: 'x'.repeat(70_000) },
+    };
+    expect(
+      (
+        await rejection(
+          registrar().register(
+            {},
+            { initialAccessToken: INITIAL_ACCESS_TOKEN },
+          ),
+        )
+      ).code,
+    ).toBe('response_too_large');
   });
 });

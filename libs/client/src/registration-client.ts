@@ -5,16 +5,19 @@ import {
   type PrivateKey,
   type PrivateKeyJwtOptions,
 } from './auth/private-key-jwt.js';
+import { isKeyPair, publicPart } from './auth/key-pair.js';
 import { discoverAuthorizationServer } from './discovery.js';
 import { ClavisClientError } from './errors.js';
 import {
+  byteLimit,
   DEFAULT_TIMEOUT,
   errorFrom,
   readJsonObject,
   send,
   type FetchLike,
 } from './http.js';
-import type { TokenClient } from './token-client.js';
+import { deepFreeze, type TokenClient } from './token-client.js';
+import { checkUrl } from './url-policy.js';
 
 /**
  * Client metadata, with the RFC names used on the wire; other members pass through.
@@ -55,24 +58,37 @@ export interface ClientRegistration extends ClientMetadata {
  * @see RFC 7591 §3, RFC 7592 §2
  */
 export interface RegistrationClientOptions {
-  /** Issuer identifier of the authorization server. Required. */
+  /** Issuer identifier of the authorization server (`https`, `http` only for localhost unless `allowInsecureHttp`). Required. */
   issuer: string;
-  /** Registration endpoint URL. Default: `registration_endpoint` from discovery, fetched once. */
+  /**
+   * Registration endpoint URL (`https`; any origin, which `registration_client_uri` may then be on too).
+   * Default: `registration_endpoint` from discovery, fetched once, which must be on the issuer's origin.
+   */
   registrationEndpoint?: string;
   /** A registration persisted earlier, to manage an existing client. Default: none (call `register()`). */
   registration?: ClientRegistration;
   /**
    * Persists a new registration state (new `registration_access_token`, rotated `client_secret`…).
-   * Awaited before the client adopts it: when it throws, the operation rejects with its error and
-   * the client keeps its previous state. The server has already rotated by then, so the callback
-   * should retry its own storage rather than give up. Default: none (state lives in memory only).
+   * Called after the client has adopted it in memory (the server has already replaced the old
+   * credentials, so the new ones are the only ones that work). When it throws, the operation rejects
+   * with `ClavisClientError` `credentials_not_persisted`, whose `registration` holds the new state and
+   * whose `cause` is the callback's error: store `error.registration` yourself. See ADR 0014.
+   * Default: none (state lives in memory only).
    */
   onCredentials?: (registration: ClientRegistration) => void | Promise<void>;
   /** `fetch` implementation. Default: the global `fetch`. */
   fetch?: FetchLike;
   /** Request timeout, in seconds. Default 10. */
   timeout?: number;
+  /** Accept plain `http` URLs on any host: for tests only. Default false (`http` only for localhost). */
+  allowInsecureHttp?: boolean;
+  /** Largest response body read, in bytes. Default 65536. */
+  maxResponseBytes?: number;
 }
+
+const METADATA_MEMBERS = ['kid', 'alg', 'use'];
+/** A credential as it may go into a header: visible ASCII, no space or control character. */
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 
 /**
  * The new key of {@link RegistrationClient.rollKeys}.
@@ -108,7 +124,8 @@ const SERVER_ONLY = [
 
 /**
  * Registers a client and manages it: read, update, rotate the secret, roll `private_key_jwt` keys,
- * delete. Every new state is handed to `onCredentials` first and adopted only when that succeeded;
+ * delete. Every new state is checked, adopted, then handed to `onCredentials` (a throwing callback yields
+ * `credentials_not_persisted` carrying the new state, ADR 0014);
  * operations run one at a time, since each PUT rotates the registration access token.
  * @example
  * const registrar = new RegistrationClient({ issuer, onCredentials: (r) => vault.save(r) });
@@ -120,19 +137,28 @@ export class RegistrationClient {
   readonly #options: RegistrationClientOptions;
   readonly #fetch: FetchLike;
   readonly #timeout: number;
+  readonly #limit: number;
+  /** Origins `registration_client_uri` may be on: the issuer's, and a configured registration endpoint's. */
+  readonly #origins: string[];
   #registration?: ClientRegistration;
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: RegistrationClientOptions) {
-    if (typeof options.issuer !== 'string' || !URL.canParse(options.issuer))
-      throw new TypeError('issuer must be a URL');
+    this.#origins = [checkUrl(options.issuer, 'issuer', options).origin];
+    if (options.registrationEndpoint !== undefined)
+      this.#origins.push(
+        checkUrl(options.registrationEndpoint, 'registrationEndpoint', options)
+          .origin,
+      );
     this.issuer = options.issuer;
     this.#options = options;
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    this.#limit = byteLimit(options.maxResponseBytes);
     if (options.registration) {
       const problem = registrationProblem(options.registration);
       if (problem) throw new TypeError(`registration ${problem}`);
+      this.#checkClientUri(options.registration.registration_client_uri);
       this.#registration = structuredClone(options.registration);
     }
   }
@@ -152,6 +178,16 @@ export class RegistrationClient {
     metadata: ClientMetadata,
     options: { initialAccessToken?: string } = {},
   ): Promise<ClientRegistration> {
+    const { initialAccessToken } = options;
+    // It goes into a header: refuse what would break it, without showing the value.
+    if (
+      initialAccessToken !== undefined &&
+      (typeof initialAccessToken !== 'string' ||
+        !VISIBLE_ASCII.test(initialAccessToken))
+    )
+      return Promise.reject(
+        new TypeError('initialAccessToken must be a string of visible ASCII'),
+      );
     return this.#exclusive(async () => {
       const endpoint =
         this.#options.registrationEndpoint ?? (await this.#discoverEndpoint());
@@ -161,7 +197,10 @@ export class RegistrationClient {
         options.initialAccessToken,
         metadata,
       );
-      return this.#adopt(undefined, await readJsonObject(response));
+      return this.#adopt(
+        undefined,
+        await readJsonObject(response, this.#limit),
+      );
     });
   }
 
@@ -177,7 +216,7 @@ export class RegistrationClient {
         'GET',
         current.registration_access_token,
       );
-      return this.#adopt(current, await readJsonObject(response));
+      return this.#adopt(current, await readJsonObject(response, this.#limit));
     });
   }
 
@@ -237,11 +276,11 @@ export class RegistrationClient {
       }
       if (typeof newKey.kid !== 'string' || newKey.kid === '')
         throw new TypeError('newKey.kid must be a non-empty string');
-      if ('d' in newKey.publicJwk || newKey.publicJwk.kty === 'oct')
-        throw new TypeError('newKey.publicJwk must be a public key');
       if (tokenClient && tokenClient.clientId !== current.client_id)
         throw new TypeError('tokenClient belongs to another client');
-      const publicJwk: JWK = { ...newKey.publicJwk, kid: newKey.kid };
+      // Only public members are published, whatever the JWK carries, and only for the private key's pair.
+      const publicJwk = publicMembers(newKey.publicJwk, newKey.kid);
+      checkKeyPair(publicJwk, newKey.privateKey);
       const auth = privateKeyJwt(current.client_id, newKey.privateKey, {
         ...options.assertion,
         kid: newKey.kid,
@@ -297,10 +336,13 @@ export class RegistrationClient {
       current.registration_access_token,
       body,
     );
-    return this.#adopt(current, await readJsonObject(response));
+    return this.#adopt(current, await readJsonObject(response, this.#limit));
   }
 
-  /** Merges a response into the state, persists it, then adopts it; nothing changes if either step fails. */
+  /**
+   * Merges a response into the state, checks it (nothing invalid is adopted), adopts it, then hands
+   * it to `onCredentials`; when that throws, the error carries the new state (ADR 0014).
+   */
   async #adopt(
     previous: ClientRegistration | undefined,
     response: Record<string, unknown>,
@@ -332,8 +374,23 @@ export class RegistrationClient {
         `registration response ${problem}`,
       );
     }
-    await this.#options.onCredentials?.(structuredClone(next));
+    this.#checkClientUri(next.registration_client_uri);
     this.#registration = next;
+    try {
+      await this.#options.onCredentials?.(structuredClone(next));
+    } catch (cause) {
+      const error = new ClavisClientError(
+        'credentials_not_persisted',
+        'onCredentials failed: the server has issued new credentials, adopted by this client and found on error.registration; store them',
+        undefined,
+        { cause },
+      );
+      Object.defineProperty(error, 'registration', {
+        value: deepFreeze(structuredClone(next)),
+        enumerable: false,
+      });
+      throw error;
+    }
     return structuredClone(next);
   }
 
@@ -356,7 +413,7 @@ export class RegistrationClient {
       },
       this.#timeout,
     );
-    if (!response.ok) throw await errorFrom(response);
+    if (!response.ok) throw await errorFrom(response, this.#limit);
     return response;
   }
 
@@ -364,6 +421,8 @@ export class RegistrationClient {
     const metadata = await discoverAuthorizationServer(this.issuer, {
       fetch: this.#fetch,
       timeout: this.#timeout,
+      allowInsecureHttp: this.#options.allowInsecureHttp,
+      maxResponseBytes: this.#limit,
     });
     if (!metadata.registration_endpoint) {
       throw new ClavisClientError(
@@ -371,7 +430,20 @@ export class RegistrationClient {
         'metadata has no registration_endpoint',
       );
     }
+    // The initial access token goes there: the issuer's origin only, unless configured (ADR 0014).
+    checkUrl(metadata.registration_endpoint, 'registration_endpoint', {
+      allowInsecureHttp: this.#options.allowInsecureHttp,
+      origins: [new URL(this.issuer).origin],
+    });
     return metadata.registration_endpoint;
+  }
+
+  /** `registration_client_uri` receives the registration access token: the URL rule, and a known origin. */
+  #checkClientUri(uri: string): void {
+    checkUrl(uri, 'registration_client_uri', {
+      allowInsecureHttp: this.#options.allowInsecureHttp,
+      origins: this.#origins,
+    });
   }
 
   #current(): ClientRegistration {
@@ -405,5 +477,50 @@ function registrationProblem(
   }
   if (!URL.canParse(registration.registration_client_uri))
     return 'has an invalid registration_client_uri';
+  // Credentials go into headers and bodies: nothing but visible ASCII (the values are never shown).
+  if (!VISIBLE_ASCII.test(registration.registration_access_token))
+    return 'registration_access_token has characters other than visible ASCII';
+  if (
+    registration.client_secret !== undefined &&
+    (typeof registration.client_secret !== 'string' ||
+      !VISIBLE_ASCII.test(registration.client_secret))
+  )
+    return 'client_secret is not a string of visible ASCII';
+  const expiresAt = registration.client_secret_expires_at;
+  if (
+    expiresAt !== undefined &&
+    (typeof expiresAt !== 'number' ||
+      !Number.isSafeInteger(expiresAt) ||
+      expiresAt < 0)
+  )
+    return 'client_secret_expires_at is not a whole number of seconds';
   return undefined;
+}
+
+/** The public members of `jwk` (by `kty`) plus `kid`, `alg`, `use`; a symmetric or unknown key type is refused. */
+function publicMembers(jwk: JWK, kid: string): JWK {
+  const publicJwk = publicPart(jwk);
+  if (!publicJwk) {
+    throw new ClavisClientError(
+      'invalid_key',
+      'newKey.publicJwk must be an RSA, EC or OKP public key',
+    );
+  }
+  for (const name of METADATA_MEMBERS) {
+    const value = (jwk as Record<string, unknown>)[name];
+    if (value !== undefined)
+      (publicJwk as Record<string, unknown>)[name] = value;
+  }
+  publicJwk.kid = kid;
+  return publicJwk;
+}
+
+/** Refuses a public JWK that is not the public half of `privateKey` (a probe signed with one must verify with the other). */
+function checkKeyPair(publicJwk: JWK, privateKey: PrivateKey): void {
+  if (!isKeyPair(privateKey, publicJwk, 'newKey')) {
+    throw new ClavisClientError(
+      'invalid_key',
+      'newKey.publicJwk is not the public key of newKey.privateKey',
+    );
+  }
 }

@@ -305,7 +305,7 @@ describe('TokenClient errors', () => {
       },
       'invalid_response',
       200,
-      'token response expires_in is not a positive number',
+      'token response expires_in is not a positive number of seconds up to 31536000',
     ],
   ] as const)('%j → %s', async (answer, code, status, description) => {
     respond = (r) => (r.path === TOKEN ? (answer as FakeResponse) : undefined);
@@ -480,5 +480,141 @@ describe('TokenClient.setAuth', () => {
       server.requestsTo(TOKEN)[1].form.get('client_assertion')!,
       b.publicKey,
     );
+  });
+});
+
+describe('TokenClient response checks', () => {
+  it('abandons a token response larger than maxResponseBytes (default 64 KiB), success or error', async () => {
+    const big = 'x'.repeat(1_000_000);
+    respond = (r) =>
+      r.path === TOKEN ? tokenResponse({ padding: big }) : undefined;
+    const error = await rejection(client().getToken());
+    expect(error).toMatchObject({ code: 'response_too_large', status: 200 });
+    expect(error.description).toBe(
+      `response from ${server.url}/token is larger than 65536 bytes`,
+    );
+    expect(await client({ maxResponseBytes: 2_000_000 }).getToken()).toBe(
+      'at-2',
+    );
+    respond = (r) =>
+      r.path === TOKEN
+        ? {
+            status: 400,
+            json: { error: 'invalid_scope', error_description: big },
+          }
+        : undefined;
+    expect((await rejection(client().getToken())).code).toBe(
+      'response_too_large',
+    );
+  });
+
+  it.each([1e308, 31_536_001, Number.MAX_VALUE])(
+    'refuses expires_in %d, which would cache the token for ever',
+    async (expiresIn) => {
+      respond = (r) =>
+        r.path === TOKEN ? tokenResponse({ expires_in: expiresIn }) : undefined;
+      expect(await rejection(client().getToken())).toMatchObject({
+        code: 'invalid_response',
+        description:
+          'token response expires_in is not a positive number of seconds up to 31536000',
+      });
+    },
+  );
+
+  it('accepts expires_in of exactly one year', async () => {
+    respond = (r) =>
+      r.path === TOKEN ? tokenResponse({ expires_in: 31_536_000 }) : undefined;
+    expect(await client().getToken()).toBe('at-1');
+  });
+
+  it.each([
+    ['CR/LF', 'good\r\nX-Injected: 1'],
+    ['a space', 'two words'],
+    ['a control character', 'tab\there'],
+    ['non-ASCII', 'tökén'],
+  ])(
+    'does not adopt an access_token with %s, and never shows it',
+    async (_, accessToken) => {
+      respond = (r) =>
+        r.path === TOKEN
+          ? tokenResponse({ access_token: accessToken })
+          : undefined;
+      const c = client();
+      const error = await rejection(c.getToken());
+      expect(error).toMatchObject({
+        code: 'invalid_response',
+        description:
+          'token response access_token has characters other than visible ASCII',
+      });
+      expect(error.message).not.toContain(accessToken);
+      respond = (r) => (r.path === TOKEN ? tokenResponse() : undefined);
+      expect(await c.getToken()).toMatch(/^at-\d+$/); // nothing was cached
+    },
+  );
+
+  it('hands every caller the same deeply frozen response: one caller cannot change what the next sees', async () => {
+    respond = (r) =>
+      r.path === TOKEN
+        ? tokenResponse({
+            authorization_details: [{ type: 'x', actions: ['read'] }],
+          })
+        : undefined;
+    const c = client();
+    const first = await c.getTokenResponse();
+    expect(() => {
+      (first as { access_token: string }).access_token = 'changed';
+    }).toThrow(TypeError);
+    expect(() =>
+      (first.authorization_details as { actions: string[] }[])[0].actions.push(
+        'write',
+      ),
+    ).toThrow(TypeError);
+    const second = await c.getTokenResponse();
+    expect(second.access_token).toBe('at-1');
+    expect(second.authorization_details).toEqual([
+      { type: 'x', actions: ['read'] },
+    ]);
+  });
+});
+
+describe('TokenClient error text', () => {
+  it('strips control characters from server-chosen text and cuts it at 500 characters', async () => {
+    respond = (r) =>
+      r.path === TOKEN
+        ? {
+            status: 400,
+            json: {
+              error: 'invalid_scope',
+              error_description: `bad\r\nX-Injected: 1${'y'.repeat(600)}`,
+            },
+          }
+        : undefined;
+    const error = await rejection(client().getToken());
+    expect(error.description).toBe(`bad  X-Injected: 1${'y'.repeat(482)}…`);
+  });
+});
+
+describe('TokenClient timeouts', () => {
+  it('reports metadata whose body stops arriving as a timeout, not as a bad or mismatched document', async () => {
+    const { createServer } = await import('node:http');
+    const stalling = createServer((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"issuer":');
+    });
+    await new Promise<void>((resolve) =>
+      stalling.listen(0, '127.0.0.1', resolve),
+    );
+    const { port } = stalling.address() as { port: number };
+    const issuer = `http://127.0.0.1:${port}`;
+    try {
+      const error = await rejection(client({ issuer, timeout: 1 }).getToken());
+      expect(error).toMatchObject({
+        code: 'network_error',
+        description: `reading the response from ${issuer}/.well-known/oauth-authorization-server timed out`,
+      });
+    } finally {
+      stalling.closeAllConnections();
+      stalling.close();
+    }
   });
 });

@@ -4,21 +4,30 @@ import { discoverAuthorizationServer } from './discovery.js';
 import { ClavisClientError } from './errors.js';
 import {
   bearerChallenge,
+  byteLimit,
   DEFAULT_TIMEOUT,
   errorFrom,
   readJsonObject,
   send,
   type FetchLike,
 } from './http.js';
+import { checkUrl } from './url-policy.js';
 
 /**
  * Options of {@link TokenClient}. Durations are in seconds.
  * @see RFC 6749 §4.4.2
  */
 export interface TokenClientOptions {
-  /** Issuer identifier of the authorization server; the `aud` of client assertions. Required. */
+  /**
+   * Issuer identifier of the authorization server; the `aud` of client assertions. Required.
+   * `https` (`http` only for localhost, unless `allowInsecureHttp`).
+   */
   issuer: string;
-  /** Token endpoint URL. Default: `token_endpoint` from `${issuer}/.well-known/oauth-authorization-server`, fetched once. */
+  /**
+   * Token endpoint URL (`https`, `http` only for localhost unless `allowInsecureHttp`; any origin).
+   * Default: `token_endpoint` from `${issuer}/.well-known/oauth-authorization-server`, fetched once,
+   * which must be on the issuer's origin.
+   */
   tokenEndpoint?: string;
   /** The client's `client_id`; must be the one `auth` was made for. Required. */
   clientId: string;
@@ -36,7 +45,16 @@ export interface TokenClientOptions {
   refreshSkew?: number;
   /** Timeout of discovery and token requests. Default 10. */
   timeout?: number;
+  /** Accept plain `http` URLs on any host: for tests only. Default false (`http` only for localhost). */
+  allowInsecureHttp?: boolean;
+  /** Largest response body read (metadata, token, error), in bytes. Default 65536. */
+  maxResponseBytes?: number;
 }
+
+/** Longest `expires_in` adopted: one year. */
+const MAX_EXPIRES_IN = 31_536_000;
+/** An access token as it may go into an `Authorization` header: visible ASCII, no space or control character. */
+const VISIBLE_ASCII = /^[\x21-\x7e]+$/;
 
 /**
  * A successful token response, as received.
@@ -78,9 +96,12 @@ export class TokenClient {
   #pending?: Promise<TokenEndpointResponse>;
   #generation = 0;
 
+  readonly #limit: number;
+
   constructor(options: TokenClientOptions) {
-    if (typeof options.issuer !== 'string' || !URL.canParse(options.issuer))
-      throw new TypeError('issuer must be a URL');
+    checkUrl(options.issuer, 'issuer', options);
+    if (options.tokenEndpoint !== undefined)
+      checkUrl(options.tokenEndpoint, 'tokenEndpoint', options);
     this.issuer = options.issuer;
     this.clientId = options.clientId;
     this.#options = options;
@@ -88,6 +109,7 @@ export class TokenClient {
     this.#clock = options.clock ?? systemClock;
     this.#skew = nonNegative(options.refreshSkew ?? 30, 'refreshSkew');
     this.#timeout = nonNegative(options.timeout ?? DEFAULT_TIMEOUT, 'timeout');
+    this.#limit = byteLimit(options.maxResponseBytes);
     if (options.tokenEndpoint !== undefined)
       this.#tokenEndpoint = Promise.resolve(options.tokenEndpoint);
     this.#auth = this.#checkAuth(options.auth);
@@ -111,7 +133,10 @@ export class TokenClient {
     return (await this.getTokenResponse()).access_token;
   }
 
-  /** Like {@link getToken}, but the whole token response (as received, so `expires_in` is not counted down). */
+  /**
+   * Like {@link getToken}, but the whole token response (as received, so `expires_in` is not counted
+   * down). Deeply frozen: every caller shares it.
+   */
   getTokenResponse(): Promise<TokenEndpointResponse> {
     const cached = this.#cached;
     if (cached && this.#clock.now() < cached.refreshAt)
@@ -207,8 +232,8 @@ export class TokenClient {
       },
       this.#timeout,
     );
-    if (!response.ok) throw await errorFrom(response);
-    const json = await readJsonObject(response);
+    if (!response.ok) throw await errorFrom(response, this.#limit);
+    const json = await readJsonObject(response, this.#limit);
     const invalid = (what: string) =>
       new ClavisClientError(
         'invalid_response',
@@ -217,6 +242,9 @@ export class TokenClient {
       );
     if (typeof json.access_token !== 'string' || json.access_token === '')
       throw invalid('has no access_token');
+    // Never adopted, so never sent in a header or printed in an error: the value is not shown.
+    if (!VISIBLE_ASCII.test(json.access_token))
+      throw invalid('access_token has characters other than visible ASCII');
     if (
       typeof json.token_type !== 'string' ||
       json.token_type.toLowerCase() !== 'bearer'
@@ -225,15 +253,19 @@ export class TokenClient {
     const expiresIn = json.expires_in;
     if (
       expiresIn !== undefined &&
-      (typeof expiresIn !== 'number' || !(expiresIn > 0))
+      (typeof expiresIn !== 'number' ||
+        !(expiresIn > 0) ||
+        !(expiresIn <= MAX_EXPIRES_IN))
     )
-      throw invalid('expires_in is not a positive number');
+      throw invalid(
+        `expires_in is not a positive number of seconds up to ${MAX_EXPIRES_IN}`,
+      );
     // Counted from when the request was sent; half the lifetime at most, so short-lived tokens are still reused.
     const refreshAt =
       expiresIn === undefined
         ? -Infinity
         : sentAt + (expiresIn - Math.min(this.#skew, expiresIn / 2)) * 1000;
-    return { response: json as TokenEndpointResponse, refreshAt };
+    return { response: deepFreeze(json) as TokenEndpointResponse, refreshAt };
   }
 
   #endpoint(): Promise<string> {
@@ -241,6 +273,8 @@ export class TokenClient {
       const discovery = discoverAuthorizationServer(this.issuer, {
         fetch: this.#fetch,
         timeout: this.#timeout,
+        allowInsecureHttp: this.#options.allowInsecureHttp,
+        maxResponseBytes: this.#limit,
       }).then((metadata) => {
         if (!metadata.token_endpoint) {
           throw new ClavisClientError(
@@ -248,6 +282,11 @@ export class TokenClient {
             'metadata has no token_endpoint',
           );
         }
+        // A discovered endpoint gets the client's credentials: the issuer's origin only (ADR 0014).
+        checkUrl(metadata.token_endpoint, 'token_endpoint', {
+          allowInsecureHttp: this.#options.allowInsecureHttp,
+          origins: [new URL(this.issuer).origin],
+        });
         return metadata.token_endpoint;
       });
       // A failed discovery is not cached: the next call tries again.
@@ -269,5 +308,14 @@ function withBearer(init: RequestInit, token: string): RequestInit {
 function nonNegative(value: number, name: string): number {
   if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value))
     throw new TypeError(`${name} must be a non-negative number of seconds`);
+  return value;
+}
+
+/** Freezes a parsed JSON value and everything in it. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
   return value;
 }

@@ -43,7 +43,7 @@ export class AccessTokenVerifier {
     this.cache = new VerifiedTokenCache(settings.cacheMaxEntries, settings.clockSkew);
   }
 
-  /** Verifies `token` and returns its (frozen) claims. */
+  /** Verifies `token` and returns its claims, deeply frozen (nested objects and arrays too). */
   async verify(token: string): Promise<AccessTokenClaims> {
     const key = VerifiedTokenCache.keyOf(token);
     let claims = this.cache.get(key, Math.floor(this.settings.clock.now() / 1000));
@@ -75,8 +75,8 @@ export class AccessTokenVerifier {
     }
     const problem = claimProblem(payload, Math.floor(now / 1000), clockSkew);
     if (problem) throw BearerTokenError.invalidToken(problem);
-    if (Array.isArray(payload.aud)) Object.freeze(payload.aud);
-    return Object.freeze(payload) as AccessTokenClaims;
+    // Shared by every request that presents this token (the cache): frozen all the way down.
+    return deepFreeze(payload) as AccessTokenClaims;
   }
 
   private async checkRevocation(jti: string): Promise<void> {
@@ -102,4 +102,12 @@ function claimProblem(payload: Record<string, unknown>, now: number, skew: numbe
 function describe(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   return e.cause instanceof Error ? `${e.message} (${e.cause.message})` : e.message;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
 }

@@ -79,4 +79,29 @@ describe('resolveResourceOptions', () => {
       'algorithms must be a non-empty list of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519',
     ]);
   });
+
+  it('refuses a jwksCooldown under one second for remote keys; the in-process key source may use 0', () => {
+    const base = { issuer: 'https://auth.example.com', audience: 'x' };
+    expect(problemsOf({ ...base, jwksCooldown: 0 })).toEqual(['jwksCooldown must be a whole number of seconds from 1 to 3600']);
+    expect(problemsOf({ ...base, jwksUri: 'https://auth.example.com/jwks', jwksCooldown: 0.5 })).toEqual([
+      'jwksCooldown must be a whole number of seconds from 1 to 3600',
+    ]);
+    expect(resolveResourceOptions({ ...base, jwksCooldown: 1 }).jwksCooldown).toBe(1);
+    expect(resolveResourceOptions({ ...base, keySource: { getKeySet: async () => ({ keys: [] }) }, jwksCooldown: 0 }).jwksCooldown).toBe(0);
+  });
+
+  it('bounds jwksMaxStale and maxResponseBytes, and checks allowedJwksOrigins', () => {
+    const base = { issuer: 'https://auth.example.com', audience: 'x' };
+    const settings = resolveResourceOptions({ ...base, allowedJwksOrigins: ['https://keys.example.com/'] });
+    expect(settings).toMatchObject({ jwksMaxStale: 3_600, maxResponseBytes: 65_536, jwksOrigins: ['https://auth.example.com', 'https://keys.example.com'] });
+    expect(
+      problemsOf({ ...base, jwksMaxStale: 59, maxResponseBytes: 10, allowedJwksOrigins: ['http://keys.example.com', 'https://keys.example.com/jwks', 7] }),
+    ).toEqual([
+      'jwksMaxStale must be a whole number of seconds from 60 to 86400',
+      'maxResponseBytes must be a whole number of bytes from 1024 to 10485760',
+      'allowedJwksOrigins: "http://keys.example.com" must be an origin such as https://keys.example.com (http only for localhost)',
+      'allowedJwksOrigins: "https://keys.example.com/jwks" must be an origin such as https://keys.example.com (http only for localhost)',
+      'allowedJwksOrigins: 7 must be an origin such as https://keys.example.com (http only for localhost)',
+    ]);
+  });
 });

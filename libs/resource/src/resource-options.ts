@@ -61,10 +61,29 @@ export interface ClavisResourceOptions {
   clockSkew?: number;
   /** Most entries of the verified-token cache (oldest evicted first); 0 turns the cache off. Default 10000. */
   cacheMaxEntries?: number;
-  /** Minimum time between key-set re-reads triggered by an unknown `kid`. Default 10. */
+  /**
+   * Minimum time between key-set re-reads triggered by an unknown `kid`, and the first step of the
+   * backoff after a failed fetch (doubling per consecutive failure, at most 300 s or the cooldown if
+   * longer). At least 1 with remote keys; 0 is allowed only with `keySource`. Default 10. See ADR 0014.
+   */
   jwksCooldown?: number;
-  /** Timeout of the discovery and JWK Set requests. Default 5. */
+  /** Timeout of the discovery and JWK Set requests (headers and body). Default 5. */
   jwksTimeout?: number;
+  /**
+   * How long a remote key set, once fetched, stays usable for the `kid`s it holds while the issuer
+   * cannot be reached: keys are refreshed after `min(600, jwksMaxStale / 2)` seconds, and when every
+   * refresh fails, tokens get 503 once the last good fetch is `jwksMaxStale` old. 60 to 86400.
+   * Default 3600. See ADR 0014.
+   */
+  jwksMaxStale?: number;
+  /**
+   * Origins (`https://keys.example.com`) besides the issuer's on which a `jwks_uri` found through
+   * RFC 8414 discovery may be; it must be `https` (`http` only for localhost) in any case. Default: none
+   * (the issuer's origin only). Setting `jwksUri` instead skips discovery altogether.
+   */
+  allowedJwksOrigins?: string[];
+  /** Largest metadata document or JWK Set read, in bytes; a larger one is abandoned (503). Default 65536. */
+  maxResponseBytes?: number;
   /** Accepted signing algorithms (asymmetric only). Default `['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA']`. */
   algorithms?: AccessTokenAlgorithm[];
   /** Clock; default: the system clock. Tests inject one instead of sleeping. */
@@ -86,6 +105,8 @@ export const DEFAULT_RESOURCE_OPTIONS = {
   cacheMaxEntries: 10_000,
   jwksCooldown: 10,
   jwksTimeout: 5,
+  jwksMaxStale: 3_600,
+  maxResponseBytes: 65_536,
   algorithms: ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'] as AccessTokenAlgorithm[],
 } as const satisfies Partial<ClavisResourceOptions>;
 
@@ -106,6 +127,10 @@ export interface ResourceSettings {
   readonly cacheMaxEntries: number;
   readonly jwksCooldown: number;
   readonly jwksTimeout: number;
+  readonly jwksMaxStale: number;
+  /** Origins a discovered `jwks_uri` may be on: the issuer's plus `allowedJwksOrigins`. */
+  readonly jwksOrigins: readonly string[];
+  readonly maxResponseBytes: number;
   readonly algorithms: readonly AccessTokenAlgorithm[];
   readonly clock: ResourceClock;
   readonly isRevoked?: (jti: string) => Promise<boolean>;
@@ -138,12 +163,13 @@ export function resolveResourceOptions(options: ClavisResourceOptions): Resource
 
   const issuer = options?.issuer;
   let discoveryUrls: string[] = [];
+  let issuerOrigin: string | undefined;
   if (typeof issuer !== 'string' || issuer === '') problems.push('issuer is required');
   else {
     const url = parseHttpUrl(issuer);
     if (!url) problems.push('issuer must be an https URL (http only for localhost)');
     else if (url.search || url.hash || issuer.includes('?') || issuer.includes('#')) problems.push('issuer must not have a query or fragment');
-    else discoveryUrls = metadataUrls(url);
+    else [discoveryUrls, issuerOrigin] = [metadataUrls(url), url.origin];
   }
 
   const audience = typeof options?.audience === 'string' ? [options.audience] : options?.audience;
@@ -163,8 +189,23 @@ export function resolveResourceOptions(options: ClavisResourceOptions): Resource
   };
   const clockSkew = whole('clockSkew', options?.clockSkew, d.clockSkew, 0, 300);
   const cacheMaxEntries = whole('cacheMaxEntries', options?.cacheMaxEntries, d.cacheMaxEntries, 0, 1_000_000, 'entries');
-  const jwksCooldown = whole('jwksCooldown', options?.jwksCooldown, d.jwksCooldown, 0, 3_600);
+  // An unknown kid costs the issuer a fetch at most once per cooldown: below one second only for the
+  // in-process key source, which is the host's own (ADR 0014).
+  const jwksCooldown = whole('jwksCooldown', options?.jwksCooldown, d.jwksCooldown, keySource === undefined ? 1 : 0, 3_600);
   const jwksTimeout = whole('jwksTimeout', options?.jwksTimeout, d.jwksTimeout, 1, 60);
+  const jwksMaxStale = whole('jwksMaxStale', options?.jwksMaxStale, d.jwksMaxStale, 60, 86_400);
+  const maxResponseBytes = whole('maxResponseBytes', options?.maxResponseBytes, d.maxResponseBytes, 1_024, 10_485_760, 'bytes');
+
+  const allowed = options?.allowedJwksOrigins ?? [];
+  const jwksOrigins: string[] = issuerOrigin ? [issuerOrigin] : [];
+  if (!Array.isArray(allowed)) problems.push('allowedJwksOrigins must be a list of origins');
+  else
+    for (const origin of allowed) {
+      const url = typeof origin === 'string' ? parseHttpUrl(origin) : undefined;
+      if (!url || url.origin !== origin.replace(/\/$/, ''))
+        problems.push(`allowedJwksOrigins: ${JSON.stringify(origin)} must be an origin such as https://keys.example.com (http only for localhost)`);
+      else jwksOrigins.push(url.origin);
+    }
 
   const algorithms = options?.algorithms ?? d.algorithms;
   if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => !ASYMMETRIC_ALGORITHMS.includes(a)))
@@ -187,13 +228,20 @@ export function resolveResourceOptions(options: ClavisResourceOptions): Resource
     cacheMaxEntries,
     jwksCooldown,
     jwksTimeout,
+    jwksMaxStale,
+    jwksOrigins: Object.freeze(jwksOrigins),
+    maxResponseBytes,
     algorithms: Object.freeze([...algorithms]),
     clock,
     isRevoked: options.isRevoked,
   });
 }
 
-function parseHttpUrl(value: string): URL | undefined {
+/**
+ * `value` as a URL the guard may fetch: `https`, or `http` to localhost (127.0.0.1, [::1]); the rule of
+ * the `issuer`, `jwksUri` and a discovered `jwks_uri` alike.
+ */
+export function parseHttpUrl(value: string): URL | undefined {
   let url: URL;
   try {
     url = new URL(value);

@@ -39,6 +39,8 @@ export interface FakeIssuer {
   keySource: AccessTokenKeySource;
   /** Metadata served at the discovery URL; tests may change it. */
   metadata: Record<string, unknown>;
+  /** Outage switch: while `'error'`, metadata and JWK Set answer 500; while `'stall'`, they send headers and part of a body, then nothing. */
+  outage: { mode?: 'error' | 'stall' };
   publish(key: SigningKey): void;
   /** Signs an access token: sensible RFC 9068 claims (scope statements:read), overridable; `undefined` removes a claim. */
   token(options?: { claims?: Record<string, unknown>; header?: Partial<JWTHeaderParameters>; key?: SigningKey; now?: number }): Promise<string>;
@@ -50,12 +52,23 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
   const counts = { discovery: 0, jwks: 0, keySource: 0 };
   const published: JWK[] = [key.jwk];
   const metadata: Record<string, unknown> = {};
+  const outage: { mode?: 'error' | 'stall' } = {};
 
   const server: Server = createServer((req, res) => {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    const known = req.url === '/.well-known/oauth-authorization-server' || req.url === '/jwks';
+    if (known && outage.mode === 'error') {
+      if (req.url === '/jwks') counts.jwks++;
+      else counts.discovery++;
+      return send(500, { error: 'server_error' });
+    }
+    if (known && outage.mode === 'stall') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return void res.write('{"issuer":');
+    }
     if (req.url === '/.well-known/oauth-authorization-server') {
       counts.discovery++;
       return send(200, metadata);
@@ -76,6 +89,7 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
     published,
     counts,
     metadata,
+    outage,
     keySource: {
       getKeySet: async () => {
         counts.keySource++;
@@ -92,6 +106,10 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
       for (const name of Object.keys(payload)) if (payload[name] === undefined) delete payload[name];
       return new SignJWT(payload).setProtectedHeader({ alg: signer.alg, typ: 'at+jwt', kid: signer.kid, ...header }).sign(signer.privateKey);
     },
-    close: () => new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
   };
 }

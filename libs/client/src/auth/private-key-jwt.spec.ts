@@ -1,3 +1,4 @@
+import { ClavisClientError } from '../errors.js';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import {
   decodeProtectedHeader,
@@ -141,5 +142,31 @@ describe('privateKeyJwt', () => {
     expect(() => privateKeyJwt('svc', privateKey, { lifetime: 120 })).toThrow(
       TypeError,
     );
+  });
+
+  it('refuses a broken private JWK at construction with a ClavisClientError, not at the first request', async () => {
+    const { privateKey } = await generateKeyPair('ES256', {
+      extractable: true,
+    });
+    const jwk = await exportJWK(privateKey);
+    for (const broken of [
+      { ...jwk, d: 'not-a-scalar' },
+      { ...jwk, x: 'AAAA' },
+      { kty: 'RSA', n: 'AQAB', e: 'AQAB', d: 'AQAB' },
+    ]) {
+      let error: unknown;
+      try {
+        privateKeyJwt('svc', broken, {
+          alg: broken.kty === 'RSA' ? 'RS256' : 'ES256',
+        });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ClavisClientError);
+      expect(error).toMatchObject({
+        code: 'invalid_key',
+        description: 'the private JWK cannot be imported',
+      });
+    }
   });
 });

@@ -5,7 +5,9 @@ import {
   signAssertion,
   type AssertionOptions,
 } from './assertion.js';
+import { ClavisClientError } from '../errors.js';
 import { assertNonEmpty, type ClientAuth } from './client-auth.js';
+import { isKeyPair } from './key-pair.js';
 
 /**
  * A private signing key: a Web Crypto key, a Node.js key object, or a private JWK.
@@ -48,7 +50,8 @@ const CURVE_ALGS: Record<string, string> = {
 
 /**
  * A JWT assertion signed with the client's private key, fresh for every request. The key is imported
- * once, not per request.
+ * once, not per request; a private JWK that cannot be imported throws `ClavisClientError`
+ * `invalid_key` here.
  * @see RFC 7523 §2.2, OpenID Connect Core §9
  */
 export function privateKeyJwt(
@@ -70,6 +73,14 @@ export function privateKeyJwt(
     ? typeof jwk.d === 'string'
     : (key as { type?: string }).type === 'private';
   if (!isPrivate) throw new TypeError('key must be a private key');
+  // A broken JWK fails here, as a ClavisClientError, not at the first token request: it must import,
+  // and sign a probe that its own public members verify.
+  if (jwk && !isKeyPair(jwk, jwk, 'the private JWK')) {
+    throw new ClavisClientError(
+      'invalid_key',
+      'the private JWK cannot be imported',
+    );
+  }
   const kid = options.kid ?? jwk?.kid;
   let signingKey: Promise<CryptoKey | KeyObject> | undefined = jwk
     ? undefined
