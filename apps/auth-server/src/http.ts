@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
 import { DEFAULT_REQUEST_TIMEOUT } from './config/app-config.js';
+import { parseTrustProxy, trustProxyFunction } from './config/trust-proxy.js';
 
 /**
  * The HTTP adapter of the demo server: Fastify. Measured on this machine kind (one pinned core),
@@ -10,9 +11,10 @@ import { DEFAULT_REQUEST_TIMEOUT } from './config/app-config.js';
  * of the token endpoint's own work. `trustProxy` (TRUST_PROXY) makes `req.ip` the client's address.
  */
 export function createHttpAdapter(opts: { trustProxy?: string; requestTimeout?: number } = {}): FastifyAdapter {
-  // Fastify's trustProxy: true, a hop count, or addresses/CIDRs (comma-separated).
-  const raw = opts.trustProxy;
-  const trustProxy = raw === undefined ? undefined : raw === 'true' ? true : /^\d+$/.test(raw) ? (Number(raw) as unknown as string) : raw.split(',').map((s) => s.trim());
+  // TRUST_PROXY as a trust function: Fastify ignores a numeric hop count (it fails closed), so
+  // every form is handed over as the same function Express gets (ADR 0012).
+  const setting = parseTrustProxy(opts.trustProxy);
+  const trustProxy = setting ? trustProxyFunction(setting) : undefined;
   // A client gets REQUEST_TIMEOUT seconds to send its whole request, headers and body: one that
   // trickles bytes (slowloris, a body that never comes) is answered 408 and disconnected instead of
   // holding a socket. Node enforces it on a sweep, run every second here (its default: 30 s).
@@ -67,7 +69,8 @@ export function configureHttp(app: INestApplication, opts: { trustProxy?: string
     return;
   }
   const express = adapter.getInstance();
-  if (opts.trustProxy) express.set('trust proxy', /^\d+$/.test(opts.trustProxy) ? Number(opts.trustProxy) : opts.trustProxy);
+  const trust = parseTrustProxy(opts.trustProxy);
+  if (trust) express.set('trust proxy', trustProxyFunction(trust));
   express.disable('x-powered-by');
   express.set('env', 'production');
   express.set('query parser', 'simple');
