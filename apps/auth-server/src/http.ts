@@ -1,9 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
 import { DEFAULT_REQUEST_TIMEOUT } from './config/app-config.js';
-import { parseTrustProxy, trustProxyFunction } from './config/trust-proxy.js';
+import { parseTrustProxy, trustProxyFunction, type TrustProxySetting } from './config/trust-proxy.js';
 
 /**
  * The HTTP adapter of the demo server: Fastify. Measured on this machine kind (one pinned core),
@@ -50,8 +52,9 @@ function answerClientError(err: Error & { code?: string }, socket: Duplex): void
  * does (it enforces content types, sizes and repeated parameters itself), no `X-Powered-By`, and
  * on Express production mode (its last-resort error pages carry no stack trace).
  */
-export function configureHttp(app: INestApplication, opts: { trustProxy?: string } = {}): void {
+export function configureHttp(app: INestApplication, opts: { trustProxy?: string; maxConnectionsPerAddress?: number } = {}): void {
   const adapter = app.getHttpAdapter();
+  if (opts.maxConnectionsPerAddress) limitConnectionsPerAddress(app.getHttpServer() as Server, opts.maxConnectionsPerAddress, parseTrustProxy(opts.trustProxy));
   if (adapter.getType() === 'fastify') {
     const fastify = adapter.getInstance();
     // Leave every body unread: Clavis's controllers read the raw stream themselves.
@@ -74,4 +77,27 @@ export function configureHttp(app: INestApplication, opts: { trustProxy?: string
   express.disable('x-powered-by');
   express.set('env', 'production');
   express.set('query parser', 'simple');
+}
+
+/**
+ * MAX_CONNECTIONS_PER_ADDRESS: one peer address may hold at most `max` open connections (idle
+ * keep-alive ones included); a connection beyond that is closed at once, before any byte is read.
+ * Peers that are trusted proxies (TRUST_PROXY) are exempt: every client behind them shares their
+ * address, and the proxy bounds its own connections. ADR 0012.
+ */
+export function limitConnectionsPerAddress(server: Server, max: number, trust?: TrustProxySetting): void {
+  const trusted = trust ? trustProxyFunction(trust) : undefined;
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress;
+    if (address === undefined || trusted?.(address, 0)) return;
+    const count = open.get(address) ?? 0;
+    if (count >= max) return void socket.destroy();
+    open.set(address, count + 1);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
+    });
+  });
 }

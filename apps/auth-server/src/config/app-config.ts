@@ -13,6 +13,8 @@ export interface AppConfig {
   trustProxy?: string;
   /** Seconds a client has to send a whole request (headers and body); slower ones get 408 and are cut off. */
   requestTimeout: number;
+  /** MAX_CONNECTIONS_PER_ADDRESS: open connections one peer address may hold (default 100, 0 = no cap). */
+  maxConnectionsPerAddress: number;
   production: boolean;
   issuer: string;
   routePrefix: string;
@@ -95,6 +97,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     host: env.HOST || undefined,
     trustProxy: env.TRUST_PROXY || undefined,
     requestTimeout,
+    maxConnectionsPerAddress: int('MAX_CONNECTIONS_PER_ADDRESS', 100)!,
     production,
     issuer,
     routePrefix: env.ROUTE_PREFIX ?? '',
