@@ -82,4 +82,19 @@ describe('log forging: URI members and logged values', () => {
     // Scopes the server offers are still named (the operator can see what was asked for).
     expect(text).toContain('statements:write');
   });
+
+  it('a secret sent as the client_id (fields swapped) is not copied into the audit event or the log', async () => {
+    const c = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_basic' });
+    const before = t.audit.events.length;
+    const logBefore = t.logs.entries.length;
+    expect((await postForm(t.tokenEndpoint, { grant_type: 'client_credentials' }, basic(c.clientSecret, c.clientId))).status).toBe(401);
+    expect((await postForm(t.tokenEndpoint, { grant_type: 'client_credentials', client_id: c.clientSecret, client_secret: c.clientId })).status).toBe(401);
+    const events = t.audit.events.slice(before);
+    expect(events.filter((e) => e.type === 'client.authentication_failed')).toHaveLength(2);
+    const text = JSON.stringify(events) + t.logs.entries.slice(logBefore).map((e) => e.message).join('\n');
+    expect(text).not.toContain(c.clientSecret.slice(0, 16));
+    // A known client is still named.
+    expect((await postForm(t.tokenEndpoint, { grant_type: 'client_credentials' }, basic(c.clientId, 'wrong'))).status).toBe(401);
+    expect(t.audit.events.at(-1)).toMatchObject({ type: 'client.authentication_failed', clientId: c.clientId });
+  });
 });
