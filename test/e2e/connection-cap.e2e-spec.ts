@@ -77,6 +77,28 @@ describe.each(['fastify', 'express'] as const)('per-address connection cap (%s)'
   });
 });
 
+describe('a trusted proxy is exempt from the connection cap', () => {
+  it('TRUST_PROXY=127.0.0.10: that address may hold more connections than the cap; others may not', async () => {
+    const t = await createTestApp({ env: { MAX_CONNECTIONS_PER_ADDRESS: '2', TRUST_PROXY: '127.0.0.10' } });
+    const port = Number(new URL(t.baseUrl).port);
+    const opened: Socket[] = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        const { socket, status } = await openAndRequest(port, '127.0.0.10');
+        opened.push(socket);
+        expect(status, `proxy connection ${i + 1}`).toBe('HTTP/1.1 200 OK');
+      }
+      for (let i = 0; i < 2; i++) opened.push((await openAndRequest(port, '127.0.0.11')).socket);
+      const over = await openAndRequest(port, '127.0.0.11');
+      opened.push(over.socket);
+      expect(over.status).toBe('closed');
+    } finally {
+      for (const s of opened) s.destroy();
+      await t.close();
+    }
+  });
+});
+
 describe('MAX_CONNECTIONS_PER_ADDRESS configuration', () => {
   it('refuses a value that is not a whole number', async () => {
     await expect(createTestApp({ env: { MAX_CONNECTIONS_PER_ADDRESS: 'many' } })).rejects.toThrow(/MAX_CONNECTIONS_PER_ADDRESS must be a whole number/);

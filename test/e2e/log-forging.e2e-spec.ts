@@ -6,6 +6,7 @@ import { expectRegistrationError, registrationApi } from '../support/registratio
 import { createClient } from '../support/test-app.js';
 
 /** Raw control, format and separator characters that must never reach a log line unescaped. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const RAW_UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 describe('log forging: URI members and logged values', () => {

@@ -19,7 +19,7 @@ async function startProxy(target: string): Promise<Proxy> {
   const upstream = new URL(target);
   const server: Server = createServer((req, res) => {
     const seen = req.socket.remoteAddress!.replace(/^::ffff:/, '');
-    const prior = req.headers['x-forwarded-for'];
+    const prior = [req.headers['x-forwarded-for'] ?? []].flat().join(', ');
     const headers: IncomingHttpHeaders = { ...req.headers, 'x-forwarded-for': prior ? `${prior}, ${seen}` : seen };
     const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, localAddress: '127.0.0.1' }, (up) => {
       res.writeHead(up.statusCode!, up.headers);
