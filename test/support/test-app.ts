@@ -80,9 +80,9 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   const testing = Test.createTestingModule({ imports: [AppModule.forRoot({ env, clock, auditSink: audit, firstRun: false })] });
   const moduleRef = await (opts.logger ? testing.setLogger(opts.logger) : testing).compile();
   const options = { bodyParser: false, logger: opts.logger ?? (process.env.TEST_LOGS ? undefined : (false as const)) };
-  const app = (opts.adapter ?? TEST_HTTP_ADAPTER) === 'fastify' ? moduleRef.createNestApplication(createHttpAdapter({ requestTimeout: env.REQUEST_TIMEOUT ? Number(env.REQUEST_TIMEOUT) : undefined }), options) : moduleRef.createNestApplication(options);
+  const app = (opts.adapter ?? TEST_HTTP_ADAPTER) === 'fastify' ? moduleRef.createNestApplication(createHttpAdapter({ requestTimeout: env.REQUEST_TIMEOUT ? Number(env.REQUEST_TIMEOUT) : undefined, trustProxy: env.TRUST_PROXY }), options) : moduleRef.createNestApplication(options);
   if (opts.logger) app.useLogger(opts.logger);
-  configureHttp(app);
+  configureHttp(app, { trustProxy: env.TRUST_PROXY, maxConnectionsPerAddress: env.MAX_CONNECTIONS_PER_ADDRESS ? Number(env.MAX_CONNECTIONS_PER_ADDRESS) : undefined });
   try {
     await app.listen(port, '127.0.0.1');
   } catch (e) {

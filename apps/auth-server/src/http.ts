@@ -1,8 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { FastifyReply } from 'fastify';
 import { DEFAULT_REQUEST_TIMEOUT } from './config/app-config.js';
+import { parseTrustProxy, trustProxyFunction, type TrustProxySetting } from './config/trust-proxy.js';
 
 /**
  * The HTTP adapter of the demo server: Fastify. Measured on this machine kind (one pinned core),
@@ -10,9 +13,10 @@ import { DEFAULT_REQUEST_TIMEOUT } from './config/app-config.js';
  * of the token endpoint's own work. `trustProxy` (TRUST_PROXY) makes `req.ip` the client's address.
  */
 export function createHttpAdapter(opts: { trustProxy?: string; requestTimeout?: number } = {}): FastifyAdapter {
-  // Fastify's trustProxy: true, a hop count, or addresses/CIDRs (comma-separated).
-  const raw = opts.trustProxy;
-  const trustProxy = raw === undefined ? undefined : raw === 'true' ? true : /^\d+$/.test(raw) ? (Number(raw) as unknown as string) : raw.split(',').map((s) => s.trim());
+  // TRUST_PROXY as a trust function: Fastify ignores a numeric hop count (it fails closed), so
+  // every form is handed over as the same function Express gets (ADR 0012).
+  const setting = parseTrustProxy(opts.trustProxy);
+  const trustProxy = setting ? trustProxyFunction(setting) : undefined;
   // A client gets REQUEST_TIMEOUT seconds to send its whole request, headers and body: one that
   // trickles bytes (slowloris, a body that never comes) is answered 408 and disconnected instead of
   // holding a socket. Node enforces it on a sweep, run every second here (its default: 30 s).
@@ -48,8 +52,9 @@ function answerClientError(err: Error & { code?: string }, socket: Duplex): void
  * does (it enforces content types, sizes and repeated parameters itself), no `X-Powered-By`, and
  * on Express production mode (its last-resort error pages carry no stack trace).
  */
-export function configureHttp(app: INestApplication, opts: { trustProxy?: string } = {}): void {
+export function configureHttp(app: INestApplication, opts: { trustProxy?: string; maxConnectionsPerAddress?: number } = {}): void {
   const adapter = app.getHttpAdapter();
+  if (opts.maxConnectionsPerAddress) limitConnectionsPerAddress(app.getHttpServer() as Server, opts.maxConnectionsPerAddress, parseTrustProxy(opts.trustProxy));
   if (adapter.getType() === 'fastify') {
     const fastify = adapter.getInstance();
     // Leave every body unread: Clavis's controllers read the raw stream themselves.
@@ -67,8 +72,32 @@ export function configureHttp(app: INestApplication, opts: { trustProxy?: string
     return;
   }
   const express = adapter.getInstance();
-  if (opts.trustProxy) express.set('trust proxy', /^\d+$/.test(opts.trustProxy) ? Number(opts.trustProxy) : opts.trustProxy);
+  const trust = parseTrustProxy(opts.trustProxy);
+  if (trust) express.set('trust proxy', trustProxyFunction(trust));
   express.disable('x-powered-by');
   express.set('env', 'production');
   express.set('query parser', 'simple');
+}
+
+/**
+ * MAX_CONNECTIONS_PER_ADDRESS: one peer address may hold at most `max` open connections (idle
+ * keep-alive ones included); a connection beyond that is closed at once, before any byte is read.
+ * Peers that are trusted proxies (TRUST_PROXY) are exempt: every client behind them shares their
+ * address, and the proxy bounds its own connections. ADR 0012.
+ */
+export function limitConnectionsPerAddress(server: Server, max: number, trust?: TrustProxySetting): void {
+  const trusted = trust ? trustProxyFunction(trust) : undefined;
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress;
+    if (address === undefined || trusted?.(address, 0)) return;
+    const count = open.get(address) ?? 0;
+    if (count >= max) return void socket.destroy();
+    open.set(address, count + 1);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
+    });
+  });
 }

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   }
   const config = loadConfig(process.env);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), createHttpAdapter({ trustProxy: config.trustProxy, requestTimeout: config.requestTimeout }), { bodyParser: false, logger: config.logLevels });
-  configureHttp(app);
+  configureHttp(app, { trustProxy: config.trustProxy, maxConnectionsPerAddress: config.maxConnectionsPerAddress });
   app.enableShutdownHooks();
   // Fastify listens on localhost only unless told otherwise: default to every interface, like Express.
   await app.listen(config.port, config.host ?? '::');

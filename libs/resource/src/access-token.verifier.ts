@@ -51,7 +51,7 @@ export class AccessTokenVerifier {
       claims = await this.verifyJwt(token);
       this.cache.set(key, claims);
     }
-    if (this.settings.isRevoked) await this.checkRevocation(claims.jti);
+    if (this.settings.isRevoked) await this.checkRevocation(claims);
     return claims;
   }
 
@@ -79,10 +79,11 @@ export class AccessTokenVerifier {
     return deepFreeze(payload) as AccessTokenClaims;
   }
 
-  private async checkRevocation(jti: string): Promise<void> {
+  private async checkRevocation(claims: AccessTokenClaims): Promise<void> {
+    const { jti } = claims;
     let revoked: boolean;
     try {
-      revoked = await this.settings.isRevoked!(jti);
+      revoked = await this.settings.isRevoked!(jti, claims);
     } catch (e) {
       throw BearerTokenError.unavailable(`isRevoked failed: ${describe(e)}`);
     }

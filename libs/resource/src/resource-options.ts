@@ -1,4 +1,5 @@
 import type { JWK } from 'jose';
+import type { AccessTokenClaims } from './access-token.verifier.js';
 
 /**
  * An in-process source of the authorization server's public signing keys, e.g. an adapter the host
@@ -91,9 +92,9 @@ export interface ClavisResourceOptions {
   /**
    * Deny-list hook (e.g. revoked `jti`s): when set, consulted on every request, after the verified-token
    * cache; `true` rejects the token as `invalid_token`. A rejection (the list is unreachable) answers 503.
-   * Default: none.
+   * Receives the verified claims too (e.g. to refuse tokens of a deleted client). Default: none.
    */
-  isRevoked?: (jti: string) => Promise<boolean>;
+  isRevoked?: (jti: string, claims: AccessTokenClaims) => Promise<boolean>;
 }
 
 /**
@@ -133,7 +134,7 @@ export interface ResourceSettings {
   readonly maxResponseBytes: number;
   readonly algorithms: readonly AccessTokenAlgorithm[];
   readonly clock: ResourceClock;
-  readonly isRevoked?: (jti: string) => Promise<boolean>;
+  readonly isRevoked?: (jti: string, claims: AccessTokenClaims) => Promise<boolean>;
 }
 
 /** DI token of the {@link ResourceSettings} (exported by the module for the guard, not by the barrel). */

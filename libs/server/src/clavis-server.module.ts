@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AuditSink, LoggerAuditSink } from './audit/audit.sink.js';
+import { AuditSink, EscapingAuditSink, LoggerAuditSink } from './audit/audit.sink.js';
 import { AssertionVerifier } from './client-auth/assertion.verifier.js';
 import { ClientAuthenticator } from './client-auth/client.authenticator.js';
 import { ClientJwksFetcher } from './client-auth/client-jwks.fetcher.js';
@@ -64,7 +64,7 @@ import { TypeOrmEncryptedValueStore } from './persistence/typeorm/typeorm-encryp
       useFactory: (options: ClavisServerOptions, routePrefix: string) => resolveServerOptions({ ...options, routePrefix }),
     },
     { provide: Clock, inject: [SERVER_SETTINGS], useFactory: (s: ServerSettings) => s.clock ?? new SystemClock() },
-    { provide: AuditSink, inject: [SERVER_SETTINGS], useFactory: (s: ServerSettings) => s.auditSink ?? new LoggerAuditSink() },
+    { provide: AuditSink, inject: [SERVER_SETTINGS], useFactory: (s: ServerSettings) => (s.auditSink ? new EscapingAuditSink(s.auditSink) : new LoggerAuditSink()) },
     { provide: ClientStore, useClass: TypeOrmClientStore },
     { provide: SigningKeyStore, useClass: TypeOrmSigningKeyStore },
     { provide: InitialAccessTokenStore, useClass: TypeOrmInitialAccessTokenStore },

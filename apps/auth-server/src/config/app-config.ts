@@ -3,15 +3,18 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { KeyEncryption, type ClavisServerOptions } from '@clavis/server';
+import { parseTrustProxy } from './trust-proxy.js';
 
 /** Everything the demo server reads from the environment (see the README's table). */
 export interface AppConfig {
   port: number;
   host?: string;
-  /** Express `trust proxy` (e.g. `loopback`, `1`, `10.0.0.0/8`): makes the rate limiter see the real client address. */
+  /** TRUST_PROXY (`true`, a hop count, or addresses/CIDRs, validated here; see trust-proxy.ts): makes the rate limiter see the real client address. */
   trustProxy?: string;
   /** Seconds a client has to send a whole request (headers and body); slower ones get 408 and are cut off. */
   requestTimeout: number;
+  /** MAX_CONNECTIONS_PER_ADDRESS: open connections one peer address may hold (default 100, 0 = no cap). */
+  maxConnectionsPerAddress: number;
   production: boolean;
   issuer: string;
   routePrefix: string;
@@ -71,6 +74,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const requestTimeout = int('REQUEST_TIMEOUT', DEFAULT_REQUEST_TIMEOUT)!;
   if (requestTimeout < 1 || requestTimeout > 300) problems.push('REQUEST_TIMEOUT must be between 1 and 300 (seconds)');
   const issuer = env.ISSUER || `http://localhost:${port}`;
+  try {
+    parseTrustProxy(env.TRUST_PROXY);
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
   const dataDir = env.DATA_DIR || 'data';
   const database = env.DATABASE_URL
     ? ({ type: 'postgres', url: env.DATABASE_URL } as const)
@@ -95,6 +103,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     host: env.HOST || undefined,
     trustProxy: env.TRUST_PROXY || undefined,
     requestTimeout,
+    maxConnectionsPerAddress: int('MAX_CONNECTIONS_PER_ADDRESS', 100)!,
     production,
     issuer,
     routePrefix: env.ROUTE_PREFIX ?? '',

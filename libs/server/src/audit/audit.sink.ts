@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { AuditEvent } from './audit-event.js';
+import { escapeLogText, escapeStrings } from './log-text.js';
 
 /**
  * Receives audit events. Provide your own through the `auditSink` option to forward them to a SIEM,
@@ -9,13 +10,28 @@ export abstract class AuditSink {
   abstract record(event: AuditEvent): void;
 }
 
-/** Default sink: one structured log line per event (context `ClavisAudit`). */
+/** Default sink: one structured log line per event (context `ClavisAudit`), JSON with every control character escaped. */
 export class LoggerAuditSink extends AuditSink {
   private readonly logger = new Logger('ClavisAudit');
 
   record(event: AuditEvent): void {
-    const line = JSON.stringify(event);
+    // JSON.stringify escapes C0 controls but leaves C1, DEL, bidi overrides and U+2028/2029 raw.
+    const line = escapeLogText(JSON.stringify(event));
     if (event.type === 'client.authentication_failed' || event.type === 'registration.denied' || event.type === 'request.failed') this.logger.warn(line);
     else this.logger.log(line);
+  }
+}
+
+/**
+ * Wraps the host's sink: events reach it with every string member escaped (no raw CR/LF/ESC from a
+ * request or from client metadata), whatever the host then writes them to. ADR 0012.
+ */
+export class EscapingAuditSink extends AuditSink {
+  constructor(private readonly inner: AuditSink) {
+    super();
+  }
+
+  record(event: AuditEvent): void {
+    this.inner.record(escapeStrings(event));
   }
 }

@@ -7,6 +7,7 @@ import { validateJwks } from '../clients/client-metadata.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { Clock } from '../shared/clock.js';
 import { assertHostAllowed, guardedLookup } from './address-guard.js';
+import { escapeLogText } from '../audit/log-text.js';
 
 interface Entry {
   keys?: ClientKeySet;
@@ -91,7 +92,7 @@ export class ClientJwksFetcher {
         entry.freshUntil = this.clock.now() + maxAge * 1000;
       } catch (e) {
         // Keep serving the cached set; retry after the cooldown.
-        this.logger.warn(`jwks_uri fetch failed (${uri}): ${(e as Error).message}`);
+        this.logger.warn(escapeLogText(`jwks_uri fetch failed (${uri}): ${(e as Error).message}`)); // stored URIs predate ADR 0012's checks
         entry.freshUntil = this.clock.now() + this.settings.jwksFetch.cooldown * 1000;
       } finally {
         entry.inFlight = undefined;

@@ -20,6 +20,9 @@ export type PresentedCredentials =
  * it registered. One shared component, a small step per method (cf. node-oidc-provider).
  * @see RFC 6749 §2.3, RFC 7521 §4.2, RFC 7523 §2.2
  */
+/** What `randomId()` issues (32 hex digits): never the shape of a secret (43+ base64url characters). */
+const ISSUED_ID_SHAPE = /^[0-9a-f]{32}$/;
+
 @Injectable()
 export class ClientAuthenticator {
   constructor(
@@ -30,9 +33,11 @@ export class ClientAuthenticator {
 
   async authenticate(headers: IncomingHttpHeaders, form: FormParams): Promise<ClientRecord> {
     let presented: PresentedCredentials | undefined;
+    let known: string | undefined;
     try {
       presented = readCredentials(headers, form);
       const found = await this.clients.findWithSecrets(presented.clientId);
+      known = found?.client.clientId ?? (ISSUED_ID_SHAPE.test(presented.clientId) ? presented.clientId : undefined);
       if (!found) throw OAuthError.invalidClient('unknown client');
       const registered = found.client.tokenEndpointAuthMethod;
       if (!methodMatches(presented, registered)) throw OAuthError.invalidClient(`presented ${presented.method}, registered ${registered}`);
@@ -43,7 +48,9 @@ export class ClientAuthenticator {
       return found.client;
     } catch (e) {
       if (e instanceof OAuthError && e.code === 'invalid_client')
-        this.audit.record({ type: 'client.authentication_failed', clientId: presented?.clientId.slice(0, 64), method: presented?.method, reason: e.detail ?? e.description });
+        // The presented client_id only when it names a client or has the shape of an issued id: anything
+        // else may be a secret sent in the wrong field (ADR 0012).
+        this.audit.record({ type: 'client.authentication_failed', clientId: known, method: presented?.method, reason: e.detail ?? e.description });
       throw e;
     }
   }

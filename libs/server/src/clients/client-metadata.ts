@@ -27,6 +27,8 @@ export type ValidClientMetadata = {
 } & { tokenEndpointAuthMethod: TokenEndpointAuthMethod; grantTypes: string[]; scope: string; resources: string[]; contacts: string[] };
 
 const MAX_RSA_BITS = 16_384;
+/** C0/C1 controls, DEL, format characters (bidi overrides, zero-width) and any whitespace. */
+const URI_FORBIDDEN = /[\s\p{Cc}\p{Cf}]/u;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /**
@@ -39,6 +41,9 @@ export async function validateClientMetadata(input: ClientMetadata, settings: Se
   // PostgreSQL cannot store a NUL character in a text column (the insert fails: a 500); no metadata needs one.
   const texts: [string, unknown][] = [['client_name', input.clientName], ['software_id', input.softwareId], ['software_version', input.softwareVersion], ['client_uri', input.clientUri], ['jwks_uri', input.jwksUri], ['contacts', input.contacts], ['resources', input.resources]];
   for (const [name, value] of texts) if ((Array.isArray(value) ? value : [value]).some((v) => typeof v === 'string' && v.includes('\u0000'))) throw bad(`${name} must not contain NUL characters`);
+  // URI members end up in log lines and in other parties' requests: no control characters, no whitespace (ADR 0012).
+  const uris: [string, unknown][] = [['client_uri', input.clientUri], ['jwks_uri', input.jwksUri], ['resources', input.resources]];
+  for (const [name, value] of uris) if ((Array.isArray(value) ? value : [value]).some((v) => typeof v === 'string' && URI_FORBIDDEN.test(v))) throw bad(`${name} must not contain control characters or whitespace`);
   const method = input.tokenEndpointAuthMethod ?? 'client_secret_basic';
   if (!TOKEN_ENDPOINT_AUTH_METHODS.includes(method)) throw bad(`token_endpoint_auth_method must be one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`);
 
@@ -84,9 +89,9 @@ export async function validateClientMetadata(input: ClientMetadata, settings: Se
     scope,
     resources: [...new Set(resources)],
     jwks,
-    jwksUri,
+    jwksUri: jwksUri === null ? null : new URL(jwksUri).href,
     contacts,
-    clientUri,
+    clientUri: clientUri === null ? null : new URL(clientUri).href,
     softwareId: input.softwareId ?? null,
     softwareVersion: input.softwareVersion ?? null,
   };

@@ -1,6 +1,7 @@
 import { Catch, Inject, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { AuditSink } from '../audit/audit.sink.js';
+import { escapeLogText } from '../audit/log-text.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { OAuthError, RegistrationError } from './oauth-error.js';
 import { toOAuthError } from './to-oauth-error.js';
@@ -28,11 +29,13 @@ export class OAuthErrorFilter implements ExceptionFilter {
     const error = toOAuthError(exception);
 
     if (error.status >= 500) {
-      if (error.code === 'server_error') this.logger.error(`${req.method} ${req.url}: ${error.detail}`);
-      else this.logger.warn(`${req.method} ${req.url}: ${error.code} (${error.detail})`);
+      // The URL and the detail may carry request bytes: escaped, so that they cannot forge log lines.
+      const where = escapeLogText(`${req.method} ${req.url}`);
+      if (error.code === 'server_error') this.logger.error(`${where}: ${escapeLogText(String(error.detail))}`);
+      else this.logger.warn(`${where}: ${error.code} (${escapeLogText(String(error.detail))})`);
     } else if (error.detail && !(error instanceof OAuthError && error.code === 'invalid_client')) {
       // invalid_client reasons are recorded by the authenticator as audit events.
-      this.audit.record({ type: 'request.failed', code: error.code, detail: error.detail });
+      this.audit.record({ type: 'request.failed', code: error.code, detail: escapeLogText(error.detail) });
     }
 
     if (error instanceof OAuthError && error.code === 'invalid_client' && /^\s*basic /i.test(req.headers.authorization ?? '')) {

@@ -51,8 +51,18 @@ export class AccessTokenInspector {
   async inspect(token: string): Promise<JWTPayload | null> {
     const payload = await this.verify(token);
     if (!payload) return null;
-    if (await this.denyList.isRevoked(payload.jti!)) return null;
-    if (!(await this.clients.findById(String(payload.client_id)))) return null;
+    if (await this.isRevoked(payload.jti!, String(payload.client_id))) return null;
     return payload;
+  }
+
+  /**
+   * Whether a verified token no longer counts: its `jti` is on the deny list, or its client has been
+   * deleted. The check an in-process resource guard makes after verifying the signature (its
+   * `isRevoked` hook), so that a deleted client's tokens end there too, not only at introspection.
+   * @see docs/adr/0012-edge-trust-and-revocation.md
+   */
+  async isRevoked(jti: string, clientId: string): Promise<boolean> {
+    if (await this.denyList.isRevoked(jti)) return true;
+    return (await this.clients.findById(clientId)) === null;
   }
 }

@@ -21,20 +21,28 @@ export class ClientCredentialsGrant {
 
   async handle(client: ClientRecord, form: FormParams): Promise<IssuedAccessToken> {
     if (!client.grantTypes.includes('client_credentials')) throw OAuthError.unauthorizedClient('the client may not use this grant type');
-    const scope = grantedScope(form.get('scope'), client.scope);
+    const scope = grantedScope(form.get('scope'), client.scope, this.settings.scopes);
     const aud = audience(form.getAll('resource'), client.resources, this.settings.defaultAudience);
     return this.issuer.issue(client.clientId, scope, aud);
   }
 }
 
-/** The granted scope: the requested one when it is within the registered scope. */
-export function grantedScope(requested: string | undefined, registered: string): string {
+/**
+ * The granted scope: the requested one when it is within the registered scope. The error detail
+ * names only scopes the server offers (`known`); other requested values are counted, never echoed:
+ * they may be a secret pasted into the wrong field (ADR 0012).
+ */
+export function grantedScope(requested: string | undefined, registered: string, known: readonly string[] = []): string {
   if (requested === undefined) return registered;
   const tokens = requested.split(' ').filter((s) => s !== '');
   if (tokens.some((t) => !SCOPE_TOKEN.test(t))) throw OAuthError.invalidScope('malformed scope');
   const allowed = new Set(registered.split(' ').filter(Boolean));
   const outside = tokens.filter((t) => !allowed.has(t));
-  if (outside.length) throw OAuthError.invalidScope(`not registered: ${outside.join(' ')}`);
+  if (outside.length) {
+    const named = outside.filter((t) => known.includes(t));
+    const unnamed = outside.length - named.length;
+    throw OAuthError.invalidScope(`not registered: ${[...named, ...(unnamed ? [`${unnamed} value(s) this server does not offer`] : [])].join(', ')}`);
+  }
   return [...new Set(tokens)].join(' ');
 }
 

@@ -38,7 +38,8 @@ export class TokenController {
     const form = await readForm(req, this.settings.limits.formBytes);
     const grantType = form.get('grant_type');
     if (!grantType) throw OAuthError.invalidRequest('grant_type is required');
-    if (grantType !== 'client_credentials') throw OAuthError.unsupportedGrantType(`grant_type ${grantType.slice(0, 64)}`);
+    // Never echoed: a pasted secret must not reach the audit detail (ADR 0012).
+    if (grantType !== 'client_credentials') throw OAuthError.unsupportedGrantType(`grant_type is not client_credentials (${grantType.length} characters)`);
     const client = await this.authenticator.authenticate(req.headers, form);
     await this.rateLimit.checkClient(client.clientId);
     const token = await this.grant.handle(client, form);
