@@ -39,7 +39,7 @@ export class TokenController {
     const grantType = form.get('grant_type');
     if (!grantType) throw OAuthError.invalidRequest('grant_type is required');
     if (grantType !== 'client_credentials') throw OAuthError.unsupportedGrantType(`grant_type ${grantType.slice(0, 64)}`);
-    const client = await this.authenticator.authenticate(req.headers, form);
+    const client = await this.authenticator.authenticate(req.headers, form, req);
     await this.rateLimit.checkClient(client.clientId);
     const token = await this.grant.handle(client, form);
     return { access_token: token.accessToken, token_type: 'Bearer', expires_in: token.expiresIn, ...(token.scope ? { scope: token.scope } : {}) };
