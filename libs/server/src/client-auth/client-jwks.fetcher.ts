@@ -21,6 +21,7 @@ interface Entry {
 }
 
 const MAX_ENTRIES = 10_000;
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /**
  * Fetches and caches clients' `jwks_uri` key sets: timeout, size limit, no redirects, no private or
@@ -159,6 +160,8 @@ export class ClientJwksFetcher {
     const keys = (jwks as { keys?: unknown } | null)?.keys;
     if (typeof jwks !== 'object' || jwks === null || Array.isArray(jwks) || !Array.isArray(keys)) throw unusable('not a JWK Set');
     if (keys.length > this.settings.limits.jwksKeys) throw unusable(`more than ${this.settings.limits.jwksKeys} keys`);
+    // A published private key is a broken publisher: the whole set is refused, not just that key.
+    if (keys.some((k) => typeof k === 'object' && k !== null && PRIVATE_MEMBERS.some((m) => m in k))) throw unusable('jwks must contain public keys only (private key members found)');
     const usable: unknown[] = [];
     for (const [index, key] of keys.entries()) {
       try {
