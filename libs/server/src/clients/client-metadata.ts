@@ -134,7 +134,9 @@ export async function validateJwks(jwks: unknown, alg: string | null, maxKeys: n
       const name = `jwks key ${index}${typeof jwk.kid === 'string' ? ` (kid ${JSON.stringify(jwk.kid.slice(0, 64))})` : ''}`;
       const e = Buffer.from(jwk.e!, 'base64url');
       if (e.length > 8 || BigInt(`0x${e.toString('hex') || '0'}`) !== 65_537n) throw bad(`${name}: the RSA public exponent must be 65537`);
-      const bits = rsaModulusBits(Buffer.from(jwk.n!, 'base64url'));
+      const modulus = Buffer.from(jwk.n!, 'base64url');
+      if (modulus[0] === 0) throw bad(`${name}: the RSA modulus must not have leading zero octets (RFC 7518 §6.3.1.1)`);
+      const bits = rsaModulusBits(modulus);
       if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) throw bad(`${name}: RSA keys must have a modulus of ${MIN_RSA_BITS} to ${MAX_RSA_BITS} bits (this one has ${bits})`);
     }
     try {
