@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedClock, OAuthError, type ClientRecord } from '@clavis/server';
 import { InMemoryReplayStore } from '@clavis/server/testing';
-import { AssertionVerifier } from '../../libs/server/src/client-auth/assertion.verifier.js';
+import { AssertionVerifier, type AssertionKeys } from '../../libs/server/src/client-auth/assertion.verifier.js';
 import { ClientJwksFetcher } from '../../libs/server/src/client-auth/client-jwks.fetcher.js';
 import { ClientKeySource } from '../../libs/server/src/client-auth/client-key.source.js';
 import { resolveServerOptions } from '../../libs/server/src/options/resolve-server-options.js';
@@ -57,7 +57,7 @@ describe.each(MODES)('assertion corpus at the verifier, cryptoMode %s', (mode) =
     const wrong: string[] = [];
     for (const entry of corpus) {
       const client = clients[entry.client];
-      const material = client.tokenEndpointAuthMethod === 'private_key_jwt' ? ({ kind: 'asymmetric' } as const) : ({ kind: 'hmac', secrets: [new TextEncoder().encode(HMAC_SECRET)] } as const);
+      const material: AssertionKeys = client.tokenEndpointAuthMethod === 'private_key_jwt' ? { kind: 'asymmetric' } : { kind: 'hmac', secrets: [new TextEncoder().encode(HMAC_SECRET)] };
       let accepted: boolean;
       let reason = '';
       try {
