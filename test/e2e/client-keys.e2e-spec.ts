@@ -30,7 +30,7 @@ describe('client keys: RSA 2048–4096 bits, exponent 65537', () => {
   beforeAll(async () => {
     t = await createTestApp();
     api = registrationApi(t);
-    ec = await generateKey('ES256', 'ec-1' as `${string}-${string}-${string}-${string}-${string}`);
+    ec = await generateKey('ES256');
     rsa2048 = rsaJwk(2048, 'rsa-2048');
     rsa4096 = rsaJwk(4096, 'rsa-4096');
   });
@@ -80,7 +80,7 @@ describe('keys from a jwks_uri that break the key rules are ignored, with an aud
   beforeAll(async () => {
     t = await createTestApp();
     s = await startJwksServer();
-    good = await generateKey('ES256', 'good' as `${string}-${string}-${string}-${string}-${string}`);
+    good = await generateKey('ES256');
   });
   afterAll(async () => {
     await s?.stop();
