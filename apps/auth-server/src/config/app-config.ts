@@ -122,7 +122,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       secretRotationOverlap: int('SECRET_ROTATION_OVERLAP'),
       rotateSecretOnUpdate: bool('ROTATE_SECRET_ON_UPDATE'),
       registration: oneOf('REGISTRATION_MODE', ['initial_access_token', 'open', 'closed'] as const),
-      jwksFetch: { allowedHosts: list('JWKS_ALLOWED_HOSTS'), timeout: int('JWKS_FETCH_TIMEOUT'), cooldown: int('JWKS_COOLDOWN') },
+      jwksFetch: { allowedHosts: list('JWKS_ALLOWED_HOSTS'), timeout: int('JWKS_FETCH_TIMEOUT'), cooldown: int('JWKS_COOLDOWN'), staleMax: int('JWKS_STALE_MAX') },
       keyRotation: { period: int('KEY_ROTATION_PERIOD'), announce: int('KEY_ROTATION_ANNOUNCE'), retainMargin: int('KEY_RETAIN_MARGIN') },
       rateLimit: {
         enabled: bool('RATE_LIMIT'),
@@ -130,6 +130,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
         tokenPerAddress: int('RATE_LIMIT_TOKEN_PER_ADDRESS'),
         tokenPerClient: int('RATE_LIMIT_TOKEN_PER_CLIENT'),
         registerPerAddress: int('RATE_LIMIT_REGISTER_PER_ADDRESS'),
+        authFailuresPerAddress: int('RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS'),
       },
     },
     resourceAudience: env.RESOURCE_AUDIENCE || issuer,

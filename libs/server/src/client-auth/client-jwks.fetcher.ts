@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { errors as joseErrors, type JSONWebKeySet } from 'jose';
+import { AuditSink } from '../audit/audit.sink.js';
 import { ClientKeySet } from './client-key-set.js';
 import { validateJwks } from '../clients/client-metadata.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
@@ -15,15 +16,20 @@ interface Entry {
   freshUntil: number;
   /** ms: last fetch attempt (for the unknown-kid cooldown). */
   lastFetch: number;
+  /** ms: when `keys` were fetched; they are trusted until `jwksFetch.staleMax` after that. */
+  fetchedAt: number;
   inFlight?: Promise<void>;
 }
 
 const MAX_ENTRIES = 10_000;
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /**
  * Fetches and caches clients' `jwks_uri` key sets: timeout, size limit, no redirects, no private or
  * loopback addresses unless allow-listed, Cache-Control max-age honoured within bounds, an unknown
- * `kid` refetches at most once per cooldown, and a failed fetch falls back to the cached set.
+ * `kid` refetches at most once per cooldown, and a failed fetch falls back to the cached set for
+ * at most `jwksFetch.staleMax` after the last successful fetch. Keys that break the key rules
+ * (e.g. RSA over 4096 bits) are left out of the set, with a `client.jwks_key_ignored` audit event.
  */
 @Injectable()
 export class ClientJwksFetcher {
@@ -33,12 +39,8 @@ export class ClientJwksFetcher {
   constructor(
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
     private readonly clock: Clock,
+    @Optional() private readonly audit?: AuditSink,
   ) {}
-
-  /** A jose key resolver over the client's published keys. */
-  keyResolver(uri: string): JWTVerifyGetKey {
-    return (header, token) => this.withKeys(uri, (keys) => keys.getKey(header, token));
-  }
 
   /**
    * Runs `use` with the client's current key set. A stale set is refetched first; when `use` finds
@@ -50,6 +52,11 @@ export class ClientJwksFetcher {
     // Fetch when the cached set is stale. A failed fetch sets freshUntil one cooldown ahead, also
     // when nothing is cached yet: a failing jwks_uri is retried at most once per cooldown.
     if (this.clock.now() >= entry.freshUntil) await this.refresh(uri, entry);
+    if (entry.keys && this.clock.now() > entry.fetchedAt + this.settings.jwksFetch.staleMax * 1000) {
+      // The jwks_uri has not answered for staleMax: its keys are no longer trusted (docs/adr/0011-one-key-per-assertion.md).
+      this.logger.warn(`jwks_uri unreachable for longer than ${this.settings.jwksFetch.staleMax}s, cached keys dropped (${JSON.stringify(uri)})`);
+      entry.keys = undefined;
+    }
     if (!entry.keys) throw new joseErrors.JWKSNoMatchingKey('no keys could be fetched from jwks_uri');
     const keys = entry.keys;
     try {
@@ -77,7 +84,7 @@ export class ClientJwksFetcher {
     let entry = this.entries.get(uri);
     if (!entry) {
       if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-      entry = { freshUntil: 0, lastFetch: 0 };
+      entry = { freshUntil: 0, lastFetch: 0, fetchedAt: 0 };
       this.entries.set(uri, entry);
     }
     return entry;
@@ -89,7 +96,8 @@ export class ClientJwksFetcher {
       try {
         const { jwks, maxAge } = await this.fetchJwks(uri);
         entry.keys = new ClientKeySet(jwks);
-        entry.freshUntil = this.clock.now() + maxAge * 1000;
+        entry.fetchedAt = this.clock.now();
+        entry.freshUntil = entry.fetchedAt + Math.min(maxAge, this.settings.jwksFetch.staleMax) * 1000;
       } catch (e) {
         // Keep serving the cached set; retry after the cooldown.
         this.logger.warn(escapeLogText(`jwks_uri fetch failed (${uri}): ${(e as Error).message}`)); // stored URIs predate ADR 0012's checks
@@ -136,12 +144,40 @@ export class ClientJwksFetcher {
     } catch {
       throw new Error('jwks_uri did not return JSON');
     }
-    await validateJwks(jwks, null, this.settings.limits.jwksKeys).catch((e: Error) => {
-      throw new Error(`jwks_uri returned an unusable key set: ${e.message}`);
-    });
+    jwks = await this.usableKeys(uri, jwks);
     const match = /(?:^|,)\s*max-age\s*=\s*(\d+)/i.exec(String(res.headers['cache-control'] ?? ''));
     const noStore = /no-store|no-cache/i.test(String(res.headers['cache-control'] ?? ''));
     const maxAge = noStore ? minCacheTtl : match ? Math.min(maxCacheTtl, Math.max(minCacheTtl, Number(match[1]))) : Math.min(maxCacheTtl, Math.max(minCacheTtl, 300));
     return { jwks: jwks as JSONWebKeySet, maxAge };
+  }
+
+  /**
+   * The published keys that pass the registration key rules, each judged alone: a key that breaks
+   * them is left out (audit `client.jwks_key_ignored`), so that a client cannot slip in through its
+   * jwks_uri a key that registration would refuse. A set that is malformed as a whole is refused.
+   */
+  private async usableKeys(uri: string, jwks: unknown): Promise<JSONWebKeySet> {
+    const unusable = (reason: string) => new Error(`jwks_uri returned an unusable key set: ${reason}`);
+    const keys = (jwks as { keys?: unknown } | null)?.keys;
+    if (typeof jwks !== 'object' || jwks === null || Array.isArray(jwks) || !Array.isArray(keys)) throw unusable('not a JWK Set');
+    if (keys.length > this.settings.limits.jwksKeys) throw unusable(`more than ${this.settings.limits.jwksKeys} keys`);
+    // A published private key is a broken publisher: the whole set is refused, not just that key.
+    if (keys.some((k) => typeof k === 'object' && k !== null && PRIVATE_MEMBERS.some((m) => m in k))) throw unusable('jwks must contain public keys only (private key members found)');
+    const usable: unknown[] = [];
+    for (const [index, key] of keys.entries()) {
+      try {
+        await validateJwks({ keys: [key] }, null, 1);
+        usable.push(key);
+      } catch (e) {
+        const kid = (key as { kid?: unknown } | null)?.kid;
+        this.audit?.record({ type: 'client.jwks_key_ignored', jwksUri: JSON.stringify(uri).slice(1, -1).slice(0, 512), key: `${index}${typeof kid === 'string' ? ` (kid ${JSON.stringify(kid.slice(0, 64))})` : ''}`, reason: (e as Error).message.slice(0, 256) });
+      }
+    }
+    if (usable.length === 0) throw unusable('no key passes the key rules');
+    const set = { keys: usable };
+    await validateJwks(set, null, this.settings.limits.jwksKeys).catch((e: Error) => {
+      throw unusable(e.message);
+    });
+    return set as JSONWebKeySet;
   }
 }

@@ -1,27 +1,28 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
+import { errors as joseErrors, type JSONWebKeySet, type JWK } from 'jose';
 import { jwkFitsAlg } from '../shared/jose-algorithms.js';
 
 /**
- * One client's verification keys, usable both ways: as a jose key resolver (WebCrypto), and as
- * node:crypto KeyObjects for inline verification — each imported once, on first use.
+ * One client's verification keys as node:crypto KeyObjects, each imported once, on first use.
+ * Both crypto paths select their key here, so that one rule decides which key verifies an
+ * assertion (see docs/adr/0011-one-key-per-assertion.md); jose accepts the KeyObject and caches
+ * the CryptoKey it derives from it.
  */
 export class ClientKeySet {
-  readonly getKey: JWTVerifyGetKey;
   private readonly imported = new Map<JWK, KeyObject>();
 
-  constructor(readonly jwks: JSONWebKeySet) {
-    this.getKey = createLocalJWKSet(jwks);
-  }
+  constructor(readonly jwks: JSONWebKeySet) {}
 
   /**
-   * The keys that may verify a JWS with this header, selected as jose's local JWK Set does: `kid`
-   * when the header has one, key type and curve fit for `alg`, and the JWK's own `alg`, `use` and
-   * `key_ops` when present.
-   * @throws jose `JWKSNoMatchingKey` when none fits (e.g. an unknown `kid`).
+   * The one key that may verify a JWS with this header: `kid` when the header has one, key type
+   * and curve fit for `alg`, and the JWK's own `alg`, `use` and `key_ops` when present. At most one
+   * key is ever tried: without a `kid`, exactly one key may fit the algorithm.
+   * @throws jose `JWKSNoMatchingKey` when none fits (e.g. an unknown `kid`: the caller may refetch),
+   *   `JWKSMultipleMatchingKeys` when several fit a header without `kid`.
    */
-  candidates(header: { alg?: unknown; kid?: unknown }): KeyObject[] {
+  key(header: { alg?: unknown; kid?: unknown }): KeyObject {
     const alg = typeof header.alg === 'string' ? header.alg : '';
+    if (header.kid !== undefined && typeof header.kid !== 'string') throw new joseErrors.JWKSNoMatchingKey('kid is not a string');
     const fitting = this.jwks.keys.filter(
       (jwk) =>
         (header.kid === undefined || jwk.kid === header.kid) &&
@@ -31,13 +32,13 @@ export class ClientKeySet {
         (jwk.key_ops === undefined || (Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))),
     );
     if (fitting.length === 0) throw new joseErrors.JWKSNoMatchingKey();
-    return fitting.map((jwk) => {
-      let key = this.imported.get(jwk);
-      if (!key) {
-        key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
-        this.imported.set(jwk, key);
-      }
-      return key;
-    });
+    if (fitting.length > 1) throw new joseErrors.JWKSMultipleMatchingKeys(header.kid === undefined ? `${fitting.length} keys fit ${alg} and the assertion names no kid` : 'several keys share the kid');
+    const jwk = fitting[0];
+    let key = this.imported.get(jwk);
+    if (!key) {
+      key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+      this.imported.set(jwk, key);
+    }
+    return key;
   }
 }

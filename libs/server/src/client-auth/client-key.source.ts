@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { KeyObject } from 'node:crypto';
-import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
+import type { JSONWebKeySet } from 'jose';
 import type { ClientRecord } from '../clients/client.record.js';
 import { ClientJwksFetcher } from './client-jwks.fetcher.js';
 import { ClientKeySet } from './client-key-set.js';
@@ -15,17 +15,13 @@ export class ClientKeySource {
 
   constructor(private readonly fetcher: ClientJwksFetcher) {}
 
-  /** A jose key resolver (WebCrypto verification). */
-  keyResolver(client: ClientRecord): JWTVerifyGetKey {
-    if (client.jwksUri) return this.fetcher.keyResolver(client.jwksUri);
-    const keys = this.localKeys(client);
-    return (header, token) => keys.getKey(header, token);
-  }
-
-  /** node:crypto keys that may verify a JWS with this header (inline verification). */
-  async candidates(client: ClientRecord, header: { alg?: unknown; kid?: unknown }): Promise<KeyObject[]> {
-    if (client.jwksUri) return this.fetcher.withKeys(client.jwksUri, (keys) => keys.candidates(header));
-    return this.localKeys(client).candidates(header);
+  /**
+   * The one key that may verify a JWS with this header, for either crypto path (see
+   * {@link ClientKeySet.key}); an unknown `kid` refetches a `jwks_uri` at most once per cooldown.
+   */
+  async key(client: ClientRecord, header: { alg?: unknown; kid?: unknown }): Promise<KeyObject> {
+    if (client.jwksUri) return this.fetcher.withKeys(client.jwksUri, (keys) => keys.key(header));
+    return this.localKeys(client).key(header);
   }
 
   private localKeys(client: ClientRecord): ClientKeySet {

@@ -4,7 +4,8 @@ import { AuditSink } from '../audit/audit.sink.js';
 import type { ClientRecord, TokenEndpointAuthMethod } from '../clients/client.record.js';
 import { ClientService } from '../clients/client.service.js';
 import { OAuthError } from '../errors/oauth-error.js';
-import type { FormParams } from '../shared/form-body.js';
+import type { FormParams, HttpRequest } from '../shared/form-body.js';
+import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import { AssertionVerifier } from './assertion.verifier.js';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -29,9 +30,11 @@ export class ClientAuthenticator {
     private readonly clients: ClientService,
     private readonly assertions: AssertionVerifier,
     private readonly audit: AuditSink,
+    private readonly rateLimit: RateLimitService,
   ) {}
 
-  async authenticate(headers: IncomingHttpHeaders, form: FormParams): Promise<ClientRecord> {
+  /** `req`, when given, is the request whose address pays for a failure (its own rate-limit budget). */
+  async authenticate(headers: IncomingHttpHeaders, form: FormParams, req?: HttpRequest): Promise<ClientRecord> {
     let presented: PresentedCredentials | undefined;
     let known: string | undefined;
     try {
@@ -47,10 +50,12 @@ export class ClientAuthenticator {
       } else if (!this.clients.secretMatches(found, presented.secret)) throw OAuthError.invalidClient('secret does not match a valid secret');
       return found.client;
     } catch (e) {
-      if (e instanceof OAuthError && e.code === 'invalid_client')
+      if (e instanceof OAuthError && e.code === 'invalid_client') {
         // The presented client_id only when it names a client or has the shape of an issued id: anything
         // else may be a secret sent in the wrong field (ADR 0012).
         this.audit.record({ type: 'client.authentication_failed', clientId: known, method: presented?.method, reason: e.detail ?? e.description });
+        if (req) await this.rateLimit.authenticationFailed(req);
+      }
       throw e;
     }
   }

@@ -1,5 +1,6 @@
 /**
- * Remembers client-assertion `jti`s until their `exp`, per client. `consume` must be atomic
+ * Remembers client-assertion `jti`s, per client, until their assertion can no longer be accepted
+ * (min(exp, iat + cap) + skew: docs/adr/0011-one-key-per-assertion.md). `consume` must be atomic
  * (an insert that fails on a duplicate, or Redis `SET NX`), never check-then-write, and it must
  * forget by time, never by size: an evicted entry would let a still-valid assertion through again.
  */

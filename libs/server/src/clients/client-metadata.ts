@@ -26,7 +26,8 @@ export type ValidClientMetadata = {
   [K in keyof ClientMetadata]-?: Exclude<ClientMetadata[K], undefined>;
 } & { tokenEndpointAuthMethod: TokenEndpointAuthMethod; grantTypes: string[]; scope: string; resources: string[]; contacts: string[] };
 
-const MAX_RSA_BITS = 16_384;
+const MIN_RSA_BITS = 2_048;
+const MAX_RSA_BITS = 4_096;
 /** C0/C1 controls, DEL, format characters (bidi overrides, zero-width) and any whitespace. */
 const URI_FORBIDDEN = /[\s\p{Cc}\p{Cf}]/u;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
@@ -99,7 +100,7 @@ export async function validateClientMetadata(input: ClientMetadata, settings: Se
 
 /**
  * Checks a client JWKS: an object with a `keys` array of public, well-formed signing keys
- * (RSA ≥ 2048 bits, EC P-256/384/521, OKP Ed25519/Ed448), no private members, no symmetric keys,
+ * (RSA 2048–4096 bits with exponent 65537, EC P-256/384/521, OKP Ed25519/Ed448), no private members, no symmetric keys,
  * unique `kid`s, `use` = `sig` when present, and every key fit for the registered algorithm.
  */
 export async function validateJwks(jwks: unknown, alg: string | null, maxKeys: number): Promise<void> {
@@ -109,7 +110,7 @@ export async function validateJwks(jwks: unknown, alg: string | null, maxKeys: n
   if (keys.length === 0) throw bad('jwks must contain at least one key');
   if (keys.length > maxKeys) throw bad(`jwks may contain at most ${maxKeys} keys`);
   const kids = new Set<string>();
-  for (const key of keys) {
+  for (const [index, key] of keys.entries()) {
     if (!isPlainObject(key)) throw bad('every jwks key must be a JSON object');
     const jwk = key as JWK;
     if (PRIVATE_MEMBERS.some((m) => m in jwk)) throw bad('jwks must contain public keys only (private key members found)');
@@ -133,20 +134,29 @@ export async function validateJwks(jwks: unknown, alg: string | null, maxKeys: n
       const v = (jwk as Record<string, unknown>)[m];
       if (typeof v !== 'string' || !/^[A-Za-z0-9_-]+$/.test(v) || v.length % 4 === 1) throw bad(`a jwks key member ${m} is not base64url`);
     }
+    // RSA 2048–4096 bits, exponent 65537 only: a larger key or exponent costs far more per verification (docs/adr/0011-one-key-per-assertion.md).
     if (jwk.kty === 'RSA') {
+      const name = `jwks key ${index}${typeof jwk.kid === 'string' ? ` (kid ${JSON.stringify(jwk.kid.slice(0, 64))})` : ''}`;
       const e = Buffer.from(jwk.e!, 'base64url');
-      const value = BigInt(`0x${e.toString('hex') || '0'}`);
-      if (e.length > 8 || value < 3n || value % 2n === 0n) throw bad('the RSA public exponent must be odd, at least 3 and at most 64 bits');
+      if (e.length > 8 || BigInt(`0x${e.toString('hex') || '0'}`) !== 65_537n) throw bad(`${name}: the RSA public exponent must be 65537`);
+      const modulus = Buffer.from(jwk.n!, 'base64url');
+      if (modulus[0] === 0) throw bad(`${name}: the RSA modulus must not have leading zero octets (RFC 7518 §6.3.1.1)`);
+      const bits = rsaModulusBits(modulus);
+      if (bits < MIN_RSA_BITS || bits > MAX_RSA_BITS) throw bad(`${name}: RSA keys must have a modulus of ${MIN_RSA_BITS} to ${MAX_RSA_BITS} bits (this one has ${bits})`);
     }
     try {
       await importJWK({ ...jwk, ext: true }, keyAlg);
     } catch {
       throw bad('a jwks key is malformed');
     }
-    if (jwk.kty === 'RSA' && typeof jwk.n === 'string' && Buffer.from(jwk.n, 'base64url').length * 8 < 2048) throw bad('RSA keys must be at least 2048 bits');
-    // OpenSSL refuses to verify with a modulus over 16384 bits: such a key could never authenticate.
-    if (jwk.kty === 'RSA' && typeof jwk.n === 'string' && Buffer.from(jwk.n, 'base64url').length * 8 > MAX_RSA_BITS) throw bad(`RSA keys must be at most ${MAX_RSA_BITS} bits`);
   }
+}
+
+/** Bit length of an unsigned big-endian integer (leading zero bytes do not count). */
+function rsaModulusBits(n: Buffer): number {
+  let i = 0;
+  while (i < n.length && n[i] === 0) i++;
+  return i === n.length ? 0 : (n.length - i - 1) * 8 + n[i].toString(2).length;
 }
 
 function defaultAlgFor(jwk: JWK): string | undefined {

@@ -37,7 +37,10 @@ export interface ClavisServerOptions {
   defaultAudience?: string;
   /** Every scope the server knows (metadata `scopes_supported`; registration must stay within it). Default `[]` (any scope). */
   scopes?: string[];
-  /** Longest accepted distance between now and an assertion's `exp`. Default 300. */
+  /**
+   * How long an assertion is usable after it was made: `now − iat` at most this (plus skew) when it
+   * has `iat`, else `exp` at most this far ahead. Default 300.
+   */
   assertionMaxLifetime?: number;
   /** Clock-skew tolerance applied to `exp`, `nbf` and `iat`. Default 30. */
   clockSkew?: number;
@@ -67,6 +70,11 @@ export interface ClavisServerOptions {
     /** Bounds applied to the response's Cache-Control max-age. Defaults 60 and 86400; 300 when absent. */
     minCacheTtl?: number;
     maxCacheTtl?: number;
+    /**
+     * Longest time keys fetched from a `jwks_uri` stay trusted after the last successful fetch,
+     * while the `jwks_uri` cannot be reached (also caps the Cache-Control max-age). Default 86400.
+     */
+    staleMax?: number;
   };
   /** Limits on request inputs. */
   limits?: {
@@ -93,6 +101,11 @@ export interface ClavisServerOptions {
     tokenPerClient?: number;
     /** Requests to /register (all methods) per source address per window. Default 60. */
     registerPerAddress?: number;
+    /**
+     * Failed client authentications (/token, /introspect, /revoke) per source address per window;
+     * past it, that address gets 429 before its credentials are checked. Default 60.
+     */
+    authFailuresPerAddress?: number;
   };
   /** Redis connection URL for the replay store and the token deny list. Default: the database. */
   redisUrl?: string;

@@ -15,10 +15,10 @@ export const DEFAULT_SERVER_OPTIONS = {
   secretRotationOverlap: 86_400,
   rotateSecretOnUpdate: true,
   registration: 'initial_access_token',
-  jwksFetch: { timeout: 5, maxBytes: 65_536, allowedHosts: [] as string[], cooldown: 10, minCacheTtl: 60, maxCacheTtl: 86_400 },
+  jwksFetch: { timeout: 5, maxBytes: 65_536, allowedHosts: [] as string[], cooldown: 10, minCacheTtl: 60, maxCacheTtl: 86_400, staleMax: 86_400 },
   limits: { formBytes: 16_384, jsonBytes: 65_536, assertionLength: 8_192, jwksKeys: 16 },
   keyRotation: { period: 0, announce: 3_600, retainMargin: 300 },
-  rateLimit: { enabled: true, window: 60, tokenPerAddress: 1_200, tokenPerClient: 600, registerPerAddress: 60 },
+  rateLimit: { enabled: true, window: 60, tokenPerAddress: 1_200, tokenPerClient: 600, registerPerAddress: 60, authFailuresPerAddress: 60 },
 } as const satisfies Omit<ClavisServerOptions, 'issuer' | 'keyEncryptionKey'>;
 
 const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'];
@@ -100,6 +100,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     cooldown: seconds('jwksFetch.cooldown', jf.cooldown, d.jwksFetch.cooldown, 0, 3_600),
     minCacheTtl: seconds('jwksFetch.minCacheTtl', jf.minCacheTtl, d.jwksFetch.minCacheTtl, 0, 86_400),
     maxCacheTtl: seconds('jwksFetch.maxCacheTtl', jf.maxCacheTtl, d.jwksFetch.maxCacheTtl, 0, 7 * 86_400),
+    staleMax: seconds('jwksFetch.staleMax', jf.staleMax, d.jwksFetch.staleMax, 60, 30 * 86_400),
   };
   const lm = { ...d.limits, ...options?.limits };
   const limits = {
@@ -123,6 +124,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     tokenPerAddress: seconds('rateLimit.tokenPerAddress', rl.tokenPerAddress, d.rateLimit.tokenPerAddress, 1, 100_000_000),
     tokenPerClient: seconds('rateLimit.tokenPerClient', rl.tokenPerClient, d.rateLimit.tokenPerClient, 1, 100_000_000),
     registerPerAddress: seconds('rateLimit.registerPerAddress', rl.registerPerAddress, d.rateLimit.registerPerAddress, 1, 100_000_000),
+    authFailuresPerAddress: seconds('rateLimit.authFailuresPerAddress', rl.authFailuresPerAddress, d.rateLimit.authFailuresPerAddress, 1, 100_000_000),
   };
 
   if (options?.redisUrl !== undefined && !/^rediss?:\/\//.test(options.redisUrl)) problems.push('redisUrl must be a redis:// or rediss:// URL');

@@ -33,6 +33,7 @@ export interface ServerSettings {
     readonly cooldown: number;
     readonly minCacheTtl: number;
     readonly maxCacheTtl: number;
+    readonly staleMax: number;
   };
   readonly limits: {
     readonly formBytes: number;
@@ -46,6 +47,7 @@ export interface ServerSettings {
     readonly tokenPerAddress: number;
     readonly tokenPerClient: number;
     readonly registerPerAddress: number;
+    readonly authFailuresPerAddress: number;
   };
   readonly redisUrl?: string;
   readonly auditSink?: AuditSink;

@@ -29,7 +29,7 @@ export class IntrospectionController {
     await this.rateLimit.checkAddress(req, 'token');
     const form = await readForm(req, this.settings.limits.formBytes);
     const token = form.get('token');
-    await this.authenticator.authenticate(req.headers, form);
+    await this.authenticator.authenticate(req.headers, form, req);
     if (!token) throw OAuthError.invalidRequest('token is required');
     const claims = await this.inspector.inspect(token);
     if (!claims) return { active: false };

@@ -34,7 +34,7 @@ export class RevocationController {
     await this.rateLimit.checkAddress(req, 'token');
     const form = await readForm(req, this.settings.limits.formBytes);
     const token = form.get('token');
-    const client = await this.authenticator.authenticate(req.headers, form);
+    const client = await this.authenticator.authenticate(req.headers, form, req);
     if (!token) throw OAuthError.invalidRequest('token is required');
     // token_type_hint is only a hint: Clavis issues access tokens only, and an invalid hint is ignored (RFC 7009 §2.1).
     const claims = await this.inspector.verify(token);
