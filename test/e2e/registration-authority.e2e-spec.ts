@@ -1,5 +1,6 @@
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ClientStore } from '@clavis/server';
 import { expectOAuthError } from '../support/http.js';
 import { expectRegistrationError, registrationApi, tokenWithBasic, type JsonResponse } from '../support/registration.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -128,6 +129,39 @@ describe('RFC 7592: authorisation holds at the moment of the write', () => {
     expect((await tokenWithBasic(t, reg.client_id, reg.client_secret)).status).toBe(200);
   });
 
+  it('the token is rotated after the server read the client for the write, before it wrote → 401 from the conditional write; nothing changes', async () => {
+    const reg = await api.registerOk(metadata);
+    // The write's own read (after the body) sees the token still valid; the rotation lands right
+    // after it, so only the condition of the UPDATE itself (version and token digest) can refuse it.
+    const store = t.app.get(ClientStore);
+    const read = store.findWithSecrets.bind(store);
+    let reads = 0;
+    let rotated: string | undefined;
+    const spy = vi.spyOn(store, 'findWithSecrets').mockImplementation(async (id: string) => {
+      const found = await read(id);
+      if (id === reg.client_id && rotated === undefined && ++reads === 1) {
+        spy.mockRestore(); // the rotation's own read goes to the store itself
+        rotated = await t.clients.rotateRegistrationToken(reg.client_id);
+      }
+      return found;
+    });
+    const mark = t.audit.events.length;
+    let res: JsonResponse;
+    try {
+      res = await api.update(reg.registration_client_uri, { ...metadata, client_id: reg.client_id, client_name: 'late' }, reg.registration_access_token);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(rotated).toBeDefined();
+    expectRegistrationError(res, 401, 'invalid_token');
+    const after = await api.read(reg.registration_client_uri, rotated);
+    expect(after.json.client_name).toBe('owner');
+    expect((await tokenWithBasic(t, reg.client_id, reg.client_secret)).status).toBe(200);
+    const types = t.audit.events.slice(mark).map((e) => e.type);
+    expect(types).toContain('registration.denied');
+    expect(types).not.toContain('client.updated');
+  });
+
   it('the operator deletes the client while a PUT is in flight → 401, the client stays deleted', async () => {
     const reg = await api.registerOk(metadata);
     const body = JSON.stringify({ client_id: reg.client_id, client_name: 'late' });
@@ -152,5 +186,48 @@ describe('RFC 7592: authorisation holds at the moment of the write', () => {
     const read = await api.read(reg.registration_client_uri, reg.registration_access_token);
     expect(read.json.client_name).toBe('owner');
     expect((await tokenWithBasic(t, reg.client_id, rotated.clientSecret!)).status).toBe(200);
+  });
+
+  describe('operator paths (rotate-secret, retire-previous-secret, rotate-registration-token) write only what they read', () => {
+    /** Runs `during` right after the operator call has read the client, before it writes. */
+    async function interleaved<T>(clientId: string, operator: () => Promise<T>, during: () => Promise<void>): Promise<T> {
+      const store = t.app.get(ClientStore);
+      const read = store.findWithSecrets.bind(store);
+      const spy = vi.spyOn(store, 'findWithSecrets').mockImplementation(async (id: string) => {
+        const found = await read(id);
+        if (id === clientId) {
+          spy.mockRestore();
+          await during();
+        }
+        return found;
+      });
+      try {
+        return await operator();
+      } finally {
+        spy.mockRestore();
+      }
+    }
+
+    it.each([
+      ['rotateSecret', (id: string) => t.clients.rotateSecret(id)],
+      ['retirePreviousSecret', (id: string) => t.clients.retirePreviousSecret(id)],
+      ['rotateRegistrationToken', (id: string) => t.clients.rotateRegistrationToken(id)],
+    ])('%s racing an owner\'s PUT → refused (retry), the PUT\'s credentials stand, nothing is lost', async (_name, operation) => {
+      const reg = await api.registerOk(metadata);
+      // a second secret, so that retirePreviousSecret has something to retire
+      const first = await api.update(reg.registration_client_uri, { ...metadata, client_id: reg.client_id }, reg.registration_access_token);
+      let owner!: JsonResponse;
+      await expect(
+        interleaved(reg.client_id, () => operation(reg.client_id), async () => {
+          owner = await api.update(reg.registration_client_uri, { ...metadata, client_id: reg.client_id, client_name: 'by owner' }, first.json.registration_access_token);
+        }),
+      ).rejects.toMatchObject({ code: 'invalid_request' });
+      expect(owner.status, owner.text).toBe(200);
+      const read = await api.read(reg.registration_client_uri, owner.json.registration_access_token);
+      expect(read.status).toBe(200);
+      expect(read.json.client_name).toBe('by owner');
+      expect((await tokenWithBasic(t, reg.client_id, owner.json.client_secret)).status).toBe(200);
+      expect((await tokenWithBasic(t, reg.client_id, first.json.client_secret)).status).toBe(200); // the overlap the PUT opened
+    });
   });
 });
