@@ -208,10 +208,10 @@ describe('RFC 7592: authorisation holds at the moment of the write', () => {
       }
     }
 
-    it.each([
-      ['rotateSecret', (id: string) => t.clients.rotateSecret(id)],
-      ['retirePreviousSecret', (id: string) => t.clients.retirePreviousSecret(id)],
-      ['rotateRegistrationToken', (id: string) => t.clients.rotateRegistrationToken(id)],
+    it.each<[string, (id: string) => Promise<unknown>]>([
+      ['rotateSecret', (id) => t.clients.rotateSecret(id)],
+      ['retirePreviousSecret', (id) => t.clients.retirePreviousSecret(id)],
+      ['rotateRegistrationToken', (id) => t.clients.rotateRegistrationToken(id)],
     ])('%s racing an owner\'s PUT → refused (retry), the PUT\'s credentials stand, nothing is lost', async (_name, operation) => {
       const reg = await api.registerOk(metadata);
       // a second secret, so that retirePreviousSecret has something to retire
