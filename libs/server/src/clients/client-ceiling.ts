@@ -37,6 +37,11 @@ export function outsideCeiling(held: Bounded, ceiling: ClientCeiling): string[] 
   return problems;
 }
 
+/** The members (not their values: they come from the request) that lie outside, for logs and audit events. */
+export function membersOutsideCeiling(held: Bounded, ceiling: ClientCeiling): string {
+  return outsideCeiling(held, ceiling).map((p) => p.split(' ')[0]).join(', ');
+}
+
 /**
  * Throws 400 `invalid_client_metadata` naming what lies outside the ceiling (RFC 7591 §3.2.2).
  * `whose` names the ceiling in the message ("this client's", "the initial access token's").

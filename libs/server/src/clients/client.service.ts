@@ -5,7 +5,7 @@ import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings
 import { Clock } from '../shared/clock.js';
 import { constantEquals, hashSecret, KeyEncryption, randomId, randomToken, secretMatchesHash } from '../shared/crypto.js';
 import { validateClientMetadata, type ClientMetadata } from './client-metadata.js';
-import { assertWithinCeiling, ceilingFor, normaliseCeiling, widenedToHold, type ClientCeiling } from './client-ceiling.js';
+import { assertWithinCeiling, ceilingFor, membersOutsideCeiling, normaliseCeiling, widenedToHold, type ClientCeiling } from './client-ceiling.js';
 import { usesSecret, type ClientRecord, type ClientSecretRecord } from './client.record.js';
 import { ClientStore, ClientVersionConflictError, type ClientWithSecrets, type ClientWriteCondition } from './client.store.js';
 import { currentSecret, latestSecret, rotateSecretSet, validSecrets } from './secret-rotation.js';
@@ -311,7 +311,7 @@ export class ClientService {
     try {
       assertWithinCeiling(held, ceiling, "this client's");
     } catch (e) {
-      this.audit.record({ type: 'registration.denied', clientId, reason: `self-service update outside the ceiling: ${(e as RegistrationError).description}` });
+      this.audit.record({ type: 'registration.denied', clientId, reason: `self-service update outside the ceiling: ${membersOutsideCeiling(held, ceiling)}` });
       throw e;
     }
   }

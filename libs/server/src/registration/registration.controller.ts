@@ -10,7 +10,7 @@ import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings
 import { secretMatchesHash } from '../shared/crypto.js';
 import { readJson, type HttpRequest } from '../shared/form-body.js';
 import { validateClientMetadata, type ValidClientMetadata } from '../clients/client-metadata.js';
-import { assertWithinCeiling, ceilingFor, type ClientCeiling } from '../clients/client-ceiling.js';
+import { assertWithinCeiling, ceilingFor, membersOutsideCeiling, type ClientCeiling } from '../clients/client-ceiling.js';
 import { ClientMetadataDto, JwksDto, toClientMetadata } from './client-metadata.dto.js';
 import { InitialAccessTokenService, policyCeiling } from './initial-access-token.service.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
@@ -126,10 +126,12 @@ export class RegistrationController {
 
   /** 400 `invalid_client_metadata` naming what lies outside the initial access token's policy. */
   private denyOutsidePolicy(valid: ValidClientMetadata, policy: Partial<ClientCeiling>): void {
+    const ceiling = ceilingFor(valid, policy);
     try {
-      assertWithinCeiling(valid, ceilingFor(valid, policy), "the initial access token's");
+      assertWithinCeiling(valid, ceiling, "the initial access token's");
     } catch (e) {
-      this.audit.record({ type: 'registration.denied', reason: `registration outside the initial access token's policy: ${(e as RegistrationError).description}` });
+      // The audit names the members only: their values come from the request.
+      this.audit.record({ type: 'registration.denied', reason: `registration outside the initial access token's policy: ${membersOutsideCeiling(valid, ceiling)}` });
       throw e;
     }
   }
