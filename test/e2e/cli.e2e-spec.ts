@@ -75,6 +75,9 @@ describe('operator CLI (runCli)', () => {
         jwks_uri: null,
         jwks: null,
         client_id_issued_at: expect.any(Number),
+        max_scope: 'statements:read statements:write',
+        max_resources: [],
+        allowed_methods: null,
         client_secret: expect.stringMatching(SECRET),
         client_secret_expires_at: 0,
         registration_access_token: expect.stringMatching(SECRET),
@@ -184,6 +187,9 @@ describe('operator CLI (runCli)', () => {
         jwks_uri: null,
         jwks: null,
         client_id_issued_at: created.client_id_issued_at,
+        max_scope: '',
+        max_resources: [],
+        allowed_methods: null,
       });
       expect(r.stdout).not.toContain(created.client_secret);
       expect(r.stdout).not.toContain(created.registration_access_token);
@@ -203,6 +209,9 @@ describe('operator CLI (runCli)', () => {
         jwks_uri: null,
         jwks: null,
         client_id_issued_at: created.client_id_issued_at,
+        max_scope: '',
+        max_resources: [],
+        allowed_methods: null,
         client_secret_expires_at: 0,
       });
       expect(r.stdout).not.toContain(created.client_secret);

@@ -349,8 +349,9 @@ describe('property: /register and /register/:client_id', () => {
   it(
     'PUT /register/:id: valid metadata → 200 (registration access token rotated), one invalid member or a server-owned member or a wrong client_id → 400, never a 5xx',
     async () => {
-      const c0 = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_basic' });
-      const state = { clientId: c0.clientId, rat: c0.registrationAccessToken };
+      // No admission ceiling: this property is about metadata validation (the ceiling has its own tests).
+      const c0 = await t.clients.create({ tokenEndpointAuthMethod: 'client_secret_basic' }, { withRegistrationToken: true, ceiling: { maxScope: null, maxResources: null } });
+      const state = { clientId: c0.client.clientId, rat: c0.registrationAccessToken! };
       const putCase = fc.oneof(
         { weight: 4, arbitrary: metaCase.map((c) => ({ c, extra: {} as Body })) },
         // RFC 7592 §2.2: server-owned members are refused before anything else.

@@ -176,7 +176,8 @@ describe('@clavis/client against Clavis', () => {
         registrar = new RegistrationClient({ issuer: t.issuer, onCredentials: (r) => void saved.push(r) });
         registered = await registrar.register(
           { client_name: 'sdk e2e', token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], scope: 'statements:read' },
-          { initialAccessToken: await initialAccessToken() },
+          // The token's policy lets the client widen to statements:write later (the admission ceiling, ADR 0010).
+          { initialAccessToken: (await t.initialTokens.create({ allowedScope: 'statements:read statements:write' })).token },
         );
       });
 

@@ -12,8 +12,12 @@ export { ClientService, ClientNotFoundError, type IssuedClientCredentials, type 
 export type { ClientRecord, ClientSecretRecord, TokenEndpointAuthMethod } from './clients/client.record.js';
 export type { ClientMetadata } from './clients/client-metadata.js';
 export { ClientStore } from './clients/client.store.js';
+export type { ClientCeiling } from './clients/client-ceiling.js';
+export type { CreateClientOptions } from './clients/client.service.js';
 /** Registration. */
 export { InitialAccessTokenService } from './registration/initial-access-token.service.js';
+export type { CreateInitialAccessTokenOptions } from './registration/initial-access-token.service.js';
+export type { InitialAccessTokenPolicy, InitialAccessTokenRecord } from './registration/initial-access-token.store.js';
 /** Keys and tokens. */
 export { SigningKeyService, type ActiveSigningKey } from './keys/signing-key.service.js';
 export type { SigningKeyRecord } from './keys/signing-key.store.js';

@@ -9,30 +9,38 @@ const HELP = `Clavis operator CLI — npm run cli -- <command> [options]
 
   clients create --method <client_secret_basic|client_secret_post|client_secret_jwt|private_key_jwt>
                  [--name N] [--scope "a b"] [--resource URI]… [--jwks-file F | --jwks-uri U] [--alg ALG]
+                 [--max-scope "a b"] [--max-resource URI]… [--allowed-method M]…
   clients list
   clients show <client_id>
   clients delete <client_id>
   clients rotate-secret <client_id> [--overlap SECONDS]
   clients retire-previous-secret <client_id>
   clients rotate-registration-token <client_id>
+  clients set-ceiling <client_id> [--scope "a b"] [--resource URI]… [--method M]… [--any-method]
   initial-tokens create [--expires-in SECONDS] [--uses N] [--description TEXT]
+                 [--scope "a b"] [--resource URI]… [--method M]…   (policy: what clients it admits may hold)
   initial-tokens list
   initial-tokens revoke <id>
   keys list
   keys rotate [--force]
 ${KEK_HELP}
 
-Secrets and tokens are printed once, on stdout, as JSON. The same environment as the server applies.`;
+Secrets and tokens are printed once, on stdout, as JSON. The same environment as the server applies.
+A client may narrow its scope, resources and method by an RFC 7592 PUT, never widen them beyond the
+ceiling set when it was admitted (by --max-* on create, by the initial token's policy, or by
+set-ceiling); by default the ceiling is what it was created with.`;
 
 const COMMANDS_WITH_ID = new Set([
   'clients show', 'clients delete', 'clients rotate-secret', 'clients retire-previous-secret',
   'clients rotate-registration-token', 'initial-tokens revoke',
+  'clients set-ceiling',
 ]);
 
 const OPTIONS = {
-  method: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string' }, resource: { type: 'string', multiple: true },
+  method: { type: 'string', multiple: true }, name: { type: 'string' }, scope: { type: 'string' }, resource: { type: 'string', multiple: true },
   'jwks-file': { type: 'string' }, 'jwks-uri': { type: 'string' }, alg: { type: 'string' }, overlap: { type: 'string' },
   'expires-in': { type: 'string' }, uses: { type: 'string' }, description: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  'max-scope': { type: 'string' }, 'max-resource': { type: 'string', multiple: true }, 'allowed-method': { type: 'string', multiple: true }, 'any-method': { type: 'boolean' },
 } as const;
 
 /**
@@ -81,15 +89,20 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     switch (key) {
       case 'clients create': {
+        if ((o.method?.length ?? 0) > 1) usage('--method may be given once for clients create');
         const issued = await clients.create({
-          tokenEndpointAuthMethod: need(o.method, '--method') as TokenEndpointAuthMethod,
+          tokenEndpointAuthMethod: need(o.method?.[0], '--method') as TokenEndpointAuthMethod,
           clientName: o.name ?? null,
           scope: o.scope ?? '',
           resources: o.resource ?? [],
           jwks: o['jwks-file'] ? JSON.parse(readFileSync(o['jwks-file'], 'utf8')) : null,
           jwksUri: o['jwks-uri'] ?? null,
           tokenEndpointAuthSigningAlg: o.alg ?? null,
-        }, { withRegistrationToken: true });
+        }, {
+          withRegistrationToken: true,
+          // The ceiling the client may later widen to by itself (default: what it is created with).
+          ceiling: { maxScope: o['max-scope'], maxResources: o['max-resource'], allowedMethods: o['allowed-method'] as TokenEndpointAuthMethod[] | undefined },
+        });
         out({ ...view(issued.client), client_secret: issued.clientSecret, client_secret_expires_at: issued.clientSecretExpiresAt, registration_access_token: issued.registrationAccessToken });
         break;
       }
@@ -118,8 +131,20 @@ export async function runCli(argv: string[]): Promise<number> {
         out({ client_id: arg, registration_access_token: await clients.rotateRegistrationToken(need(arg, '<client_id>')) });
         break;
       case 'initial-tokens create': {
-        const { token, record } = await app.get(InitialAccessTokenService).create({ expiresIn: num(o['expires-in']), uses: num(o.uses), description: o.description });
-        out({ id: record.id, initial_access_token: token, expires_at: record.expiresAt, uses: record.usesRemaining });
+        const { token, record } = await app.get(InitialAccessTokenService).create({
+          expiresIn: num(o['expires-in']), uses: num(o.uses), description: o.description,
+          allowedScope: o.scope, allowedResources: o.resource, allowedMethods: o.method as TokenEndpointAuthMethod[] | undefined,
+        });
+        out({ id: record.id, initial_access_token: token, expires_at: record.expiresAt, uses: record.usesRemaining, ...policyView(record) });
+        break;
+      }
+      case 'clients set-ceiling': {
+        if (o['any-method'] && o.method) usage('--method and --any-method exclude each other');
+        if (o.scope === undefined && !o.resource && !o.method && !o['any-method']) usage('nothing to set: give --scope, --resource, --method or --any-method');
+        const c = await clients.setCeiling(need(arg, '<client_id>'), {
+          maxScope: o.scope, maxResources: o.resource, allowedMethods: o['any-method'] ? null : (o.method as TokenEndpointAuthMethod[] | undefined),
+        });
+        out(view(c));
         break;
       }
       case 'initial-tokens list':
@@ -170,5 +195,17 @@ function view(c: ClientRecord) {
     jwks_uri: c.jwksUri,
     jwks: c.jwks,
     client_id_issued_at: c.clientIdIssuedAt,
+    max_scope: c.maxScope,
+    max_resources: c.maxResources,
+    allowed_methods: c.allowedMethods,
+  };
+}
+
+/** An initial access token's policy as printed (members not set are left out). */
+function policyView(r: { allowedScope: string | null; allowedResources: string[] | null; allowedMethods: string[] | null }) {
+  return {
+    ...(r.allowedScope !== null ? { allowed_scope: r.allowedScope } : {}),
+    ...(r.allowedResources !== null ? { allowed_resources: r.allowedResources } : {}),
+    ...(r.allowedMethods !== null ? { allowed_methods: r.allowedMethods } : {}),
   };
 }

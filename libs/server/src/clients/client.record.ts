@@ -33,6 +33,16 @@ export interface ClientRecord {
   clientUri: string | null;
   softwareId: string | null;
   softwareVersion: string | null;
+  /**
+   * The ceiling set by whoever admitted the client (the operator, or the policy of the initial
+   * access token it registered with): the scope it may hold, space-separated. A self-service
+   * update may narrow within it, never widen it. null = no ceiling (any scope the server offers).
+   */
+  maxScope: string | null;
+  /** The resource indicators the client may hold (ceiling, as `maxScope`); null = no ceiling. */
+  maxResources: string[] | null;
+  /** The authentication methods the client may switch to by a self-service update; null = any. */
+  allowedMethods: TokenEndpointAuthMethod[] | null;
   /** SHA-256 of the registration access token; null when the client was created without one. */
   registrationAccessTokenHash: string | null;
   /** Seconds since the epoch. */

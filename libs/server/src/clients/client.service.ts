@@ -5,8 +5,9 @@ import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings
 import { Clock } from '../shared/clock.js';
 import { constantEquals, hashSecret, KeyEncryption, randomId, randomToken, secretMatchesHash } from '../shared/crypto.js';
 import { validateClientMetadata, type ClientMetadata } from './client-metadata.js';
+import { assertWithinCeiling, ceilingFor, membersOutsideCeiling, normaliseCeiling, widenedToHold, type ClientCeiling } from './client-ceiling.js';
 import { usesSecret, type ClientRecord, type ClientSecretRecord } from './client.record.js';
-import { ClientStore, ClientVersionConflictError, type ClientWithSecrets } from './client.store.js';
+import { ClientStore, ClientVersionConflictError, type ClientWithSecrets, type ClientWriteCondition } from './client.store.js';
 import { currentSecret, latestSecret, rotateSecretSet, validSecrets } from './secret-rotation.js';
 
 /** What a create, update or rotation hands back once: the only time a secret is readable. */
@@ -25,6 +26,29 @@ export interface UpdateClientOptions {
   rotateSecret?: boolean;
   /** Issue a new registration access token (RFC 7592 §2.2: on every PUT). Default false. */
   rotateRegistrationToken?: boolean;
+  /**
+   * The registration access token the client presented: makes this a self-service update (RFC 7592
+   * PUT). It is checked against the very row that is written — the write is conditional on the
+   * client's version and this token's digest — and the metadata must stay within the client's
+   * ceiling. Without it, the update is the operator's: the ceiling widens to hold what is set.
+   */
+  registrationAccessToken?: string;
+  /** A `client_secret` the request presented (RFC 7592 §2.2): must be valid in the row that is written. */
+  presentedSecret?: string;
+  /** Operator only: set the ceiling (members given replace the stored ones). */
+  ceiling?: Partial<ClientCeiling>;
+}
+
+export interface CreateClientOptions {
+  /** Issue an RFC 7592 registration access token. */
+  withRegistrationToken?: boolean;
+  via?: 'http' | 'service';
+  /**
+   * The ceiling set by whoever admits the client (operator, or the initial access token's policy).
+   * Members not given: what the client registers with (scope, resources), no restriction (methods).
+   * The metadata must lie within it.
+   */
+  ceiling?: Partial<ClientCeiling>;
 }
 
 /**
@@ -41,14 +65,20 @@ export class ClientService {
     private readonly kek: KeyEncryption,
   ) {}
 
-  /** Registers a client. Set `withRegistrationToken` to issue an RFC 7592 registration access token. */
-  async create(metadata: ClientMetadata, opts: { withRegistrationToken?: boolean; via?: 'http' | 'service' } = {}): Promise<IssuedClientCredentials> {
+  /**
+   * Registers a client. Set `withRegistrationToken` to issue an RFC 7592 registration access token;
+   * `ceiling` bounds what the client may later set for itself.
+   */
+  async create(metadata: ClientMetadata, opts: CreateClientOptions = {}): Promise<IssuedClientCredentials> {
     const valid = await validateClientMetadata(metadata, this.settings);
+    const ceiling = ceilingFor(valid, normaliseCeiling(opts.ceiling ?? {}, this.settings));
+    assertWithinCeiling(valid, ceiling, opts.via === 'http' ? "the initial access token's" : "the given ceiling's");
     const now = this.clock.nowSeconds();
     const registrationAccessToken = opts.withRegistrationToken ? randomToken() : undefined;
     const client: ClientRecord = {
       clientId: randomId(),
       ...valid,
+      ...ceiling,
       registrationAccessTokenHash: registrationAccessToken ? hashSecret(registrationAccessToken) : null,
       clientIdIssuedAt: now,
       updatedAt: now,
@@ -84,12 +114,33 @@ export class ClientService {
    * Replaces a client's metadata (RFC 7592 §2.2: omitted fields reset to defaults). Rotates the
    * secret of a secret-based client unless told not to, and the registration token when asked.
    * A change of authentication method between secret and key methods issues or drops secrets.
+   *
+   * With `registrationAccessToken` (a self-service update), the authorisation holds at the moment
+   * of the write: the token and a presented secret are checked against the row read for the write,
+   * and the write is conditional on that row's version and token digest — a token rotated or a
+   * client deleted meanwhile gives 401 `invalid_token` and changes nothing. The metadata must stay
+   * within the client's ceiling (400 `invalid_client_metadata` naming what lies outside).
    */
   async update(clientId: string, metadata: ClientMetadata, opts: UpdateClientOptions = {}): Promise<IssuedClientCredentials> {
-    const found = await this.mustFind(clientId);
+    const selfService = opts.registrationAccessToken !== undefined;
+    if (selfService && opts.ceiling) throw new Error('a self-service update cannot set the ceiling');
     const valid = await validateClientMetadata(metadata, this.settings);
+    const givenCeiling = opts.ceiling ? normaliseCeiling(opts.ceiling, this.settings) : {};
+    // Read for the write only now: everything slow (the request body, key checks) is behind us.
+    const found = selfService ? await this.findAuthorised(clientId, opts.registrationAccessToken!) : await this.mustFind(clientId);
+    if (opts.presentedSecret !== undefined && !this.isValidSecret(found, opts.presentedSecret)) throw RegistrationError.invalidMetadata('client_secret does not match a currently valid secret');
+    const stored: ClientCeiling = { maxScope: found.client.maxScope, maxResources: found.client.maxResources, allowedMethods: found.client.allowedMethods };
+    let ceiling: ClientCeiling;
+    if (selfService) {
+      ceiling = stored;
+      this.denyOutsideCeiling(clientId, valid, ceiling);
+    } else {
+      // An explicit ceiling must hold what is set; the members not given widen to hold it.
+      assertWithinCeiling(valid, { maxScope: null, maxResources: null, allowedMethods: null, ...givenCeiling }, "the given ceiling's");
+      ceiling = widenedToHold({ ...stored, ...givenCeiling }, valid);
+    }
     const now = this.clock.nowSeconds();
-    const client: ClientRecord = { ...found.client, ...valid, updatedAt: now, version: found.client.version + 1 };
+    const client: ClientRecord = { ...found.client, ...valid, ...ceiling, updatedAt: now, version: found.client.version + 1 };
     const registrationAccessToken = opts.rotateRegistrationToken ? randomToken() : undefined;
     if (registrationAccessToken) client.registrationAccessTokenHash = hashSecret(registrationAccessToken);
 
@@ -109,13 +160,35 @@ export class ClientService {
       secrets = rotateSecretSet(found.secrets, issued.record, now, this.settings.secretRotationOverlap);
       clientSecret = issued.secret;
     }
-    await this.saveOrConflict(client, secrets);
+    const condition = selfService ? { registrationAccessTokenHash: hashSecret(opts.registrationAccessToken!) } : undefined;
+    await this.saveOrConflict(client, secrets, condition);
     this.audit.record({ type: 'client.updated', clientId });
     if (clientSecret && secrets && secrets.length > 1) this.audit.record({ type: 'client.secret_rotated', clientId, previousSecretValidUntil: secrets[1].retiresAt });
     else if (clientSecret) this.audit.record({ type: 'client.secret_rotated', clientId, previousSecretValidUntil: null });
     if (registrationAccessToken) this.audit.record({ type: 'client.registration_token_rotated', clientId });
     const current = secrets ? secrets[0] : latestSecret(found.secrets);
     return { client, clientSecret, clientSecretExpiresAt: (isSecret && current?.expiresAt) || 0, registrationAccessToken };
+  }
+
+  /**
+   * Operator action: sets the client's ceiling (members given replace the stored ones; null = no
+   * ceiling). What the client holds now is narrowed to fit (scopes and resources outside are
+   * dropped); a current authentication method outside the new ceiling is refused — change it first.
+   */
+  async setCeiling(clientId: string, ceiling: Partial<ClientCeiling>): Promise<ClientRecord> {
+    const given = normaliseCeiling(ceiling, this.settings);
+    const found = await this.mustFind(clientId);
+    const next: ClientCeiling = { maxScope: found.client.maxScope, maxResources: found.client.maxResources, allowedMethods: found.client.allowedMethods, ...given };
+    if (next.allowedMethods !== null && !next.allowedMethods.includes(found.client.tokenEndpointAuthMethod)) {
+      throw RegistrationError.invalidRequest(`the client uses ${found.client.tokenEndpointAuthMethod}, which the new ceiling does not allow; change its method first`);
+    }
+    const allowedScope = next.maxScope === null ? null : new Set(next.maxScope.split(' '));
+    const scope = allowedScope === null ? found.client.scope : found.client.scope.split(' ').filter((s) => s && allowedScope.has(s)).join(' ');
+    const resources = next.maxResources === null ? found.client.resources : found.client.resources.filter((r) => next.maxResources!.includes(r));
+    const client: ClientRecord = { ...found.client, ...next, scope, resources, updatedAt: this.clock.nowSeconds(), version: found.client.version + 1 };
+    await this.saveOrConflict(client);
+    this.audit.record({ type: 'client.updated', clientId });
+    return client;
   }
 
   /**
@@ -156,10 +229,16 @@ export class ClientService {
     return token;
   }
 
-  async delete(clientId: string): Promise<boolean> {
+  /**
+   * Deletes a client. With `registrationAccessToken` (RFC 7592 DELETE), the delete is conditional
+   * on that token's digest in the delete itself: a token rotated meanwhile gives 401 `invalid_token`.
+   */
+  async delete(clientId: string, opts: { registrationAccessToken?: string } = {}): Promise<boolean> {
     if (!couldBeClientId(clientId)) return false;
-    const deleted = await this.store.delete(clientId);
+    const condition = opts.registrationAccessToken !== undefined ? { registrationAccessTokenHash: hashSecret(opts.registrationAccessToken) } : undefined;
+    const deleted = await this.store.delete(clientId, condition);
     if (deleted) this.audit.record({ type: 'client.deleted', clientId });
+    else if (condition) this.denyToken(clientId, 'registration access token no longer matches at the delete');
     return deleted;
   }
 
@@ -212,12 +291,45 @@ export class ClientService {
     return found;
   }
 
-  private async saveOrConflict(client: ClientRecord, secrets?: ClientSecretRecord[]): Promise<void> {
+  /** The client with its secrets, when `token` is its registration access token (constant-time); else 401. */
+  private async findAuthorised(clientId: string, token: string): Promise<ClientWithSecrets> {
+    const found = couldBeClientId(clientId) ? await this.store.findWithSecrets(clientId) : null;
+    const hash = found?.client.registrationAccessTokenHash;
+    if (!found || !hash || !secretMatchesHash(token, hash)) this.denyToken(found ? clientId : undefined, 'registration access token does not match at the write');
+    return found;
+  }
+
+  private denyToken(clientId: string | undefined, reason: string): never {
+    this.audit.record({ type: 'registration.denied', clientId, reason });
+    throw RegistrationError.invalidToken(reason);
+  }
+
+  private denyOutsideCeiling(clientId: string, held: Parameters<typeof assertWithinCeiling>[0], ceiling: ClientCeiling): void {
     try {
-      await this.store.update(client, secrets);
+      assertWithinCeiling(held, ceiling, "this client's");
     } catch (e) {
-      if (e instanceof ClientVersionConflictError) throw RegistrationError.invalidRequest('the client was modified concurrently; read it again and retry');
+      this.audit.record({ type: 'registration.denied', clientId, reason: `self-service update outside the ceiling: ${membersOutsideCeiling(held, ceiling)}` });
       throw e;
+    }
+  }
+
+  /**
+   * Writes conditionally (version, and the token digest for a self-service write). When the
+   * condition fails, a token no longer valid (or a client gone) is a 401; another concurrent change
+   * a 400 asking to retry.
+   */
+  private async saveOrConflict(client: ClientRecord, secrets?: ClientSecretRecord[], condition?: ClientWriteCondition): Promise<void> {
+    try {
+      await this.store.update(client, secrets, condition);
+    } catch (e) {
+      if (!(e instanceof ClientVersionConflictError)) throw e;
+      if (condition) {
+        const now = await this.store.findById(client.clientId);
+        if (!now || now.registrationAccessTokenHash === null || !constantEquals(now.registrationAccessTokenHash, condition.registrationAccessTokenHash)) {
+          this.denyToken(now ? client.clientId : undefined, 'registration access token no longer matches at the write');
+        }
+      }
+      throw RegistrationError.invalidRequest('the client was modified concurrently; read it again and retry');
     }
   }
 }

@@ -14,6 +14,14 @@ export class ClientVersionConflictError extends Error {
   }
 }
 
+/**
+ * A condition a write holds to, checked by the database in the write itself (never read first and
+ * written later): the stored registration access token digest must still be this one.
+ */
+export interface ClientWriteCondition {
+  registrationAccessTokenHash: string;
+}
+
 /** Storage port for clients and their secrets. No crypto here: services hash and compare. */
 export abstract class ClientStore {
   abstract findById(clientId: string): Promise<ClientRecord | null>;
@@ -23,10 +31,14 @@ export abstract class ClientStore {
   abstract create(client: ClientRecord, secrets: ClientSecretRecord[]): Promise<void>;
   /**
    * Saves the client if its stored version is `client.version - 1`, and, when `secrets` is given,
-   * replaces the client's whole secret set with it — all in one transaction.
-   * @throws ClientVersionConflictError when the stored version differs (or the client is gone).
+   * replaces the client's whole secret set with it — all in one transaction. With `condition`, the
+   * stored registration access token digest must also still match, in the same conditional write.
+   * @throws ClientVersionConflictError when the stored version or token digest differs (or the client is gone).
    */
-  abstract update(client: ClientRecord, secrets?: ClientSecretRecord[]): Promise<void>;
-  /** Deletes the client and its secrets; false when there was none. */
-  abstract delete(clientId: string): Promise<boolean>;
+  abstract update(client: ClientRecord, secrets?: ClientSecretRecord[], condition?: ClientWriteCondition): Promise<void>;
+  /**
+   * Deletes the client and its secrets; false when there was none — or, with `condition`, when its
+   * stored registration access token digest no longer matches (checked in the delete itself).
+   */
+  abstract delete(clientId: string, condition?: ClientWriteCondition): Promise<boolean>;
 }

@@ -9,9 +9,10 @@ import { OAuthErrorFilter } from '../errors/oauth-error.filter.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { secretMatchesHash } from '../shared/crypto.js';
 import { readJson, type HttpRequest } from '../shared/form-body.js';
-import { validateClientMetadata } from '../clients/client-metadata.js';
+import { validateClientMetadata, type ValidClientMetadata } from '../clients/client-metadata.js';
+import { assertWithinCeiling, ceilingFor, membersOutsideCeiling, type ClientCeiling } from '../clients/client-ceiling.js';
 import { ClientMetadataDto, JwksDto, toClientMetadata } from './client-metadata.dto.js';
-import { InitialAccessTokenService } from './initial-access-token.service.js';
+import { InitialAccessTokenService, policyCeiling } from './initial-access-token.service.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 
 /** Members a client must not send in an RFC 7592 update (RFC 7592 §2.2). */
@@ -40,16 +41,20 @@ export class RegistrationController {
     await this.rateLimit.checkAddress(req, 'register');
     const token = this.admit(req);
     // A wrong token is a 401 before anything else is looked at; it is used up only after validation.
-    if (token !== null && !(await this.initialTokens.isUsable(token))) this.deny('initial access token unknown, expired or used up');
+    const admission = token !== null ? await this.initialTokens.findUsable(token) : null;
+    if (token !== null && admission === null) this.deny('initial access token unknown, expired or used up');
     const body = await this.readBody(req);
     if (body.software_statement !== undefined) throw new RegistrationError('invalid_software_statement', 'software statements are not supported', 400);
     const metadata = toClientMetadata(body);
     // Validate before the initial access token is used: a rejected request must not use up a one-use token.
-    await validateClientMetadata(metadata, this.settings);
+    const valid = await validateClientMetadata(metadata, this.settings);
+    // The token's policy is the ceiling of the client it admits (ADR 0010); it never changes once the token exists.
+    const ceiling = admission ? policyCeiling(admission) : {};
+    this.denyOutsidePolicy(valid, ceiling);
     if (token !== null) await this.consumeInitialToken(token);
     let issued;
     try {
-      issued = await this.clients.create(metadata, { withRegistrationToken: true, via: 'http' });
+      issued = await this.clients.create(metadata, { withRegistrationToken: true, via: 'http', ceiling });
     } catch (e) {
       // Nothing was registered: give the use back, so an outage does not burn a one-use token.
       if (token !== null) await this.initialTokens.refund(token).catch(() => undefined);
@@ -70,18 +75,19 @@ export class RegistrationController {
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
   async update(@Req() req: HttpRequest, @Param('client_id') clientId: string): Promise<Record<string, unknown>> {
+    // A quick 401 before the body is read; the authorisation that counts is at the write (ADR 0010).
     await this.authorize(req, clientId);
+    const token = bearer(req)!;
     const raw = await this.readRawObject(req);
     const forbidden = SERVER_OWNED.filter((k) => k in raw);
     if (forbidden.length) throw RegistrationError.invalidRequest(`the request must not contain ${forbidden.join(', ')}`);
     const body = await this.validateBody(raw);
     if (body.client_id !== clientId) throw RegistrationError.invalidRequest('client_id in the body must match the client being updated');
     if (body.software_statement !== undefined) throw new RegistrationError('invalid_software_statement', 'software statements are not supported', 400);
-    if (body.client_secret !== undefined) {
-      const found = await this.clients.findWithSecrets(clientId);
-      if (!found || !this.clients.isValidSecret(found, body.client_secret)) throw RegistrationError.invalidMetadata('client_secret does not match a currently valid secret');
-    }
-    const issued = await this.clients.update(clientId, toClientMetadata(body), { rotateRegistrationToken: true }).catch(notFoundAs401);
+    // The token and a presented client_secret are checked against the row written, in the write.
+    const issued = await this.clients
+      .update(clientId, toClientMetadata(body), { rotateRegistrationToken: true, registrationAccessToken: token, presentedSecret: body.client_secret })
+      .catch(notFoundAs401);
     return this.render(issued.client, issued);
   }
 
@@ -90,7 +96,8 @@ export class RegistrationController {
   @Header('Cache-Control', 'no-store')
   async remove(@Req() req: HttpRequest, @Res({ passthrough: true }) _res: ServerResponse, @Param('client_id') clientId: string): Promise<void> {
     await this.authorize(req, clientId);
-    await this.clients.delete(clientId);
+    // Conditional on the token's digest in the delete itself: a token rotated meanwhile → 401.
+    await this.clients.delete(clientId, { registrationAccessToken: bearer(req)! });
   }
 
   /**
@@ -115,6 +122,18 @@ export class RegistrationController {
 
   private async consumeInitialToken(token: string): Promise<void> {
     if (!(await this.initialTokens.consume(token))) this.deny('initial access token used up meanwhile');
+  }
+
+  /** 400 `invalid_client_metadata` naming what lies outside the initial access token's policy. */
+  private denyOutsidePolicy(valid: ValidClientMetadata, policy: Partial<ClientCeiling>): void {
+    const ceiling = ceilingFor(valid, policy);
+    try {
+      assertWithinCeiling(valid, ceiling, "the initial access token's");
+    } catch (e) {
+      // The audit names the members only: their values come from the request.
+      this.audit.record({ type: 'registration.denied', reason: `registration outside the initial access token's policy: ${membersOutsideCeiling(valid, ceiling)}` });
+      throw e;
+    }
   }
 
   private deny(reason: string): never {

@@ -18,6 +18,10 @@ export class ClientEntity implements ClientRecord {
   @Column({ name: 'client_uri', type: 'varchar', length: 2048, nullable: true }) clientUri: string | null;
   @Column({ name: 'software_id', type: 'varchar', length: 255, nullable: true }) softwareId: string | null;
   @Column({ name: 'software_version', type: 'varchar', length: 255, nullable: true }) softwareVersion: string | null;
+  /** The admission ceiling (see ClientRecord); null = none. */
+  @Column({ name: 'max_scope', type: 'text', nullable: true }) maxScope: string | null;
+  @Column({ name: 'max_resources', type: 'simple-json', nullable: true }) maxResources: string[] | null;
+  @Column({ name: 'allowed_methods', type: 'simple-json', nullable: true }) allowedMethods: TokenEndpointAuthMethod[] | null;
   @Column({ name: 'registration_access_token_hash', type: 'varchar', length: 64, nullable: true }) registrationAccessTokenHash: string | null;
   @Column({ name: 'client_id_issued_at', type: 'bigint', transformer: epochSeconds }) clientIdIssuedAt: number;
   @Column({ name: 'updated_at', type: 'bigint', transformer: epochSeconds }) updatedAt: number;

@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { TokenEndpointAuthMethod } from '../../clients/client.record.js';
 import { epochSeconds } from './columns.js';
 
 /** A client assertion `jti` seen before its `exp` (single use). Keyed per client; the jti is stored hashed (fixed size). */
@@ -29,6 +30,10 @@ export class InitialAccessTokenEntity {
   @Column({ name: 'expires_at', type: 'bigint', nullable: true, transformer: epochSeconds }) expiresAt: number | null;
   /** Remaining registrations; null = unlimited. */
   @Column({ name: 'uses_remaining', type: 'integer', nullable: true }) usesRemaining: number | null;
+  /** The token's policy (the ceiling of the clients it admits); null = not restricted. */
+  @Column({ name: 'allowed_scope', type: 'text', nullable: true }) allowedScope: string | null;
+  @Column({ name: 'allowed_resources', type: 'simple-json', nullable: true }) allowedResources: string[] | null;
+  @Column({ name: 'allowed_methods', type: 'simple-json', nullable: true }) allowedMethods: TokenEndpointAuthMethod[] | null;
 }
 
 /** A server signing key: `next` → `active` → `retired`. The private JWK is encrypted with the KEK. */

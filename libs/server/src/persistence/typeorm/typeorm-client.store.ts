@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { ClientRecord, ClientSecretRecord } from '../../clients/client.record.js';
-import { ClientStore, ClientVersionConflictError, type ClientWithSecrets } from '../../clients/client.store.js';
+import { ClientStore, ClientVersionConflictError, type ClientWithSecrets, type ClientWriteCondition } from '../../clients/client.store.js';
 import { ClientEntity, ClientSecretEntity } from './client.entity.js';
 import { transactional } from './transactional.js';
 import { fastSql, type FastSql } from './fast-sql.js';
@@ -62,10 +62,12 @@ export class TypeOrmClientStore extends ClientStore {
     }));
   }
 
-  async update(client: ClientRecord, secrets?: ClientSecretRecord[]): Promise<void> {
+  async update(client: ClientRecord, secrets?: ClientSecretRecord[], condition?: ClientWriteCondition): Promise<void> {
     await this.writing(() => transactional(this.dataSource, async (m) => {
       const { clientId, version, ...rest } = client;
-      const result = await m.update(ClientEntity, { clientId, version: version - 1 }, { ...rest, version });
+      // One conditional UPDATE: the version, and the presented registration token's digest when given.
+      const where = condition ? { clientId, version: version - 1, registrationAccessTokenHash: condition.registrationAccessTokenHash } : { clientId, version: version - 1 };
+      const result = await m.update(ClientEntity, where, { ...rest, version });
       if (!result.affected) throw new ClientVersionConflictError(clientId);
       if (secrets) {
         await m.delete(ClientSecretEntity, { clientId });
@@ -74,11 +76,13 @@ export class TypeOrmClientStore extends ClientStore {
     }));
   }
 
-  async delete(clientId: string): Promise<boolean> {
+  async delete(clientId: string, condition?: ClientWriteCondition): Promise<boolean> {
     return this.writing(() => transactional(this.dataSource, async (m) => {
+      const where = condition ? { clientId, registrationAccessTokenHash: condition.registrationAccessTokenHash } : { clientId };
+      const result = await m.delete(ClientEntity, where);
+      if (!result.affected) return false;
       await m.delete(ClientSecretEntity, { clientId });
-      const result = await m.delete(ClientEntity, { clientId });
-      return (result.affected ?? 0) > 0;
+      return true;
     }));
   }
 
@@ -132,6 +136,7 @@ function deepFreeze<T>(value: T): T {
 
 const FIND_WITH_SECRETS = `SELECT c.client_id, c.client_name, c.token_endpoint_auth_method, c.token_endpoint_auth_signing_alg, c.grant_types, c.scope,
   c.resources, c.jwks, c.jwks_uri, c.contacts, c.client_uri, c.software_id, c.software_version, c.registration_access_token_hash,
+  c.max_scope, c.max_resources, c.allowed_methods,
   c.client_id_issued_at, c.updated_at, c.version,
   s.id AS s_id, s.secret_hash AS s_secret_hash, s.secret_encrypted AS s_secret_encrypted, s.created_at AS s_created_at,
   s.expires_at AS s_expires_at, s.retires_at AS s_retires_at
@@ -154,6 +159,9 @@ interface ClientRow {
   software_id: string | null;
   software_version: string | null;
   registration_access_token_hash: string | null;
+  max_scope: string | null;
+  max_resources: string | null;
+  allowed_methods: string | null;
   client_id_issued_at: number | string;
   updated_at: number | string;
   version: number;
@@ -185,6 +193,9 @@ function toClient(r: ClientRow): ClientRecord {
     softwareId: r.software_id,
     softwareVersion: r.software_version,
     registrationAccessTokenHash: r.registration_access_token_hash,
+    maxScope: r.max_scope,
+    maxResources: r.max_resources === null ? null : JSON.parse(r.max_resources),
+    allowedMethods: r.allowed_methods === null ? null : JSON.parse(r.allowed_methods),
     clientIdIssuedAt: Number(r.client_id_issued_at),
     updatedAt: Number(r.updated_at),
     version: Number(r.version),

@@ -15,8 +15,12 @@ export class TypeOrmInitialAccessTokenStore extends InitialAccessTokenStore {
   }
 
   async isUsable(tokenHash: string, now: number): Promise<boolean> {
+    return (await this.findUsable(tokenHash, now)) !== null;
+  }
+
+  async findUsable(tokenHash: string, now: number): Promise<InitialAccessTokenRecord | null> {
     const t = await this.dataSource.getRepository(InitialAccessTokenEntity).findOneBy({ tokenHash });
-    return !!t && (t.usesRemaining === null || t.usesRemaining > 0) && (t.expiresAt === null || t.expiresAt > now);
+    return t && (t.usesRemaining === null || t.usesRemaining > 0) && (t.expiresAt === null || t.expiresAt > now) ? t : null;
   }
 
   async consume(tokenHash: string, now: number): Promise<boolean> {
