@@ -7,7 +7,8 @@
 // better-sqlite3 is the host's one package with an install script (a native build, minutes on a busy
 // machine): the host installs with --ignore-scripts, then runs that script once per better-sqlite3
 // version and Node ABI and keeps the resulting binary in ~/.cache/clavis-packaging (CLAVIS_PACKAGING_CACHE),
-// which later runs copy into the host instead of compiling again.
+// which later runs copy into the host instead of compiling again. The checkout's own build of the same
+// version seeds that cache when it loads in the running Node (same version, same ABI, same machine).
 //
 // The PostgreSQL database is emptied (schema public dropped) before each PostgreSQL run: give it a
 // database of its own. KEEP_HOST=1 keeps the temporary host directory.
@@ -85,6 +86,20 @@ function buildBetterSqlite3(dir) {
     cpSync(cached, binary);
     log(`better-sqlite3 ${version}: binary from ${cached}`);
     return;
+  }
+  // The checkout's own better-sqlite3, when it is the same version and loads in this Node, is what
+  // the install script would build here: seed the cache with it.
+  const repoPkg = join(root, 'node_modules', 'better-sqlite3');
+  const repoBinary = join(repoPkg, 'build', 'Release', 'better_sqlite3.node');
+  if (existsSync(repoBinary) && JSON.parse(readFileSync(join(repoPkg, 'package.json'), 'utf8')).version === version) {
+    try {
+      execFileSync(process.execPath, ['-e', `require(${JSON.stringify(repoBinary)})`], { stdio: 'ignore' });
+      mkdirSync(cacheRoot, { recursive: true });
+      cpSync(repoBinary, cached);
+      return buildBetterSqlite3(dir);
+    } catch {
+      // built for another Node ABI: build it in the host
+    }
   }
   log(`better-sqlite3 ${version}: running its install script (native build)`);
   execFileSync('npm', ['rebuild', 'better-sqlite3', '--foreground-scripts', '--loglevel=error'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
