@@ -1,5 +1,6 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import { ReplayStore } from '../../client-auth/replay.store.js';
 import { hashSecret } from '../../shared/crypto.js';
 import { DenyList } from '../../token/deny-list.js';
@@ -14,6 +15,8 @@ export class RedisConnection implements OnApplicationShutdown {
 
   constructor(url?: string) {
     if (!url) return;
+    // ioredis is an optional peer dependency, loaded only when Redis is configured (ADR 0016).
+    const { Redis } = loadIoredis();
     this.client = new Redis(url, {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -26,6 +29,14 @@ export class RedisConnection implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (this.client && this.client.status !== 'end') await this.client.quit().catch(() => this.client?.disconnect());
+  }
+}
+
+function loadIoredis(): typeof import('ioredis') {
+  try {
+    return createRequire(import.meta.url)('ioredis') as typeof import('ioredis');
+  } catch (e) {
+    throw new Error('redisUrl is set but the ioredis package cannot be loaded: npm install ioredis', { cause: e });
   }
 }
 
