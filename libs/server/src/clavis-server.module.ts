@@ -39,6 +39,8 @@ import { RegistrationController } from './registration/registration.controller.j
 import { InitialAccessTokenService } from './registration/initial-access-token.service.js';
 import { InitialAccessTokenStore } from './registration/initial-access-token.store.js';
 import { TypeOrmInitialAccessTokenStore } from './persistence/typeorm/typeorm-initial-access-token.store.js';
+import { markOwnBodyRoutes, OwnBodyGate } from './http/own-body.gate.js';
+import { FirstRunService } from './embedding/first-run.service.js';
 
 /**
  * The Clavis authorization server, embedded in the host application. Its entities join the host's
@@ -87,7 +89,12 @@ import { TypeOrmInitialAccessTokenStore } from './persistence/typeorm/typeorm-in
     ClientCredentialsGrant,
     InitialAccessTokenService,
     HousekeepingService,
+    OwnBodyGate,
+    FirstRunService,
   ],
   exports: [SERVER_SETTINGS, Clock, ClientService, SigningKeyService, InitialAccessTokenService, AccessTokenInspector, DenyList, HousekeepingService],
 })
 export class ClavisServerModule extends ConfigurableModuleClass {}
+
+// Clavis reads its request bodies itself, whatever body parsing the host has (docs/adr/0018).
+markOwnBodyRoutes(Reflect.getMetadata('controllers', ClavisServerModule) as []);

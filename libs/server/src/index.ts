@@ -29,3 +29,5 @@ export { Clock, SystemClock, FixedClock } from './shared/clock.js';
 /** Persistence: add these to the host's DataSource. */
 export { CLAVIS_ENTITIES, CLAVIS_MIGRATIONS } from './persistence/typeorm/index.js';
 export { SqliteWalCheckpointer, type SqliteWalCheckpointerOptions } from './persistence/typeorm/sqlite-wal-checkpointer.js';
+/** HTTP: optional adapter settings for the host's main.ts. */
+export { clavisFastifyOptions, configureClavisHttp, DEFAULT_REQUEST_TIMEOUT, type ClavisHttpOptions } from './http/clavis-http.js';

@@ -1,15 +1,33 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Duplex } from 'node:stream';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { FastifyReply } from 'fastify';
-import { DEFAULT_REQUEST_TIMEOUT } from './config/app-config.js';
+import type { Server } from 'node:http';
+
+/** The default request timeout of the HTTP helpers, in seconds. */
+export const DEFAULT_REQUEST_TIMEOUT = 10;
+
+/** Options of {@link clavisFastifyOptions} and {@link configureClavisHttp}. */
+export interface ClavisHttpOptions {
+  /**
+   * Seconds a client gets to send its whole request, headers and body; a slower one (slowloris, a
+   * body that never comes) is answered 408 and disconnected. Default 10.
+   */
+  requestTimeout?: number;
+  /**
+   * Which proxies to trust for the client's address (`req.ip`, used by rate limits): `'true'`, a
+   * hop count (`'1'`), or addresses/CIDRs separated by commas. Default: none.
+   */
+  trustProxy?: string;
+}
 
 /**
- * The HTTP adapter of the demo server: Fastify. Measured on this machine kind (one pinned core),
- * a bare Nest route costs ~61 µs per request on Fastify and ~330 µs on Express — more than all
- * of the token endpoint's own work. `trustProxy` (TRUST_PROXY) makes `req.ip` the client's address.
+ * Options for Nest's `FastifyAdapter` that Clavis's endpoints rely on: a request timeout (Fastify
+ * has none by default), bodiless 400/408/414/431 answers to unparseable or too slow requests, an
+ * RFC 6749-shaped 400 for a malformed URL, and route parameters long enough for any client id.
+ * Nothing here touches the host's body parsing: Clavis reads its own bodies (docs/adr/0018).
+ * @example
+ * const app = await NestFactory.create(AppModule, new FastifyAdapter(clavisFastifyOptions()));
  */
-export function createHttpAdapter(opts: { trustProxy?: string; requestTimeout?: number } = {}): FastifyAdapter {
+export function clavisFastifyOptions(opts: ClavisHttpOptions = {}) {
   // Fastify's trustProxy: true, a hop count, or addresses/CIDRs (comma-separated).
   const raw = opts.trustProxy;
   const trustProxy = raw === undefined ? undefined : raw === 'true' ? true : /^\d+$/.test(raw) ? (Number(raw) as unknown as string) : raw.split(',').map((s) => s.trim());
@@ -17,20 +35,18 @@ export function createHttpAdapter(opts: { trustProxy?: string; requestTimeout?: 
   // trickles bytes (slowloris, a body that never comes) is answered 408 and disconnected instead of
   // holding a socket. Node enforces it on a sweep, run every second here (its default: 30 s).
   const requestTimeoutMs = (opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) * 1000;
-  return new FastifyAdapter({
+  return {
     requestTimeout: requestTimeoutMs,
     http: { headersTimeout: requestTimeoutMs, connectionsCheckingInterval: 1000 },
     trustProxy,
     routerOptions: { maxParamLength: 8192 },
     clientErrorHandler: answerClientError,
     // A malformed percent-encoding in the path: an RFC 6749-shaped 400, like every other bad request.
-    frameworkErrors: (_error: unknown, _req: unknown, reply: FastifyReply) => {
+    frameworkErrors: (_error: unknown, _req: unknown, reply: { code(status: number): { header(name: string, value: string): { send(body: unknown): unknown } } }) => {
       void reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: 'the request URL is malformed' });
     },
-  });
+  };
 }
-
-const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+$/;
 
 /** Unparseable or too slow requests (bad request line, headers too large, REQUEST_TIMEOUT): a bodiless answer, then close. */
 function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
@@ -44,31 +60,25 @@ function answerClientError(err: Error & { code?: string }, socket: Duplex): void
 }
 
 /**
- * HTTP hardening shared by the server and the tests: nothing parses request bodies before Clavis
- * does (it enforces content types, sizes and repeated parameters itself), no `X-Powered-By`, and
- * on Express production mode (its last-resort error pages carry no stack trace).
+ * Optional hardening of the host's HTTP server, for Express what {@link clavisFastifyOptions} is
+ * for Fastify: the request timeout, the proxies to trust, no `X-Powered-By`, and production mode (Express's last-resort error
+ * pages then carry no stack trace). It leaves the host's
+ * body parsers alone (Clavis reads its own bodies without it) and does nothing on Fastify, whose
+ * settings are constructor options.
+ * @example
+ * const app = await NestFactory.create(AppModule);
+ * configureClavisHttp(app, { requestTimeout: 10 });
  */
-export function configureHttp(app: INestApplication, opts: { trustProxy?: string } = {}): void {
+export function configureClavisHttp(app: INestApplication, opts: ClavisHttpOptions = {}): void {
   const adapter = app.getHttpAdapter();
-  if (adapter.getType() === 'fastify') {
-    const fastify = adapter.getInstance();
-    // Leave every body unread: Clavis's controllers read the raw stream themselves.
-    fastify.removeAllContentTypeParsers();
-    fastify.addContentTypeParser('*', (_req: unknown, _payload: unknown, done: (err: null) => void) => done(null));
-    // Fastify answers a missing, empty or malformed Content-Type with its own 415 before any route
-    // runs. Reduce it to its essence (Clavis ignores parameters; bodies are UTF-8), or to
-    // application/octet-stream, so that the route's own validation answers with a proper error body.
-    fastify.addHook('onRequest', (req: { headers: Record<string, string | string[] | undefined> }, _reply: unknown, done: () => void) => {
-      const value = req.headers['content-type'];
-      const essence = typeof value === 'string' ? value.split(';')[0].trim().toLowerCase() : '';
-      req.headers['content-type'] = MEDIA_TYPE.test(essence) ? essence : 'application/octet-stream';
-      done();
-    });
-    return;
-  }
+  if (adapter.getType() !== 'express') return;
   const express = adapter.getInstance();
-  if (opts.trustProxy) express.set('trust proxy', /^\d+$/.test(opts.trustProxy) ? Number(opts.trustProxy) : opts.trustProxy);
+  if (opts.trustProxy) express.set('trust proxy', /^\d+$/.test(opts.trustProxy) ? Number(opts.trustProxy) : opts.trustProxy === 'true' ? true : opts.trustProxy);
   express.disable('x-powered-by');
+  // Express's last-resort error pages (a malformed URL, say) carry a stack trace outside production.
   express.set('env', 'production');
-  express.set('query parser', 'simple');
+  const server = app.getHttpServer() as Server;
+  const requestTimeoutMs = (opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) * 1000;
+  server.requestTimeout = requestTimeoutMs;
+  server.headersTimeout = requestTimeoutMs;
 }

@@ -65,6 +65,12 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
 
   const routePrefix = normalisePrefix(options?.routePrefix ?? d.routePrefix);
   if (routePrefix !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(routePrefix)) problems.push('routePrefix must look like /segment[/segment…]');
+  // The issuer and the routes must describe one server: an issuer with a path names where the
+  // endpoints live, so the route prefix must be that path or lie under it (docs/adr/0018).
+  const issuerPath = issuerPathOf(issuer);
+  if (issuerPath !== '' && routePrefix !== issuerPath && !routePrefix.startsWith(`${issuerPath}/`))
+    problems.push(`the issuer's path (${issuerPath}) must be the routePrefix or contain it; routePrefix is ${routePrefix === '' ? "'' (the root)" : routePrefix}`);
+  if (issuerPath !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(issuerPath)) problems.push('the issuer\'s path must look like /segment[/segment…]');
 
   const seconds = (name: string, value: number | undefined, fallback: number, min: number, max: number): number => {
     const v = value ?? fallback;
@@ -124,12 +130,17 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
 
   if (options?.redisUrl !== undefined && !/^rediss?:\/\//.test(options.redisUrl)) problems.push('redisUrl must be a redis:// or rediss:// URL');
 
+  const fr = options?.firstRunInitialAccessToken;
+  const firstRunInitialAccessToken = fr && fr.print ? Object.freeze({ expiresIn: seconds('firstRunInitialAccessToken.expiresIn', fr.expiresIn, 7 * 86_400, 60, 365 * 86_400) }) : undefined;
+
   if (problems.length) throw new ClavisConfigurationError(problems);
 
   return Object.freeze({
     issuer,
     keyEncryptionKey: options.keyEncryptionKey,
     routePrefix,
+    issuerPath,
+    firstRunInitialAccessToken,
     endpointBase: `${new URL(issuer).origin}${routePrefix}`,
     tokenEndpoint: `${new URL(issuer).origin}${routePrefix}/token`,
     accessTokenTtl,
@@ -152,6 +163,15 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     clock: options.clock,
     keyRotation: Object.freeze(keyRotation),
   });
+}
+
+/** The path of a (syntactically valid) issuer, without a trailing slash; '' for none. */
+function issuerPathOf(issuer: string): string {
+  try {
+    return new URL(issuer).pathname.replace(/\/+$/, '');
+  } catch {
+    return '';
+  }
 }
 
 function normalisePrefix(prefix: string): string {
