@@ -31,3 +31,5 @@ export { CLAVIS_ENTITIES, CLAVIS_MIGRATIONS } from './persistence/typeorm/index.
 export { SqliteWalCheckpointer, type SqliteWalCheckpointerOptions } from './persistence/typeorm/sqlite-wal-checkpointer.js';
 /** HTTP: optional adapter settings for the host's main.ts. */
 export { clavisFastifyOptions, configureClavisHttp, DEFAULT_REQUEST_TIMEOUT, type ClavisHttpOptions } from './http/clavis-http.js';
+/** Operator CLI around the host's module. */
+export { runClavisCli, type ClavisCliModule } from './cli/clavis-cli.js';

@@ -42,8 +42,8 @@ export function clavisFastifyOptions(opts: ClavisHttpOptions = {}) {
     routerOptions: { maxParamLength: 8192 },
     clientErrorHandler: answerClientError,
     // A malformed percent-encoding in the path: an RFC 6749-shaped 400, like every other bad request.
-    frameworkErrors: (_error: unknown, _req: unknown, reply: { code(status: number): { header(name: string, value: string): { send(body: unknown): unknown } } }) => {
-      void reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: 'the request URL is malformed' });
+    frameworkErrors: (_error: unknown, _req: unknown, reply: { code(status: number): { header(name: string, value: string): { send(...body: never[]): unknown } } }) => {
+      void reply.code(400).header('cache-control', 'no-store').send(...([{ error: 'invalid_request', error_description: 'the request URL is malformed' }] as never[]));
     },
   };
 }
