@@ -41,6 +41,7 @@ import { InitialAccessTokenStore } from './registration/initial-access-token.sto
 import { TypeOrmInitialAccessTokenStore } from './persistence/typeorm/typeorm-initial-access-token.store.js';
 import { markOwnBodyRoutes, OwnBodyGate } from './http/own-body.gate.js';
 import { FirstRunService } from './embedding/first-run.service.js';
+import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
 
 /**
  * The Clavis authorization server, embedded in the host application. Its entities join the host's
@@ -91,6 +92,7 @@ import { FirstRunService } from './embedding/first-run.service.js';
     HousekeepingService,
     OwnBodyGate,
     FirstRunService,
+    WellKnownMetadataRoute,
   ],
   exports: [SERVER_SETTINGS, Clock, ClientService, SigningKeyService, InitialAccessTokenService, AccessTokenInspector, DenyList, HousekeepingService],
 })

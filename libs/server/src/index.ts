@@ -33,3 +33,5 @@ export { SqliteWalCheckpointer, type SqliteWalCheckpointerOptions } from './pers
 export { clavisFastifyOptions, configureClavisHttp, DEFAULT_REQUEST_TIMEOUT, type ClavisHttpOptions } from './http/clavis-http.js';
 /** Operator CLI around the host's module. */
 export { runClavisCli, type ClavisCliModule } from './cli/clavis-cli.js';
+/** The resource guard (@clavis/resource) in the same process as the server. */
+export { ClavisInProcessResourceModule, type ClavisInProcessResourceOptions, type ClavisInProcessResourceAsyncOptions } from './embedding/in-process-resource.module.js';
