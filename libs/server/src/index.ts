@@ -1,31 +1,27 @@
 /**
  * @clavis/server — an OAuth 2.0 authorization server for machine-to-machine clients, embedded
- * in a NestJS application.
+ * in a NestJS application. This entry point is what a host needs: the module and its options,
+ * the services an operator drives, audit, persistence, the HTTP helpers, the CLI runner and the
+ * in-process guard. Settings internals, storage ports, private keys and encrypted records are not
+ * part of it (tests reach them through `@clavis/server/testing` or relative imports).
  */
 export { ClavisServerModule } from './clavis-server.module.js';
-export { MODULE_OPTIONS_TOKEN as CLAVIS_SERVER_OPTIONS } from './clavis-server.module-definition.js';
 export type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './options/clavis-server.options.js';
-export { DEFAULT_SERVER_OPTIONS, resolveServerOptions, ClavisConfigurationError } from './options/resolve-server-options.js';
-export { SERVER_SETTINGS, type ServerSettings } from './options/server-settings.js';
+export { DEFAULT_SERVER_OPTIONS, ClavisConfigurationError } from './options/resolve-server-options.js';
 /** Client registry. */
 export { ClientService, ClientNotFoundError, type IssuedClientCredentials, type UpdateClientOptions } from './clients/client.service.js';
-export type { ClientRecord, ClientSecretRecord, TokenEndpointAuthMethod } from './clients/client.record.js';
+export type { ClientRecord, TokenEndpointAuthMethod } from './clients/client.record.js';
 export type { ClientMetadata } from './clients/client-metadata.js';
-export { ClientStore } from './clients/client.store.js';
 /** Registration. */
 export { InitialAccessTokenService } from './registration/initial-access-token.service.js';
 /** Keys and tokens. */
-export { SigningKeyService, type ActiveSigningKey } from './keys/signing-key.service.js';
-export type { SigningKeyRecord } from './keys/signing-key.store.js';
-export { AccessTokenInspector } from './token/access-token.inspector.js';
-export { DenyList } from './token/deny-list.js';
-export { ReplayStore } from './client-auth/replay.store.js';
+export { SigningKeyService } from './keys/signing-key.service.js';
 export { HousekeepingService } from './housekeeping.service.js';
 /** Errors and audit. */
 export { OAuthError, RegistrationError, StorageUnavailableError, type OAuthErrorCode, type RegistrationErrorCode } from './errors/oauth-error.js';
 export { AuditSink, LoggerAuditSink } from './audit/audit.sink.js';
 export type { AuditEvent, AuditEventType } from './audit/audit-event.js';
-export { Clock, SystemClock, FixedClock } from './shared/clock.js';
+export { Clock, FixedClock } from './shared/clock.js';
 /** Persistence: add these to the host's DataSource. */
 export { CLAVIS_ENTITIES, CLAVIS_MIGRATIONS } from './persistence/typeorm/index.js';
 export { SqliteWalCheckpointer, type SqliteWalCheckpointerOptions } from './persistence/typeorm/sqlite-wal-checkpointer.js';
