@@ -93,12 +93,12 @@ describe('an issuer with a path and routes elsewhere: boot error', () => {
     const port = await freePort();
     const error = await createTestApp({ port, env: { ISSUER: `http://127.0.0.1:${port}/oauth` } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ClavisConfigurationError);
-    expect((error as ClavisConfigurationError).problems).toEqual(["the issuer's path (/oauth) must be the routePrefix or contain it; routePrefix is '' (the root)"]);
+    expect((error as ClavisConfigurationError).problems).toEqual(["routePrefix must be the issuer's path (/oauth) or lie under it, so that the issuer describes this server; it is '' (the root)"]);
   });
   it('issuer …/oauth with routes under /api → the same error', async () => {
     const port = await freePort();
     const error = await createTestApp({ port, env: { ISSUER: `http://127.0.0.1:${port}/oauth`, ROUTE_PREFIX: '/api' } }).catch((e: unknown) => e);
-    expect((error as ClavisConfigurationError).problems).toEqual(["the issuer's path (/oauth) must be the routePrefix or contain it; routePrefix is /api"]);
+    expect((error as ClavisConfigurationError).problems).toEqual(["routePrefix must be the issuer's path (/oauth) or lie under it, so that the issuer describes this server; it is /api"]);
   });
   it('issuer …/oauth with routes under /oauth/v1 is fine (the endpoints lie under the issuer)', async () => {
     const port = await freePort();

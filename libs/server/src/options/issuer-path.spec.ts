@@ -15,8 +15,8 @@ describe('issuer path and route prefix (RFC 8414 §3.1)', () => {
   it('an issuer with a path: the routes must lie at or under it', () => {
     expect(problems('https://host/oauth', '/oauth')).toEqual([]);
     expect(problems('https://host/oauth/', 'oauth/v1')).toEqual([]);
-    expect(problems('https://host/oauth', '')).toEqual(["the issuer's path (/oauth) must be the routePrefix or contain it; routePrefix is '' (the root)"]);
-    expect(problems('https://host/oauth', '/oauthx')).toEqual(["the issuer's path (/oauth) must be the routePrefix or contain it; routePrefix is /oauthx"]);
+    expect(problems('https://host/oauth', '')).toEqual(["routePrefix must be the issuer's path (/oauth) or lie under it, so that the issuer describes this server; it is '' (the root)"]);
+    expect(problems('https://host/oauth', '/oauthx')).toEqual(["routePrefix must be the issuer's path (/oauth) or lie under it, so that the issuer describes this server; it is /oauthx"]);
   });
   it('an issuer without a path goes with any prefix', () => {
     expect(problems('https://host', '/oauth')).toEqual([]);

@@ -69,7 +69,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
   // endpoints live, so the route prefix must be that path or lie under it (docs/adr/0018).
   const issuerPath = issuerPathOf(issuer);
   if (issuerPath !== '' && routePrefix !== issuerPath && !routePrefix.startsWith(`${issuerPath}/`))
-    problems.push(`the issuer's path (${issuerPath}) must be the routePrefix or contain it; routePrefix is ${routePrefix === '' ? "'' (the root)" : routePrefix}`);
+    problems.push(`routePrefix must be the issuer's path (${issuerPath}) or lie under it, so that the issuer describes this server; it is ${routePrefix === '' ? "'' (the root)" : routePrefix}`);
   if (issuerPath !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(issuerPath)) problems.push('the issuer\'s path must look like /segment[/segment…]');
 
   const seconds = (name: string, value: number | undefined, fallback: number, min: number, max: number): number => {
