@@ -39,7 +39,7 @@ export class AppModule {
         }),
         DemoModule,
       ],
-      providers: [...(opts.checkpointInWorker === false ? [] : [SqliteCheckpointService])],
+      providers: opts.checkpointInWorker === false ? [] : [SqliteCheckpointService],
     };
   }
 }
