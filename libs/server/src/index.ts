@@ -26,7 +26,8 @@ export { Clock, FixedClock } from './shared/clock.js';
 export { CLAVIS_ENTITIES, CLAVIS_MIGRATIONS } from './persistence/typeorm/index.js';
 export { SqliteWalCheckpointer, type SqliteWalCheckpointerOptions } from './persistence/typeorm/sqlite-wal-checkpointer.js';
 /** HTTP: optional adapter settings for the host's main.ts. */
-export { clavisFastifyOptions, configureClavisHttp, DEFAULT_REQUEST_TIMEOUT, type ClavisHttpOptions } from './http/clavis-http.js';
+export { clavisFastifyOptions, configureClavisHttp } from './http/clavis-http.js';
+export { DEFAULT_REQUEST_TIMEOUT, type ClavisHttpOptions, type ClavisFastifyOptions } from './http/clavis-http.options.js';
 /** Operator CLI around the host's module. */
 export { runClavisCli, type ClavisCliModule } from './cli/clavis-cli.js';
 /** The resource guard (@clavis/resource) in the same process as the server. */

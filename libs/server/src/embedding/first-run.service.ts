@@ -5,9 +5,9 @@ import { InitialAccessTokenService } from '../registration/initial-access-token.
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 
 /**
- * Option `firstRunInitialAccessToken`: on the very first start (no clients, no initial access
- * tokens) creates one initial access token and prints it once, so a developer can register a
- * client straight away. Only an application that serves HTTP does it (the CLI does not).
+ * On the very first start (no clients, no initial access tokens) creates one initial access token
+ * and prints it once, so a developer can register a client straight away.
+ * Option `firstRunInitialAccessToken`; only an application serving HTTP does it (never the CLI).
  */
 @Injectable()
 export class FirstRunService implements OnApplicationBootstrap {
@@ -21,15 +21,13 @@ export class FirstRunService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const firstRun = this.settings.firstRunInitialAccessToken;
-    if (!firstRun || this.settings.registration !== 'initial_access_token' || !this.adapterHost?.httpAdapter) return;
+    if (!this.settings.firstRunInitialAccessToken || this.settings.registration !== 'initial_access_token' || !this.adapterHost?.httpAdapter) return;
     if ((await this.clients.list()).length || (await this.initialTokens.list()).length) return;
-    const { token } = await this.initialTokens.create({ description: 'first-run token', expiresIn: firstRun.expiresIn });
-    const days = Math.round((firstRun.expiresIn / 86_400) * 10) / 10;
+    const { token } = await this.initialTokens.create({ description: 'first-run token', expiresIn: 7 * 86_400 });
     // Printed once, to the console only: it is not stored anywhere readable.
     process.stdout.write(
-      `\n  Clavis first run: an initial access token for POST ${this.settings.endpointBase}/register (valid ${days} days):\n\n    ${token}\n\n` +
-        `  It is shown only now. Create more with the Clavis CLI: initial-tokens create\n\n`,
+      `\n  Clavis first run: an initial access token for POST ${this.settings.endpointBase}/register (valid 7 days):\n\n    ${token}\n\n` +
+        `  It is shown only now. Create more with the operator CLI: initial-tokens create\n\n`,
     );
     this.logger.log('first-run initial access token created');
   }

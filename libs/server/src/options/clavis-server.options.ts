@@ -23,12 +23,12 @@ export interface ClavisServerOptions {
    */
   routePrefix?: string;
   /**
-   * On the very first start of the server (no client, no initial access token yet) create one
-   * initial access token and print it once on stdout, so that a developer can register a client
-   * straight away; `expiresIn` in seconds (default 604800, 7 days). Only with
-   * `registration: 'initial_access_token'`, and only when serving HTTP (not in the CLI). Default: off.
+   * `{ print: true }`: on the very first start of the server (no client, no initial access token
+   * yet) create one initial access token, valid 7 days, and print it once on stdout, so that a
+   * developer can register a client straight away. Only with `registration: 'initial_access_token'`,
+   * and only when serving HTTP (never in the CLI). Default: off.
    */
-  firstRunInitialAccessToken?: { print: boolean; expiresIn?: number };
+  firstRunInitialAccessToken?: { print: boolean };
   /** Lifetime of access tokens. Default 300. */
   accessTokenTtl?: number;
   /** Access-token signing algorithm of new server keys. Default `ES256`. */

@@ -130,8 +130,6 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
 
   if (options?.redisUrl !== undefined && !/^rediss?:\/\//.test(options.redisUrl)) problems.push('redisUrl must be a redis:// or rediss:// URL');
 
-  const fr = options?.firstRunInitialAccessToken;
-  const firstRunInitialAccessToken = fr && fr.print ? Object.freeze({ expiresIn: seconds('firstRunInitialAccessToken.expiresIn', fr.expiresIn, 7 * 86_400, 60, 365 * 86_400) }) : undefined;
 
   if (problems.length) throw new ClavisConfigurationError(problems);
 
@@ -140,7 +138,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     keyEncryptionKey: options.keyEncryptionKey,
     routePrefix,
     issuerPath,
-    firstRunInitialAccessToken,
+    firstRunInitialAccessToken: options.firstRunInitialAccessToken?.print === true,
     endpointBase: `${new URL(issuer).origin}${routePrefix}`,
     tokenEndpoint: `${new URL(issuer).origin}${routePrefix}/token`,
     accessTokenTtl,

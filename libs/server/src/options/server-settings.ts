@@ -12,8 +12,8 @@ export interface ServerSettings {
   readonly routePrefix: string;
   /** The issuer's path (`''` or `/segment…`): where RFC 8414 §3.1 puts the metadata, after `/.well-known/oauth-authorization-server`. */
   readonly issuerPath: string;
-  /** The first-run initial access token (undefined: off). */
-  readonly firstRunInitialAccessToken?: { readonly expiresIn: number };
+  /** Whether the first start prints an initial access token. */
+  readonly firstRunInitialAccessToken: boolean;
   /** Origin of the issuer + routePrefix: the base of every endpoint URL. */
   readonly endpointBase: string;
   readonly tokenEndpoint: string;
