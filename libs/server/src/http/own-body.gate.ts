@@ -1,7 +1,8 @@
-import { Injectable, Logger, RequestMethod, type OnModuleInit, type Type } from '@nestjs/common';
+import { Inject, Injectable, Logger, RequestMethod, type OnModuleInit, type Type } from '@nestjs/common';
 import { METHOD_METADATA } from '@nestjs/common/constants.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
+import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { hideBodyFromHostParsers } from '../shared/form-body.js';
 
 /** Marks a handler whose request body Clavis reads itself (copied by Nest onto the route's handler). */
@@ -28,8 +29,12 @@ export function markOwnBodyRoutes(controllers: readonly Type<unknown>[]): void {
   }
 }
 
+/** The content type a Clavis request carries through Fastify's parsing: its parser leaves the stream unread. */
+const OWN_BODY_TYPE = 'application/x-clavis-own-body';
+
 interface FastifyLike {
-  addHook(name: 'onRequest', hook: (request: { raw: IncomingMessage; routeOptions?: { config?: Record<string, unknown> } }, reply: unknown, done: () => void) => void): unknown;
+  addContentTypeParser(type: string, parser: (request: unknown, payload: unknown, done: (err: null, body?: undefined) => void) => void): unknown;
+  addHook(name: 'onRequest', hook: (request: { raw: IncomingMessage; url: string; is404?: boolean; routeOptions?: { config?: Record<string, unknown> } }, reply: unknown, done: () => void) => void): unknown;
 }
 interface ExpressLayer {
   handle: unknown;
@@ -48,8 +53,11 @@ interface ExpressLike {
  * duplicate-parameter rule and RFC error shapes apply, while every other route of the host keeps
  * its parsers. No call in the host's `main.ts` is needed. (docs/adr/0018)
  *
- * - Fastify: an `onRequest` hook (it runs after routing, before content-type parsing) for the
- *   routes whose `config` carries the mark.
+ * - Fastify: an `onRequest` hook (it runs after routing, before content-type parsing) gives the
+ *   request a content type of Clavis's own, whose parser leaves the stream unread, for the
+ *   routes whose `config` carries the mark, and for requests that match no route but lie in
+ *   Clavis's paths (`/register/x` with PATCH, say): they get Nest's 404 whatever their body, as
+ *   without a host parser, instead of the parser's 400 or 415.
  * - Express: a middleware placed first in the application's router, ahead of `express.json()` /
  *   `express.urlencoded()` (which Nest registers before any module's code runs), matching
  *   requests with the route layers of the marked handlers — Express's own matching.
@@ -58,7 +66,10 @@ interface ExpressLike {
 export class OwnBodyGate implements OnModuleInit {
   private readonly logger = new Logger('ClavisHttp');
 
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+  ) {}
 
   onModuleInit(): void {
     const adapter = this.adapterHost?.httpAdapter;
@@ -69,8 +80,19 @@ export class OwnBodyGate implements OnModuleInit {
   }
 
   private installOnFastify(fastify: FastifyLike): void {
+    const prefix = this.settings.routePrefix.toLowerCase();
+    const namespace = ['/token', '/introspect', '/revoke', '/register', '/jwks', '/.well-known/oauth-authorization-server'].map((p) => `${prefix}${p}`);
+    namespace.push('/.well-known/oauth-authorization-server');
+    const inNamespace = (url: string) => {
+      const path = pathnameOf(url).toLowerCase();
+      return namespace.some((p) => path === p || path.startsWith(`${p}/`));
+    };
+    // Fastify must still see the body (Content-Length, Transfer-Encoding): a request it takes for
+    // bodiless can have its unread body bytes parsed as the next request. Only the type changes.
+    fastify.addContentTypeParser(OWN_BODY_TYPE, (_request, _payload, done) => done(null));
+    const as = { contentType: OWN_BODY_TYPE };
     fastify.addHook('onRequest', (request, _reply, done) => {
-      if (request.routeOptions?.config?.[CLAVIS_OWN_BODY] === true) hideBodyFromHostParsers(request.raw);
+      if (request.routeOptions?.config?.[CLAVIS_OWN_BODY] === true || (request.is404 === true && inNamespace(request.url))) hideBodyFromHostParsers(request.raw, as);
       done();
     });
   }

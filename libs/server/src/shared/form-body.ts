@@ -33,29 +33,25 @@ function streamOf(req: RequestLike): IncomingMessage {
   return req.raw ?? (req as unknown as IncomingMessage);
 }
 
-/** The headers that tell a body parser a request has a body, and of which type. */
-const BODY_HEADERS = ['content-type', 'content-length', 'transfer-encoding'] as const;
-/** Where the body headers of a request are kept while the host's body parsers run (see docs/adr/0018). */
+/** Where the content type of a request is kept while the host's body parsers run (see docs/adr/0018). */
 const HIDDEN_BODY_HEADERS = Symbol.for('clavis.hiddenBodyHeaders');
-type Hideable = IncomingMessage & { [HIDDEN_BODY_HEADERS]?: Partial<Record<(typeof BODY_HEADERS)[number], string | string[]>> };
+type Hideable = IncomingMessage & { [HIDDEN_BODY_HEADERS]?: { 'content-type'?: string } };
 
 /**
- * Makes a request that one of Clavis's endpoints will read look bodiless to the host's body
- * parsers (Express's body-parser, Fastify's content-type parsers), so that the stream reaches
- * Clavis unread: its own size limits, duplicate-parameter checks and RFC error shapes then apply
- * whatever parsers the host has. The headers come back when Clavis reads the body.
+ * Keeps the host's body parsers (Express's body-parser, Fastify's content-type parsers) off a
+ * request that one of Clavis's endpoints will read, so that the stream reaches Clavis unread: its
+ * own size limits, duplicate-parameter checks and RFC error shapes then apply whatever parsers the
+ * host has. Parsers choose by content type, so the content type is put aside (or replaced by
+ * `as`, one whose parser leaves the stream unread); the length headers stay, so that the framework
+ * and Node still know the request has a body. The content type comes back when Clavis reads the body.
  */
-export function hideBodyFromHostParsers(raw: IncomingMessage): void {
+export function hideBodyFromHostParsers(raw: IncomingMessage, as?: { contentType: string }): void {
   const req = raw as Hideable;
   if (req[HIDDEN_BODY_HEADERS]) return;
-  const kept: NonNullable<Hideable[typeof HIDDEN_BODY_HEADERS]> = {};
-  for (const name of BODY_HEADERS) {
-    const value = req.headers[name];
-    if (value === undefined) continue;
-    kept[name] = value;
-    delete req.headers[name];
-  }
-  req[HIDDEN_BODY_HEADERS] = kept;
+  const type = req.headers['content-type'];
+  req[HIDDEN_BODY_HEADERS] = type === undefined ? {} : { 'content-type': type };
+  if (as) req.headers['content-type'] = as.contentType;
+  else delete req.headers['content-type'];
 }
 
 /** Puts hidden body headers back; true when they had been hidden (the stream is then unread). */
@@ -64,6 +60,7 @@ function restoreBodyHeaders(req: RequestLike): boolean {
   const kept = raw[HIDDEN_BODY_HEADERS];
   if (!kept) return false;
   delete raw[HIDDEN_BODY_HEADERS];
+  if (!kept['content-type']) delete raw.headers['content-type'];
   Object.assign(raw.headers, kept);
   // Fastify's request.headers may be a copy of the raw headers (when a hook added headers).
   if (req !== raw && req.headers !== raw.headers) Object.assign(req.headers, kept);
