@@ -22,9 +22,10 @@ describe('package boundaries', () => {
       if (!f.includes('/nest/')) expect(imports(f).filter((i) => i.startsWith('@nestjs/')), f).toEqual([]);
     }
   });
-  it('@clavis/server does not import @clavis/resource or @clavis/client, and only persistence/ imports typeorm', () => {
+  it('@clavis/server imports @clavis/resource only for the in-process guard (docs/adr/0018), never @clavis/client; only persistence/ imports typeorm', () => {
     for (const f of sources('libs/server/src')) {
-      expect(imports(f).filter((i) => /@clavis\/(resource|client)|libs\/(resource|client)/.test(i)), f).toEqual([]);
+      const allowed = f.endsWith('embedding/in-process-resource.module.ts') ? ['@clavis/resource'] : [];
+      expect(imports(f).filter((i) => /@clavis\/(resource|client)|libs\/(resource|client)/.test(i) && !allowed.includes(i)), f).toEqual([]);
       if (!f.includes('/persistence/')) expect(imports(f).filter((i) => i === 'typeorm'), f).toEqual([]);
     }
   });

@@ -1,6 +1,6 @@
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ClientStore } from '@clavis/server';
+import { ClientStore } from '@clavis/server/testing';
 import { expectOAuthError } from '../support/http.js';
 import { expectRegistrationError, registrationApi, tokenWithBasic, type JsonResponse } from '../support/registration.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';

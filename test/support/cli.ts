@@ -2,7 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vi } from 'vitest';
-import { runCli } from '../../apps/auth-server/src/cli/cli.js';
+import { runClavisCli } from '@clavis/server';
+import { AppModule } from '../../apps/auth-server/src/app.module.js';
 import { TEST_KEK } from './test-app.js';
 
 export interface CliResult {
@@ -15,7 +16,7 @@ export interface CliResult {
 }
 
 /**
- * Runs `runCli(argv)` in-process with stdout and stderr captured. The CLI prints its result as one
+ * Runs the demo's CLI (`runClavisCli` around AppModule, as apps/auth-server/src/main.ts does) in-process with stdout and stderr captured. The CLI prints its result as one
  * pretty-printed JSON document per command; log lines (if any) are skipped when picking it out.
  */
 export async function cli(...argv: string[]): Promise<CliResult> {
@@ -31,7 +32,7 @@ export async function cli(...argv: string[]): Promise<CliResult> {
   const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture(err) as typeof process.stderr.write);
   let code: number;
   try {
-    code = await runCli(argv);
+    code = await runClavisCli(() => AppModule.forRoot({ checkpointInWorker: false }), argv);
   } finally {
     stdout.mockRestore();
     stderr.mockRestore();

@@ -3,11 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
-import type { INestApplication, LoggerService } from '@nestjs/common';
-import { ClientService, FixedClock, InitialAccessTokenService, SigningKeyService, type ClientMetadata } from '@clavis/server';
+import type { INestApplication, LoggerService, Type } from '@nestjs/common';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { ClientService, FixedClock, InitialAccessTokenService, SigningKeyService, clavisFastifyOptions, configureClavisHttp, type ClientMetadata } from '@clavis/server';
 import { MemoryAuditSink } from '@clavis/server/testing';
 import { AppModule } from '../../apps/auth-server/src/app.module.js';
-import { configureHttp, createHttpAdapter } from '../../apps/auth-server/src/http.js';
 
 /** A fixed test KEK (32 bytes). */
 export const TEST_KEK = 'dGVzdC1rZXktZW5jcnlwdGlvbi1rZXktMzItYnl0ZXM';
@@ -47,6 +47,12 @@ export async function freePort(): Promise<number> {
 /** The HTTP adapter under test: Fastify (what the server ships with) unless TEST_HTTP_ADAPTER=express. */
 export const TEST_HTTP_ADAPTER = process.env.TEST_HTTP_ADAPTER === 'express' ? 'express' : 'fastify';
 
+/**
+ * The host's body parsing: `on` (Nest's default, what `nest new` gives a host: JSON and urlencoded
+ * parsers on every route) unless TEST_BODY_PARSER=off (`bodyParser: false`).
+ */
+export const TEST_BODY_PARSER = process.env.TEST_BODY_PARSER === 'off' ? 'off' : 'on';
+
 export interface TestAppOptions {
   env?: Record<string, string | undefined>;
   clock?: FixedClock;
@@ -56,6 +62,10 @@ export interface TestAppOptions {
   audit?: MemoryAuditSink;
   /** A logger for the whole app (default: none, or Nest's with TEST_LOGS set). */
   logger?: LoggerService;
+  /** The host's body parsing (default TEST_BODY_PARSER). */
+  bodyParser?: 'on' | 'off';
+  /** Controllers of the host application, beside Clavis and the demo API. */
+  hostControllers?: Type<unknown>[];
 }
 
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -78,12 +88,17 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: '1000000',
     ...opts.env,
   };
-  const testing = Test.createTestingModule({ imports: [AppModule.forRoot({ env, clock, auditSink: audit, firstRun: false })] });
+  const testing = Test.createTestingModule({ imports: [AppModule.forRoot({ env, clock, auditSink: audit, firstRun: false })], controllers: opts.hostControllers ?? [] });
   const moduleRef = await (opts.logger ? testing.setLogger(opts.logger) : testing).compile();
-  const options = { bodyParser: false, logger: opts.logger ?? (process.env.TEST_LOGS ? undefined : (false as const)) };
-  const app = (opts.adapter ?? TEST_HTTP_ADAPTER) === 'fastify' ? moduleRef.createNestApplication(createHttpAdapter({ requestTimeout: env.REQUEST_TIMEOUT ? Number(env.REQUEST_TIMEOUT) : undefined, trustProxy: env.TRUST_PROXY }), options) : moduleRef.createNestApplication(options);
+  const options = { bodyParser: (opts.bodyParser ?? TEST_BODY_PARSER) === 'on', logger: opts.logger ?? (process.env.TEST_LOGS ? undefined : (false as const)) };
+  const http = {
+    requestTimeout: env.REQUEST_TIMEOUT ? Number(env.REQUEST_TIMEOUT) : undefined,
+    trustProxy: env.TRUST_PROXY,
+    maxConnectionsPerAddress: env.MAX_CONNECTIONS_PER_ADDRESS ? Number(env.MAX_CONNECTIONS_PER_ADDRESS) : undefined,
+  };
+  const app = (opts.adapter ?? TEST_HTTP_ADAPTER) === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter(clavisFastifyOptions(http)), options) : moduleRef.createNestApplication(options);
   if (opts.logger) app.useLogger(opts.logger);
-  configureHttp(app, { trustProxy: env.TRUST_PROXY, maxConnectionsPerAddress: env.MAX_CONNECTIONS_PER_ADDRESS ? Number(env.MAX_CONNECTIONS_PER_ADDRESS) : undefined });
+  configureClavisHttp(app, http);
   try {
     await app.listen(port, '127.0.0.1');
   } catch (e) {

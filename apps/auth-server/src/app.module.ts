@@ -3,7 +3,6 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
 import { AuditSink, CLAVIS_ENTITIES, CLAVIS_MIGRATIONS, ClavisServerModule, Clock } from '@clavis/server';
 import { loadConfig, type AppConfig } from './config/app-config.js';
-import { FirstRunService } from './first-run.service.js';
 import { SqliteCheckpointService } from './sqlite-checkpoint.service.js';
 import { DemoModule } from './demo/demo.module.js';
 
@@ -12,7 +11,7 @@ export interface AppModuleOptions {
   env?: Record<string, string | undefined>;
   clock?: Clock;
   auditSink?: AuditSink;
-  /** Print the first-run initial access token (default true; the CLI and tests turn it off). */
+  /** Print the first-run initial access token (default true; tests turn it off; the CLI never prints it). */
   firstRun?: boolean;
   /** On SQLite, run WAL checkpoints in a worker thread (default true; the short-lived CLI turns it off). */
   checkpointInWorker?: boolean;
@@ -35,12 +34,12 @@ export class AppModule {
           inject: [ConfigService],
           useFactory: (config: ConfigService) => {
             const app = config.getOrThrow<AppConfig>('app');
-            return { ...app.server, issuer: app.issuer, keyEncryptionKey: app.kek.value, redisUrl: app.redisUrl, clock: opts.clock, auditSink: opts.auditSink };
+            return { ...app.server, issuer: app.issuer, keyEncryptionKey: app.kek.value, redisUrl: app.redisUrl, clock: opts.clock, auditSink: opts.auditSink, firstRunInitialAccessToken: { print: opts.firstRun ?? true } };
           },
         }),
         DemoModule,
       ],
-      providers: [{ provide: 'FIRST_RUN_ENABLED', useValue: opts.firstRun ?? true }, FirstRunService, ...(opts.checkpointInWorker === false ? [] : [SqliteCheckpointService])],
+      providers: opts.checkpointInWorker === false ? [] : [SqliteCheckpointService],
     };
   }
 }

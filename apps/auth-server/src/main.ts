@@ -1,9 +1,8 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { clavisFastifyOptions, configureClavisHttp, runClavisCli } from '@clavis/server';
 import { AppModule } from './app.module.js';
-import { runCli } from './cli/cli.js';
-import { configureHttp, createHttpAdapter } from './http.js';
 import { EnvironmentError, loadConfig } from './config/app-config.js';
 import { describeKekMismatch } from './config/kek-mismatch.js';
 
@@ -11,12 +10,16 @@ import { describeKekMismatch } from './config/kek-mismatch.js';
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args.length) {
-    process.exitCode = await runCli(args);
+    // The shared runner of @clavis/server around this app's module, as any host writes it.
+    process.exitCode = await runClavisCli(() => AppModule.forRoot({ checkpointInWorker: false }), args);
     return;
   }
   const config = loadConfig(process.env);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), createHttpAdapter({ trustProxy: config.trustProxy, requestTimeout: config.requestTimeout }), { bodyParser: false, logger: config.logLevels });
-  configureHttp(app, { trustProxy: config.trustProxy, maxConnectionsPerAddress: config.maxConnectionsPerAddress });
+  // The host's body parsing stays as Nest makes it: Clavis reads its own request bodies.
+  const http = { trustProxy: config.trustProxy, requestTimeout: config.requestTimeout, maxConnectionsPerAddress: config.maxConnectionsPerAddress };
+  const adapter = new FastifyAdapter(clavisFastifyOptions(http));
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), adapter, { logger: config.logLevels });
+  configureClavisHttp(app, http);
   app.enableShutdownHooks();
   // Fastify listens on localhost only unless told otherwise: default to every interface, like Express.
   await app.listen(config.port, config.host ?? '::');

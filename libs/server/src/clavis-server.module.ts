@@ -43,6 +43,9 @@ import { KeyEncryption } from './shared/crypto.js';
 import { EncryptedValueStore } from './key-encryption/encrypted-value.store.js';
 import { KeyEncryptionService } from './key-encryption/key-encryption.service.js';
 import { TypeOrmEncryptedValueStore } from './persistence/typeorm/typeorm-encrypted-value.store.js';
+import { markOwnBodyRoutes, OwnBodyGate } from './http/own-body.gate.js';
+import { FirstRunService } from './embedding/first-run.service.js';
+import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
 
 /**
  * The Clavis authorization server, embedded in the host application. Its entities join the host's
@@ -94,7 +97,13 @@ import { TypeOrmEncryptedValueStore } from './persistence/typeorm/typeorm-encryp
     { provide: KeyEncryption, inject: [SERVER_SETTINGS], useFactory: (s: ServerSettings) => new KeyEncryption(s.keyEncryptionKeys) },
     { provide: EncryptedValueStore, useClass: TypeOrmEncryptedValueStore },
     KeyEncryptionService,
+    OwnBodyGate,
+    FirstRunService,
+    WellKnownMetadataRoute,
   ],
   exports: [SERVER_SETTINGS, Clock, ClientService, SigningKeyService, InitialAccessTokenService, AccessTokenInspector, DenyList, HousekeepingService, KeyEncryption, KeyEncryptionService],
 })
 export class ClavisServerModule extends ConfigurableModuleClass {}
+
+// Clavis reads its request bodies itself, whatever body parsing the host has (docs/adr/0018).
+markOwnBodyRoutes(Reflect.getMetadata('controllers', ClavisServerModule) as []);

@@ -1,17 +1,17 @@
 /**
  * @clavis/server — an OAuth 2.0 authorization server for machine-to-machine clients, embedded
- * in a NestJS application.
+ * in a NestJS application. This entry point is what a host needs: the module and its options,
+ * the services an operator drives, audit, persistence, the HTTP helpers, the CLI runner and the
+ * in-process guard. Settings internals, storage ports, private keys and encrypted records are not
+ * part of it (tests reach them through `@clavis/server/testing` or relative imports).
  */
 export { ClavisServerModule } from './clavis-server.module.js';
-export { MODULE_OPTIONS_TOKEN as CLAVIS_SERVER_OPTIONS } from './clavis-server.module-definition.js';
 export type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './options/clavis-server.options.js';
-export { DEFAULT_SERVER_OPTIONS, resolveServerOptions, ClavisConfigurationError } from './options/resolve-server-options.js';
-export { SERVER_SETTINGS, type ServerSettings } from './options/server-settings.js';
+export { DEFAULT_SERVER_OPTIONS, ClavisConfigurationError } from './options/resolve-server-options.js';
 /** Client registry. */
 export { ClientService, ClientNotFoundError, type IssuedClientCredentials, type UpdateClientOptions } from './clients/client.service.js';
-export type { ClientRecord, ClientSecretRecord, TokenEndpointAuthMethod } from './clients/client.record.js';
+export type { ClientRecord, TokenEndpointAuthMethod } from './clients/client.record.js';
 export type { ClientMetadata } from './clients/client-metadata.js';
-export { ClientStore } from './clients/client.store.js';
 export type { ClientCeiling } from './clients/client-ceiling.js';
 export type { CreateClientOptions } from './clients/client.service.js';
 /** Registration. */
@@ -19,20 +19,25 @@ export { InitialAccessTokenService } from './registration/initial-access-token.s
 export type { CreateInitialAccessTokenOptions } from './registration/initial-access-token.service.js';
 export type { InitialAccessTokenPolicy, InitialAccessTokenRecord } from './registration/initial-access-token.store.js';
 /** Keys and tokens. */
-export { SigningKeyService, type ActiveSigningKey } from './keys/signing-key.service.js';
-export type { SigningKeyRecord } from './keys/signing-key.store.js';
-/** Key-encryption key: one provider built from the settings; rotation (status, re-encryption). */
+export { SigningKeyService } from './keys/signing-key.service.js';
+/** Key-encryption key: parsing and key ids; rotation (status, re-encryption). */
 export { KeyEncryption, KeyEncryptionKeyMismatchError, keyEncryptionKeyId } from './shared/crypto.js';
 export { KeyEncryptionService, type KeyEncryptionStatus, type ReEncryptionResult } from './key-encryption/key-encryption.service.js';
-export { AccessTokenInspector } from './token/access-token.inspector.js';
-export { DenyList } from './token/deny-list.js';
-export { ReplayStore } from './client-auth/replay.store.js';
 export { HousekeepingService } from './housekeeping.service.js';
 /** Errors and audit. */
 export { OAuthError, RegistrationError, StorageUnavailableError, type OAuthErrorCode, type RegistrationErrorCode } from './errors/oauth-error.js';
 export { AuditSink, LoggerAuditSink } from './audit/audit.sink.js';
 export type { AuditEvent, AuditEventType } from './audit/audit-event.js';
-export { Clock, SystemClock, FixedClock } from './shared/clock.js';
+export { Clock, FixedClock } from './shared/clock.js';
 /** Persistence: add these to the host's DataSource. */
 export { CLAVIS_ENTITIES, CLAVIS_MIGRATIONS } from './persistence/typeorm/index.js';
 export { SqliteWalCheckpointer, type SqliteWalCheckpointerOptions } from './persistence/typeorm/sqlite-wal-checkpointer.js';
+/** HTTP: optional adapter settings for the host's main.ts. */
+export { clavisFastifyOptions, configureClavisHttp } from './http/clavis-http.js';
+export { DEFAULT_REQUEST_TIMEOUT, type ClavisHttpOptions, type ClavisFastifyOptions } from './http/clavis-http.options.js';
+export { limitConnectionsPerAddress } from './http/clavis-http.js';
+export { parseTrustProxy, trustProxyFunction, TrustProxyError, type TrustProxySetting } from './http/trust-proxy.js';
+/** Operator CLI around the host's module. */
+export { runClavisCli, type ClavisCliModule } from './cli/clavis-cli.js';
+/** The resource guard (@clavis/resource) in the same process as the server. */
+export { ClavisInProcessResourceModule, type ClavisInProcessResourceOptions, type ClavisInProcessResourceAsyncOptions } from './embedding/in-process-resource.module.js';

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { KeyEncryption, type ClavisServerOptions } from '@clavis/server';
-import { parseTrustProxy } from './trust-proxy.js';
+import { DEFAULT_REQUEST_TIMEOUT as CLAVIS_REQUEST_TIMEOUT, KeyEncryption, parseTrustProxy, type ClavisServerOptions } from '@clavis/server';
 
 /** Everything the demo server reads from the environment (see the README's table). */
 export interface AppConfig {
@@ -26,8 +25,8 @@ export interface AppConfig {
   logLevels: ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal')[];
 }
 
-/** REQUEST_TIMEOUT's default, in seconds (also the HTTP adapter's when it is given none). */
-export const DEFAULT_REQUEST_TIMEOUT = 10;
+/** REQUEST_TIMEOUT's default, in seconds: the one of @clavis/server's HTTP helpers. */
+export const DEFAULT_REQUEST_TIMEOUT = CLAVIS_REQUEST_TIMEOUT;
 
 /** Thrown when the environment is wrong; lists every problem. */
 export class EnvironmentError extends Error {

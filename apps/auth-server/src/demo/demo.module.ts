@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { ClavisResourceModule } from '@clavis/resource';
-import { AccessTokenInspector, Clock, SigningKeyService } from '@clavis/server';
+import { ClavisInProcessResourceModule } from '@clavis/server';
 import type { AppConfig } from '../config/app-config.js';
 import { StatementsController } from './statements.controller.js';
 
@@ -12,21 +11,9 @@ import { StatementsController } from './statements.controller.js';
  */
 @Module({
   imports: [
-    ClavisResourceModule.forRootAsync({
-      inject: [ConfigService, SigningKeyService, AccessTokenInspector, Clock],
-      useFactory: (config: ConfigService, keys: SigningKeyService, inspector: AccessTokenInspector, clock: Clock) => {
-        const app = config.getOrThrow<AppConfig>('app');
-        return {
-          issuer: app.issuer,
-          audience: app.resourceAudience,
-          // In-process keys: re-reading them is a cheap, rate-limited database read, so an unknown
-          // kid (a key another instance has just activated) is looked up without a cooldown.
-          keySource: { getKeySet: () => keys.freshJwks() },
-          jwksCooldown: 0,
-          isRevoked: (jti: string, claims: { client_id: string }) => inspector.isRevoked(jti, claims.client_id),
-          clock,
-        };
-      },
+    ClavisInProcessResourceModule.forRootAsync({
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => ({ audience: config.getOrThrow<AppConfig>('app').resourceAudience }),
     }),
   ],
   controllers: [StatementsController],

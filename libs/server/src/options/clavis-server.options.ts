@@ -20,8 +20,19 @@ export interface ClavisServerOptions {
    * @see docs/adr/0013-key-encryption-key-rotation.md
    */
   keyEncryptionKey: string | readonly string[];
-  /** Path prefix of every Clavis route, e.g. `/oauth`. Default `''` (routes at the root). */
+  /**
+   * Path prefix of every Clavis route, e.g. `/oauth`. Default `''` (routes at the root). An issuer
+   * with a path must equal it or lie above it (issuer `https://host/oauth`, prefix `/oauth`): the
+   * metadata is then also served at the RFC 8414 §3.1 location `/.well-known/oauth-authorization-server/oauth`.
+   */
   routePrefix?: string;
+  /**
+   * `{ print: true }`: on the very first start of the server (no client, no initial access token
+   * yet) create one initial access token, valid 7 days, and print it once on stdout, so that a
+   * developer can register a client straight away. Only with `registration: 'initial_access_token'`,
+   * and only when serving HTTP (never in the CLI). Default: off.
+   */
+  firstRunInitialAccessToken?: { print: boolean };
   /** Lifetime of access tokens. Default 300. */
   accessTokenTtl?: number;
   /** Access-token signing algorithm of new server keys. Default `ES256`. */

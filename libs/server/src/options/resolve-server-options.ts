@@ -68,6 +68,12 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
 
   const routePrefix = normalisePrefix(options?.routePrefix ?? d.routePrefix);
   if (routePrefix !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(routePrefix)) problems.push('routePrefix must look like /segment[/segment…]');
+  // The issuer and the routes must describe one server: an issuer with a path names where the
+  // endpoints live, so the route prefix must be that path or lie under it (docs/adr/0018).
+  const issuerPath = issuerPathOf(issuer);
+  if (issuerPath !== '' && routePrefix !== issuerPath && !routePrefix.startsWith(`${issuerPath}/`))
+    problems.push(`routePrefix must be the issuer's path (${issuerPath}) or lie under it, so that the issuer describes this server; it is ${routePrefix === '' ? "'' (the root)" : routePrefix}`);
+  if (issuerPath !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(issuerPath)) problems.push('the issuer\'s path must look like /segment[/segment…]');
 
   const seconds = (name: string, value: number | undefined, fallback: number, min: number, max: number): number => {
     const v = value ?? fallback;
@@ -129,12 +135,15 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
 
   if (options?.redisUrl !== undefined && !/^rediss?:\/\//.test(options.redisUrl)) problems.push('redisUrl must be a redis:// or rediss:// URL');
 
+
   if (problems.length) throw new ClavisConfigurationError(problems);
 
   return Object.freeze({
     issuer,
     keyEncryptionKeys,
     routePrefix,
+    issuerPath,
+    firstRunInitialAccessToken: options.firstRunInitialAccessToken?.print === true,
     endpointBase: `${new URL(issuer).origin}${routePrefix}`,
     tokenEndpoint: `${new URL(issuer).origin}${routePrefix}/token`,
     accessTokenTtl,
@@ -157,6 +166,15 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     clock: options.clock,
     keyRotation: Object.freeze(keyRotation),
   });
+}
+
+/** The path of a (syntactically valid) issuer, without a trailing slash; '' for none. */
+function issuerPathOf(issuer: string): string {
+  try {
+    return new URL(issuer).pathname.replace(/\/+$/, '');
+  } catch {
+    return '';
+  }
 }
 
 function normalisePrefix(prefix: string): string {

@@ -11,6 +11,10 @@ export interface ServerSettings {
   /** Key-encryption keys, current first (validated; never logged). */
   readonly keyEncryptionKeys: readonly string[];
   readonly routePrefix: string;
+  /** The issuer's path (`''` or `/segment…`): where RFC 8414 §3.1 puts the metadata, after `/.well-known/oauth-authorization-server`. */
+  readonly issuerPath: string;
+  /** Whether the first start prints an initial access token. */
+  readonly firstRunInitialAccessToken: boolean;
   /** Origin of the issuer + routePrefix: the base of every endpoint URL. */
   readonly endpointBase: string;
   readonly tokenEndpoint: string;

@@ -2,7 +2,9 @@ import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { OAuthError } from '../errors/oauth-error.js';
-import { readForm } from './form-body.js';
+import { hideBodyFromHostParsers, readForm, readJson } from './form-body.js';
+
+const FORM_TYPE = 'application/x-www-form-urlencoded';
 
 const req = (body: string, headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' }) =>
   Object.assign(Readable.from([Buffer.from(body)]), { headers }) as unknown as IncomingMessage;
@@ -33,5 +35,21 @@ describe('readForm', () => {
   it('uses a body the host already parsed (arrays mean repeats)', async () => {
     const parsed = Object.assign(req(''), { body: { grant_type: 'client_credentials', scope: ['a', 'b'] } });
     expect(await error(readForm(parsed, 1024))).toBe('400 invalid_request');
+  });
+});
+
+describe('hideBodyFromHostParsers', () => {
+  it('takes the content type away from parsers; readForm restores the headers and reads the stream, ignoring any parsed body', async () => {
+    const r = Object.assign(req('grant_type=client_credentials&a=1&a=2', { 'content-type': FORM_TYPE, 'content-length': '38', 'x-other': '1' }), { body: {} as unknown });
+    hideBodyFromHostParsers(r);
+    expect(r.headers).toEqual({ 'content-length': '38', 'x-other': '1' });
+    expect(await error(readForm(r, 1024))).toBe('400 invalid_request');
+    expect(r.headers).toEqual({ 'content-type': FORM_TYPE, 'content-length': '38', 'x-other': '1' });
+  });
+  it('readJson enforces its limit on a hidden body even when a parser set an object', async () => {
+    const r = Object.assign(req(JSON.stringify({ pad: 'x'.repeat(2000) }), { 'content-type': 'application/json' }), { body: { pad: 'parsed' } });
+    hideBodyFromHostParsers(r);
+    const e = await readJson(r, 1024, (d) => new Error(d)).catch((x: Error) => x.message);
+    expect(e).toBe('the request body exceeds 1024 bytes');
   });
 });

@@ -33,24 +33,64 @@ function streamOf(req: RequestLike): IncomingMessage {
   return req.raw ?? (req as unknown as IncomingMessage);
 }
 
+/** Where the content type of a request is kept while the host's body parsers run (see docs/adr/0018). */
+const HIDDEN_BODY_HEADERS = Symbol.for('clavis.hiddenBodyHeaders');
+type Hideable = IncomingMessage & { [HIDDEN_BODY_HEADERS]?: { 'content-type'?: string } };
+
+/**
+ * Keeps the host's body parsers (Express's body-parser, Fastify's content-type parsers) off a
+ * request that one of Clavis's endpoints will read, so that the stream reaches Clavis unread: its
+ * own size limits, duplicate-parameter checks and RFC error shapes then apply whatever parsers the
+ * host has. Parsers choose by content type, so the content type is put aside (or replaced by
+ * `as`, one whose parser leaves the stream unread); the length headers stay, so that the framework
+ * and Node still know the request has a body. The content type comes back when Clavis reads the body.
+ */
+export function hideBodyFromHostParsers(raw: IncomingMessage, as?: { contentType: string }): void {
+  const req = raw as Hideable;
+  if (req[HIDDEN_BODY_HEADERS]) return;
+  const type = req.headers['content-type'];
+  req[HIDDEN_BODY_HEADERS] = type === undefined ? {} : { 'content-type': type };
+  if (as) req.headers['content-type'] = as.contentType;
+  else delete req.headers['content-type'];
+}
+
+/** Puts hidden body headers back; true when they had been hidden (the stream is then unread). */
+function restoreBodyHeaders(req: RequestLike): boolean {
+  const raw = streamOf(req) as Hideable;
+  const kept = raw[HIDDEN_BODY_HEADERS];
+  if (!kept) return false;
+  delete raw[HIDDEN_BODY_HEADERS];
+  if (!kept['content-type']) delete raw.headers['content-type'];
+  Object.assign(raw.headers, kept);
+  // Fastify's request.headers may be a copy of the raw headers (when a hook added headers).
+  if (req !== raw && req.headers !== raw.headers) Object.assign(req.headers, kept);
+  return true;
+}
+
+/** The body as the host's parser left it: undefined when Clavis reads the stream itself. */
+function parsedBody(req: RequestLike): unknown {
+  return restoreBodyHeaders(req) ? undefined : req.body;
+}
+
 /**
  * Reads an `application/x-www-form-urlencoded` body. Uses what the host's body parser produced
  * when it ran; otherwise reads the stream itself, bounded by `limit` bytes.
  * Rejects other content types, repeated parameters (RFC 6749 §3.1) and oversized bodies.
  */
 export async function readForm(req: RequestLike, limit: number): Promise<FormParams> {
+  const body = parsedBody(req);
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') throw OAuthError.invalidRequest('the request body must be application/x-www-form-urlencoded', `content-type ${type || 'missing'}`);
 
   const entries: [string, string][] = [];
-  if (req.body !== undefined && req.body !== null && typeof req.body === 'object' && !Buffer.isBuffer(req.body)) {
+  if (body !== undefined && body !== null && typeof body === 'object' && !Buffer.isBuffer(body)) {
     // The host parsed it already: repeated names arrive as arrays.
-    for (const [k, v] of Object.entries(req.body as Record<string, unknown>)) {
+    for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
       if (Array.isArray(v)) for (const item of v) entries.push([k, typeof item === 'string' ? item : JSON.stringify(item)]);
       else entries.push([k, typeof v === 'string' ? v : JSON.stringify(v)]);
     }
   } else {
-    const raw = Buffer.isBuffer(req.body) ? req.body : await readStream(streamOf(req), limit);
+    const raw = Buffer.isBuffer(body) ? body : await readStream(streamOf(req), limit);
     if (raw.length > limit) throw tooLarge(raw.length, limit);
     for (const entry of new URLSearchParams(raw.toString('utf8'))) entries.push(entry);
   }
@@ -59,12 +99,13 @@ export async function readForm(req: RequestLike, limit: number): Promise<FormPar
 
 /** Reads a JSON body the same way (host-parsed object, or the raw stream bounded by `limit`). */
 export async function readJson(req: RequestLike, limit: number, onError: (description: string) => Error): Promise<unknown> {
+  const body = parsedBody(req);
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json') throw onError('the request body must be application/json');
-  if (req.body !== undefined && req.body !== null && !Buffer.isBuffer(req.body) && typeof req.body === 'object') return req.body;
+  if (body !== undefined && body !== null && !Buffer.isBuffer(body) && typeof body === 'object') return body;
   let raw: Buffer;
   try {
-    raw = Buffer.isBuffer(req.body) ? req.body : await readStream(streamOf(req), limit);
+    raw = Buffer.isBuffer(body) ? body : await readStream(streamOf(req), limit);
   } catch (e) {
     if (e instanceof OAuthError) throw onError(`the request body exceeds ${limit} bytes`);
     throw e;

@@ -2,17 +2,16 @@ import type { INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { FastifyReply } from 'fastify';
-import { DEFAULT_REQUEST_TIMEOUT } from './config/app-config.js';
-import { parseTrustProxy, trustProxyFunction, type TrustProxySetting } from './config/trust-proxy.js';
+import { DEFAULT_REQUEST_TIMEOUT, type ClavisFastifyOptions, type ClavisHttpOptions, type FastifyReply } from './clavis-http.options.js';
+import { parseTrustProxy, trustProxyFunction, type TrustProxySetting } from './trust-proxy.js';
 
 /**
- * The HTTP adapter of the demo server: Fastify. Measured on this machine kind (one pinned core),
+ * Options of Nest's `FastifyAdapter` for Clavis (the demo server's HTTP adapter: Fastify). Measured on this machine kind (one pinned core),
  * a bare Nest route costs ~61 µs per request on Fastify and ~330 µs on Express — more than all
  * of the token endpoint's own work. `trustProxy` (TRUST_PROXY) makes `req.ip` the client's address.
+ * @example new FastifyAdapter(clavisFastifyOptions())
  */
-export function createHttpAdapter(opts: { trustProxy?: string; requestTimeout?: number } = {}): FastifyAdapter {
+export function clavisFastifyOptions(opts: ClavisHttpOptions = {}): ClavisFastifyOptions {
   // TRUST_PROXY as a trust function: Fastify ignores a numeric hop count (it fails closed), so
   // every form is handed over as the same function Express gets (ADR 0012).
   const setting = parseTrustProxy(opts.trustProxy);
@@ -21,7 +20,7 @@ export function createHttpAdapter(opts: { trustProxy?: string; requestTimeout?: 
   // trickles bytes (slowloris, a body that never comes) is answered 408 and disconnected instead of
   // holding a socket. Node enforces it on a sweep, run every second here (its default: 30 s).
   const requestTimeoutMs = (opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) * 1000;
-  return new FastifyAdapter({
+  return {
     requestTimeout: requestTimeoutMs,
     http: { headersTimeout: requestTimeoutMs, connectionsCheckingInterval: 1000 },
     trustProxy,
@@ -31,10 +30,8 @@ export function createHttpAdapter(opts: { trustProxy?: string; requestTimeout?: 
     frameworkErrors: (_error: unknown, _req: unknown, reply: FastifyReply) => {
       void reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: 'the request URL is malformed' });
     },
-  });
+  };
 }
-
-const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+$/;
 
 /** Unparseable or too slow requests (bad request line, headers too large, REQUEST_TIMEOUT): a bodiless answer, then close. */
 function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
@@ -48,27 +45,14 @@ function answerClientError(err: Error & { code?: string }, socket: Duplex): void
 }
 
 /**
- * HTTP hardening shared by the server and the tests: nothing parses request bodies before Clavis
- * does (it enforces content types, sizes and repeated parameters itself), no `X-Powered-By`, and
- * on Express production mode (its last-resort error pages carry no stack trace).
+ * HTTP hardening of an Express host (optional; on Fastify see clavisFastifyOptions): no `X-Powered-By`, and
+ * on Express production mode (its last-resort error pages carry no stack trace), the request timeout.
+ * The host's body parsers stay: Clavis reads its own bodies anyway (docs/adr/0018).
  */
-export function configureHttp(app: INestApplication, opts: { trustProxy?: string; maxConnectionsPerAddress?: number } = {}): void {
+export function configureClavisHttp(app: INestApplication, opts: ClavisHttpOptions = {}): void {
   const adapter = app.getHttpAdapter();
   if (opts.maxConnectionsPerAddress) limitConnectionsPerAddress(app.getHttpServer() as Server, opts.maxConnectionsPerAddress, parseTrustProxy(opts.trustProxy));
   if (adapter.getType() === 'fastify') {
-    const fastify = adapter.getInstance();
-    // Leave every body unread: Clavis's controllers read the raw stream themselves.
-    fastify.removeAllContentTypeParsers();
-    fastify.addContentTypeParser('*', (_req: unknown, _payload: unknown, done: (err: null) => void) => done(null));
-    // Fastify answers a missing, empty or malformed Content-Type with its own 415 before any route
-    // runs. Reduce it to its essence (Clavis ignores parameters; bodies are UTF-8), or to
-    // application/octet-stream, so that the route's own validation answers with a proper error body.
-    fastify.addHook('onRequest', (req: { headers: Record<string, string | string[] | undefined> }, _reply: unknown, done: () => void) => {
-      const value = req.headers['content-type'];
-      const essence = typeof value === 'string' ? value.split(';')[0].trim().toLowerCase() : '';
-      req.headers['content-type'] = MEDIA_TYPE.test(essence) ? essence : 'application/octet-stream';
-      done();
-    });
     return;
   }
   const express = adapter.getInstance();
@@ -77,6 +61,8 @@ export function configureHttp(app: INestApplication, opts: { trustProxy?: string
   express.disable('x-powered-by');
   express.set('env', 'production');
   express.set('query parser', 'simple');
+  const server = app.getHttpServer() as Server;
+  server.requestTimeout = server.headersTimeout = (opts.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT) * 1000;
 }
 
 /**

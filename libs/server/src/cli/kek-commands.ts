@@ -1,5 +1,5 @@
 import type { INestApplicationContext } from '@nestjs/common';
-import { KeyEncryptionService, type KeyEncryptionStatus } from '@clavis/server';
+import { KeyEncryptionService, type KeyEncryptionStatus } from '../key-encryption/key-encryption.service.js';
 
 /** Help lines of the `kek` commands (rotation of the key-encryption key). */
 export const KEK_HELP = `  kek status                 stored encrypted values per key-encryption key (ids only, never keys)

@@ -1,11 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { DynamicModule, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ClientService, InitialAccessTokenService, SigningKeyService, type ClientRecord, type TokenEndpointAuthMethod } from '@clavis/server';
-import { AppModule } from '../app.module.js';
+import { ClientService } from '../clients/client.service.js';
+import type { ClientRecord, TokenEndpointAuthMethod } from '../clients/client.record.js';
+import { InitialAccessTokenService } from '../registration/initial-access-token.service.js';
+import { SigningKeyService } from '../keys/signing-key.service.js';
 import { KEK_HELP, runKekCommand } from './kek-commands.js';
 
-const HELP = `Clavis operator CLI — npm run cli -- <command> [options]
+/** The host's module that imports `ClavisServerModule`: a module class, a dynamic module, or a function returning one. */
+export type ClavisCliModule = Type<unknown> | DynamicModule | (() => Type<unknown> | DynamicModule | Promise<Type<unknown> | DynamicModule>);
+
+const HELP = `Clavis operator CLI — clavis <command> [options] (the demo server: npm run cli -- <command>)
 
   clients create --method <client_secret_basic|client_secret_post|client_secret_jwt|private_key_jwt>
                  [--name N] [--scope "a b"] [--resource URI]… [--jwks-file F | --jwks-uri U] [--alg ALG]
@@ -56,8 +62,17 @@ function idTakenLiterally(argv: string[]): string[] {
   return [group!, command!, ...rest, '--', id];
 }
 
-/** Runs one CLI command against the configured database; returns the exit code. */
-export async function runCli(argv: string[]): Promise<number> {
+/**
+ * The operator CLI, run around the host's own module (which imports `ClavisServerModule`): one
+ * command against the host's configured database; returns the exit code (0, 1 on failure, 2 on
+ * a wrong invocation). The module is started as an application context, without HTTP.
+ * @example
+ * // clavis.ts in the host: `node dist/clavis.js clients list`
+ * import { runClavisCli } from '@clavis/server';
+ * import { AppModule } from './app.module.js';
+ * process.exitCode = await runClavisCli(AppModule, process.argv.slice(2));
+ */
+export async function runClavisCli(module: ClavisCliModule, argv: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -76,7 +91,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return o.help || group === 'help' ? 0 : 2;
   }
 
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ firstRun: false, checkpointInWorker: false }), { logger: ['error', 'warn'] });
+  const app = await NestFactory.createApplicationContext(await resolveModule(module), { logger: ['error', 'warn'] });
   const out = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
   const num = (v: string | undefined) => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : usage(`not a whole number: ${v}`));
   const need = (v: string | undefined, what: string) => v ?? usage(`missing ${what}`);
@@ -171,6 +186,11 @@ export async function runCli(argv: string[]): Promise<number> {
   } finally {
     await app.close();
   }
+}
+
+/** A module class or dynamic module as is; a factory (an arrow or async function: no prototype) called. */
+async function resolveModule(module: ClavisCliModule): Promise<Type<unknown> | DynamicModule> {
+  return typeof module === 'function' && module.prototype === undefined ? (module as () => Type<unknown> | DynamicModule)() : (module as Type<unknown> | DynamicModule);
 }
 
 class UsageError extends Error {}
