@@ -50,4 +50,8 @@ describe('loadConfig (environment → settings)', () => {
       expect((e as EnvironmentError).problems).toHaveLength(5);
     }
   });
+
+  it('lists an unusable TRUST_PROXY among the environment problems', () => {
+    expect(() => loadConfig({ CLAVIS_KEK: 'x'.repeat(43), TRUST_PROXY: 'yes' })).toThrow(EnvironmentError);
+  });
 });

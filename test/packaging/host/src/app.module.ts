@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Module, Post, UseGuards, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
-import { CLAVIS_ENTITIES, CLAVIS_MIGRATIONS, ClavisServerModule, DenyList, SigningKeyService } from '@clavis/server';
-import { BearerTokenGuard, ClavisResourceModule, RequireScopes, TokenClaims, type AccessTokenClaims } from '@clavis/resource';
+import { CLAVIS_ENTITIES, CLAVIS_MIGRATIONS, ClavisInProcessResourceModule, ClavisServerModule } from '@clavis/server';
+import { BearerTokenGuard, RequireScopes, TokenClaims, type AccessTokenClaims } from '@clavis/resource';
 
 /** The host's own routes: a JSON route parsed by the host's body parser, and a guarded one. */
 @Controller('notes')
@@ -45,18 +45,8 @@ export class AppModule {
           keyEncryptionKey: opts.keyEncryptionKey,
           scopes: ['notes:read'],
         }),
-        // TODO(embed): the in-process guard becomes one import; today the host wires the key source
-        // and the deny list itself.
-        ClavisResourceModule.forRootAsync({
-          inject: [SigningKeyService, DenyList],
-          useFactory: (keys: SigningKeyService, denyList: DenyList) => ({
-            issuer: opts.issuer,
-            audience: opts.issuer,
-            keySource: { getKeySet: () => keys.freshJwks() },
-            jwksCooldown: 0,
-            isRevoked: (jti: string) => denyList.isRevoked(jti),
-          }),
-        }),
+        // The guard in the same process as the server: one import.
+        ClavisInProcessResourceModule.forRoot({ audience: opts.issuer }),
       ],
       controllers: [NotesController],
     };
