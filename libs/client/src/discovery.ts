@@ -96,7 +96,7 @@ export async function discoverAuthorizationServer(
     );
   }
   const metadata = await readJsonObject(response!, limit).catch((e: ClavisClientError) => {
-    throw new ClavisClientError(e.code, `${e.description} (${url})`, e.status, { cause: e });
+    throw e.description.includes(url) ? e : new ClavisClientError(e.code, `${e.description} (${url})`, e.status, { cause: e });
   });
   // RFC 8414 §3.3: the issuer in the document must be identical to the one the client expects.
   if (metadata.issuer !== issuer) {
