@@ -1,4 +1,7 @@
 /** Test helpers for @clavis/server: in-memory ports and fixtures. */
 export { FixedClock } from '../shared/clock.js';
 export { MemoryAuditSink } from './memory-audit.sink.js';
-export { InMemoryReplayStore } from './in-memory-replay.store.js';
+/** Every storage port in memory: `ClavisServerModule.forRoot({ ..., storage: inMemoryStorage() })` runs without a database. */
+export { inMemoryStorage, type InMemoryStorageOptions } from '../persistence/memory/in-memory-storage.js';
+export { InMemoryTables, InMemoryClientStore, InMemorySigningKeyStore, InMemoryInitialAccessTokenStore, InMemoryReplayStore, InMemoryDenyList, InMemoryEncryptedValueStore } from '../persistence/memory/in-memory-stores.js';
+export { InMemoryRateLimiter } from '../persistence/memory/in-memory-rate-limiter.js';
