@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClavisServerModule, FixedClock, InitialAccessTokenService } from '@clavis/server';
+import { CLAVIS_SERVER_OPTIONS, ClavisServerModule, FixedClock, InitialAccessTokenService } from '@clavis/server';
 import { inMemoryStorage, MemoryAuditSink } from '@clavis/server/testing';
 import { basic, postForm } from '../support/http.js';
 import { assertion, generateKey, JWT_BEARER, type TestKey } from '../support/keys.js';
@@ -89,7 +89,24 @@ describe('ClavisServerModule on inMemoryStorage(): no database, no TypeORM', () 
   });
 });
 
-describe('the default storage is TypeORM', () => {
+describe('the storage option', () => {
+  it('forRootAsync takes it too (options from a factory, storage static); it is not passed on as a server option', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ClavisServerModule.forRootAsync({ storage: inMemoryStorage(), useFactory: () => ({ issuer: 'http://127.0.0.1:1', keyEncryptionKey: TEST_KEK }) })],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.init();
+    expect((await app.get(InitialAccessTokenService).create()).token).toMatch(/^[A-Za-z0-9_-]{43,}$/);
+    await app.close();
+    const sync = await Test.createTestingModule({ imports: [ClavisServerModule.forRoot({ issuer: 'http://127.0.0.1:1', keyEncryptionKey: TEST_KEK, storage: inMemoryStorage() })] }).compile();
+    expect(sync.get(CLAVIS_SERVER_OPTIONS)).not.toHaveProperty('storage');
+  });
+
+  it('refuses redisUrl with the in-memory storage (it would not be used)', async () => {
+    const moduleRef = Test.createTestingModule({ imports: [ClavisServerModule.forRoot({ issuer: 'http://127.0.0.1:1', keyEncryptionKey: TEST_KEK, redisUrl: 'redis://127.0.0.1:1', storage: inMemoryStorage() })] });
+    await expect(moduleRef.compile()).rejects.toThrow(/redisUrl cannot be used with the in-memory storage/);
+  });
+
   it('without the storage option and without a DataSource, the module does not boot', async () => {
     await expect(Test.createTestingModule({ imports: [ClavisServerModule.forRoot({ issuer: 'http://127.0.0.1:1', keyEncryptionKey: TEST_KEK })] }).compile()).rejects.toThrow(/DataSource/);
   });

@@ -13,7 +13,7 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createClavisServerOptions')
   // storage: a static extra too (its providers are fixed when the module is defined); TypeORM by default.
-  .setExtras<{ isGlobal: boolean; routePrefix: string; storage?: ClavisStorage }>({ isGlobal: false, routePrefix: '' }, (definition, { isGlobal, routePrefix, storage = typeOrmStorage() }) => ({
+  .setExtras<{ isGlobal: boolean; routePrefix: string; storage?: ClavisStorage }>({ isGlobal: false, routePrefix: '', storage: undefined }, (definition, { isGlobal, routePrefix, storage = typeOrmStorage() }) => ({
     ...definition,
     global: isGlobal,
     imports: [...(definition.imports ?? []), ...(storage.imports ?? []), ...(routePrefix ? [RouterModule.register([{ path: routePrefix, module: definition.module }])] : [])],
