@@ -10,7 +10,8 @@ const DATABASE_OUTAGE_MESSAGE = /Connection terminated|connection is closed|time
 export function isDatabaseOutage(error: unknown): boolean {
   const e = error as { code?: unknown; driverError?: { code?: unknown }; message?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
-  const code = String(e.driverError?.code ?? e.code ?? '');
+  const raw = e.driverError?.code ?? e.code;
+  const code = typeof raw === 'string' ? raw : '';
   // SQLSTATE class 08: connection exceptions.
   if (NETWORK_FAILURE_CODES.has(code) || DATABASE_OUTAGE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return true;
   return typeof e.message === 'string' && DATABASE_OUTAGE_MESSAGE.test(e.message);
