@@ -27,6 +27,9 @@ describe('package boundaries', () => {
       const allowed = f.endsWith('embedding/in-process-resource.module.ts') ? ['@clavis/resource'] : [];
       expect(imports(f).filter((i) => /@clavis\/(resource|client)|libs\/(resource|client)/.test(i) && !allowed.includes(i)), f).toEqual([]);
       if (!f.includes('/persistence/')) expect(imports(f).filter((i) => i === 'typeorm'), f).toEqual([]);
+      // Drivers and their Nest glue are adapters' business (docs/adr/0019-storage-is-a-port.md); the module definition picks the default.
+      if (!f.includes('/persistence/')) expect(imports(f).filter((i) => /^(@nestjs\/typeorm|ioredis|pg|better-sqlite3)$/.test(i)), f).toEqual([]);
+      if (!f.includes('/persistence/') && !f.endsWith('clavis-server.module-definition.ts') && !f.endsWith('index.ts')) expect(imports(f).filter((i) => /persistence\//.test(i)), f).toEqual([]);
     }
   });
   it('libraries never read process.env and never import apps', () => {

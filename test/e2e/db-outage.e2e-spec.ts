@@ -7,6 +7,7 @@ import { resolveServerOptions } from '@clavis/server/testing';
 import { MemoryAuditSink } from '@clavis/server/testing';
 import { TypeOrmClientStore } from '../../libs/server/src/persistence/typeorm/typeorm-client.store.js';
 import { TypeOrmSigningKeyStore } from '../../libs/server/src/persistence/typeorm/typeorm-signing-key.store.js';
+import { TypeOrmConnection } from '../../libs/server/src/persistence/typeorm/typeorm-connection.js';
 import { basic, postForm } from '../support/http.js';
 import { assertion, generateKey, JWT_BEARER, type TestKey } from '../support/keys.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
@@ -366,8 +367,9 @@ describe('PostgreSQL outage under load (private cluster): 503, recovery without 
       ds = await new DataSource(options).initialize();
       const settings = resolveServerOptions({ issuer: 'http://127.0.0.1:1', keyEncryptionKey: TEST_KEK });
       const audit = new MemoryAuditSink();
-      clients = new ClientService(new TypeOrmClientStore(ds), clock, audit, settings, new KeyEncryption(settings.keyEncryptionKeys));
-      keyService = new SigningKeyService(new TypeOrmSigningKeyStore(ds), clock, audit, settings, new KeyEncryption(settings.keyEncryptionKeys));
+      const connection = new TypeOrmConnection(ds);
+      clients = new ClientService(new TypeOrmClientStore(connection), clock, audit, settings, new KeyEncryption(settings.keyEncryptionKeys));
+      keyService = new SigningKeyService(new TypeOrmSigningKeyStore(connection), clock, audit, settings, new KeyEncryption(settings.keyEncryptionKeys));
       await keyService.onApplicationBootstrap();
     });
     afterAll(async () => {

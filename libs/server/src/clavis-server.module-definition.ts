@@ -1,6 +1,8 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import type { ClavisServerOptions } from './options/clavis-server.options.js';
+import type { ClavisStorage } from './persistence/storage.js';
+import { typeOrmStorage } from './persistence/typeorm/typeorm-storage.js';
 
 /** DI token of the route prefix (a static extra: routes are fixed when the module is defined). */
 export const CLAVIS_ROUTE_PREFIX = 'CLAVIS_ROUTE_PREFIX';
@@ -10,10 +12,11 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
 })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createClavisServerOptions')
-  .setExtras({ isGlobal: false, routePrefix: '' }, (definition, { isGlobal, routePrefix }) => ({
+  // storage: a static extra too (its providers are fixed when the module is defined); TypeORM by default.
+  .setExtras<{ isGlobal: boolean; routePrefix: string; storage?: ClavisStorage }>({ isGlobal: false, routePrefix: '', storage: undefined }, (definition, { isGlobal, routePrefix, storage = typeOrmStorage() }) => ({
     ...definition,
     global: isGlobal,
-    imports: [...(definition.imports ?? []), ...(routePrefix ? [RouterModule.register([{ path: routePrefix, module: definition.module }])] : [])],
-    providers: [...(definition.providers ?? []), { provide: CLAVIS_ROUTE_PREFIX, useValue: routePrefix ?? '' }],
+    imports: [...(definition.imports ?? []), ...(storage.imports ?? []), ...(routePrefix ? [RouterModule.register([{ path: routePrefix, module: definition.module }])] : [])],
+    providers: [...(definition.providers ?? []), ...storage.providers, { provide: CLAVIS_ROUTE_PREFIX, useValue: routePrefix ?? '' }],
   }))
   .build();

@@ -29,6 +29,9 @@ export { OAuthError, RegistrationError, StorageUnavailableError, type OAuthError
 export { AuditSink, LoggerAuditSink } from './audit/audit.sink.js';
 export type { AuditEvent, AuditEventType } from './audit/audit-event.js';
 export { Clock, FixedClock } from './shared/clock.js';
+/** Storage: the `storage` option of forRoot (TypeORM by default; in memory from @clavis/server/testing). */
+export type { ClavisStorage } from './persistence/storage.js';
+export { typeOrmStorage } from './persistence/typeorm/typeorm-storage.js';
 /** Persistence: add these to the host's DataSource. */
 export { CLAVIS_ENTITIES, CLAVIS_MIGRATIONS } from './persistence/typeorm/index.js';
 export { SqliteWalCheckpointer, type SqliteWalCheckpointerOptions } from './persistence/typeorm/sqlite-wal-checkpointer.js';

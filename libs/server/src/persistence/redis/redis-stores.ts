@@ -4,6 +4,8 @@ import type { Redis } from 'ioredis';
 import { ReplayStore } from '../../client-auth/replay.store.js';
 import { hashSecret } from '../../shared/crypto.js';
 import { DenyList } from '../../token/deny-list.js';
+import { TranslatesDriverFailures } from '../storage.js';
+import { isRedisOutage } from './redis-failures.js';
 
 /**
  * The Redis connection, when `redisUrl` is set. Commands fail fast while Redis is down (no offline
@@ -41,6 +43,7 @@ function loadIoredis(): typeof import('ioredis') {
 }
 
 /** Replay store in Redis: `SET key 1 EX ttl NX` is the atomic single-use check. */
+@TranslatesDriverFailures('redis', isRedisOutage)
 export class RedisReplayStore extends ReplayStore {
   constructor(private readonly redis: Redis, private readonly now: () => number = () => Math.floor(Date.now() / 1000)) {
     super();
@@ -58,6 +61,7 @@ export class RedisReplayStore extends ReplayStore {
 }
 
 /** Deny list in Redis, each entry expiring with its token. */
+@TranslatesDriverFailures('redis', isRedisOutage)
 export class RedisDenyList extends DenyList {
   constructor(private readonly redis: Redis, private readonly now: () => number = () => Math.floor(Date.now() / 1000)) {
     super();

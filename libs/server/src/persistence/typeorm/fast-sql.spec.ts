@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fastSql } from './fast-sql.js';
+import { TypeOrmConnection } from './typeorm-connection.js';
 
 const INSERT = 'INSERT INTO t (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING';
 
@@ -26,9 +27,16 @@ describe('fastSql on SQLite', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('one instance per DataSource (the write queue is shared)', () => {
-    expect(fastSql(ds)).toBe(fastSql(ds));
-    expect(fastSql(ds)).not.toBe(fastSql(other));
+  it('TypeOrmConnection queues the transactions of its stores on the one SQLite connection (no nesting)', async () => {
+    const connection = new TypeOrmConnection(ds);
+    const write = (k: string) =>
+      connection.transaction(async (m) => {
+        await m.query('INSERT INTO t (k, v) VALUES (?, 1)', [k]);
+        await new Promise((r) => setImmediate(r)); // another transaction would start here without the queue
+        await m.query('UPDATE t SET v = v + 1 WHERE k = ?', [k]);
+      });
+    await Promise.all([write('a'), write('b'), write('c')]);
+    expect(await ds.query('SELECT k, v FROM t ORDER BY k')).toEqual([{ k: 'a', v: 2 }, { k: 'b', v: 2 }, { k: 'c', v: 2 }]);
   });
 
   it('grouped writes of one turn: each caller gets its own row count, duplicates included, all committed', async () => {

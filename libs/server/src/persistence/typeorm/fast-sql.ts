@@ -44,15 +44,12 @@ interface QueuedWrite {
   reject(error: unknown): void;
 }
 
-const sqliteInstances = new WeakMap<DataSource, FastSql>();
-
+/**
+ * A new FastSql on the DataSource. Build one per DataSource (TypeOrmConnection holds it): on SQLite
+ * the write queue must be shared by every store on the connection.
+ */
 export function fastSql(dataSource: DataSource): FastSql {
-  if (dataSource.options.type === 'better-sqlite3') {
-    // One per DataSource: the write queue must be shared by every store on the connection.
-    let instance = sqliteInstances.get(dataSource);
-    if (!instance) sqliteInstances.set(dataSource, (instance = sqliteFastSql(dataSource)));
-    return instance;
-  }
+  if (dataSource.options.type === 'better-sqlite3') return sqliteFastSql(dataSource);
   const numbered = new Map<string, string>();
   const toPg = (sql: string) => {
     let n = numbered.get(sql);

@@ -1,15 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { ClientRecord, ClientSecretRecord } from '../../clients/client.record.js';
 import { ClientStore, ClientVersionConflictError, type ClientWithSecrets, type ClientWriteCondition } from '../../clients/client.store.js';
 import { ClientEntity, ClientSecretEntity } from './client.entity.js';
-import { transactional } from './transactional.js';
-import { fastSql, type FastSql } from './fast-sql.js';
-
-/** Clients read for authentication, per SQLite DataSource (shared by every store on it). */
-const caches = new WeakMap<DataSource, ClientCache>();
-const CACHE_MAX_CLIENTS = 10_000;
+import type { FastSql } from './fast-sql.js';
+import { isDatabaseOutage } from './driver-failures.js';
+import { TypeOrmConnection, type ClientCache } from './typeorm-connection.js';
+import { TranslatesDriverFailures } from '../storage.js';
 
 /**
  * `ClientStore` on the host's TypeORM DataSource.
@@ -22,17 +19,17 @@ const CACHE_MAX_CLIENTS = 10_000;
  * the database.
  */
 @Injectable()
+@TranslatesDriverFailures('database', isDatabaseOutage)
 export class TypeOrmClientStore extends ClientStore {
+  private readonly dataSource: DataSource;
   private readonly sql: FastSql;
   private readonly cache: ClientCache | undefined;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  constructor(private readonly connection: TypeOrmConnection) {
     super();
-    this.sql = fastSql(dataSource);
-    if (this.sql.dataVersion() !== undefined) {
-      this.cache = caches.get(dataSource);
-      if (!this.cache) caches.set(dataSource, (this.cache = new ClientCache()));
-    }
+    this.dataSource = connection.dataSource;
+    this.sql = connection.sql;
+    this.cache = connection.clientCache;
   }
 
   findById(clientId: string): Promise<ClientRecord | null> {
@@ -56,14 +53,14 @@ export class TypeOrmClientStore extends ClientStore {
   }
 
   async create(client: ClientRecord, secrets: ClientSecretRecord[]): Promise<void> {
-    await this.writing(() => transactional(this.dataSource, async (m) => {
+    await this.writing(() => this.connection.transaction(async (m) => {
       await m.insert(ClientEntity, { ...client });
       if (secrets.length) await m.insert(ClientSecretEntity, secrets.map((s) => ({ ...s })));
     }));
   }
 
   async update(client: ClientRecord, secrets?: ClientSecretRecord[], condition?: ClientWriteCondition): Promise<void> {
-    await this.writing(() => transactional(this.dataSource, async (m) => {
+    await this.writing(() => this.connection.transaction(async (m) => {
       const { clientId, version, ...rest } = client;
       // One conditional UPDATE: the version, and the presented registration token's digest when given.
       const where = condition ? { clientId, version: version - 1, registrationAccessTokenHash: condition.registrationAccessTokenHash } : { clientId, version: version - 1 };
@@ -77,7 +74,7 @@ export class TypeOrmClientStore extends ClientStore {
   }
 
   async delete(clientId: string, condition?: ClientWriteCondition): Promise<boolean> {
-    return this.writing(() => transactional(this.dataSource, async (m) => {
+    return this.writing(() => this.connection.transaction(async (m) => {
       const where = condition ? { clientId, registrationAccessTokenHash: condition.registrationAccessTokenHash } : { clientId };
       const result = await m.delete(ClientEntity, where);
       if (!result.affected) return false;
@@ -94,35 +91,6 @@ export class TypeOrmClientStore extends ClientStore {
     } finally {
       this.cache?.clear();
     }
-  }
-}
-
-/** Frozen clients by id, valid for one `data_version` of the connection; oldest dropped first. */
-class ClientCache {
-  private readonly entries = new Map<string, ClientWithSecrets>();
-  private version: number | undefined;
-
-  /** The cache, emptied first if the database changed since; none if the version is unknown. */
-  at(version: number | undefined): this | undefined {
-    if (version === undefined) return undefined;
-    if (version !== this.version) {
-      this.entries.clear();
-      this.version = version;
-    }
-    return this;
-  }
-
-  get(clientId: string): ClientWithSecrets | undefined {
-    return this.entries.get(clientId);
-  }
-
-  set(clientId: string, found: ClientWithSecrets): void {
-    if (this.entries.size >= CACHE_MAX_CLIENTS) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(clientId, found);
-  }
-
-  clear(): void {
-    this.entries.clear();
   }
 }
 

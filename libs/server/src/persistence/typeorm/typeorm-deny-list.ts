@@ -1,19 +1,24 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { DenyList } from '../../token/deny-list.js';
 import { RevokedTokenEntity } from './security.entity.js';
-import { isUniqueViolation } from './unique-violation.js';
-import { fastSql, type FastSql } from './fast-sql.js';
+import type { FastSql } from './fast-sql.js';
+import { isDatabaseOutage, isUniqueViolation } from './driver-failures.js';
+import { TypeOrmConnection } from './typeorm-connection.js';
+import { TranslatesDriverFailures } from '../storage.js';
 import { purgeExpiredInChunks } from './purge.js';
 
 @Injectable()
+@TranslatesDriverFailures('database', isDatabaseOutage)
 export class TypeOrmDenyList extends DenyList {
   private readonly sql: FastSql;
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  private readonly dataSource: DataSource;
+
+  constructor(connection: TypeOrmConnection) {
     super();
-    this.sql = fastSql(dataSource);
+    this.dataSource = connection.dataSource;
+    this.sql = connection.sql;
   }
 
   async add(jti: string, expiresAt: number): Promise<void> {

@@ -1,14 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { IsNull, MoreThan, Not, type DataSource } from 'typeorm';
 import { clientSecretContext, EncryptedValueStore, signingKeyContext, type EncryptedValue, type EncryptedValueKind } from '../../key-encryption/encrypted-value.store.js';
 import { ClientSecretEntity } from './client.entity.js';
 import { SigningKeyEntity } from './security.entity.js';
+import { isDatabaseOutage } from './driver-failures.js';
+import { TypeOrmConnection } from './typeorm-connection.js';
+import { TranslatesDriverFailures } from '../storage.js';
 
 @Injectable()
+@TranslatesDriverFailures('database', isDatabaseOutage)
 export class TypeOrmEncryptedValueStore extends EncryptedValueStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  private readonly dataSource: DataSource;
+
+  constructor(connection: TypeOrmConnection) {
     super();
+    this.dataSource = connection.dataSource;
   }
 
   async page(kind: EncryptedValueKind, after: string | null, limit: number): Promise<EncryptedValue[]> {

@@ -1,13 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { InitialAccessTokenStore, type InitialAccessTokenRecord } from '../../registration/initial-access-token.store.js';
 import { InitialAccessTokenEntity } from './security.entity.js';
+import { isDatabaseOutage } from './driver-failures.js';
+import { TypeOrmConnection } from './typeorm-connection.js';
+import { TranslatesDriverFailures } from '../storage.js';
 
 @Injectable()
+@TranslatesDriverFailures('database', isDatabaseOutage)
 export class TypeOrmInitialAccessTokenStore extends InitialAccessTokenStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  private readonly dataSource: DataSource;
+
+  constructor(connection: TypeOrmConnection) {
     super();
+    this.dataSource = connection.dataSource;
   }
 
   async insert(record: InitialAccessTokenRecord): Promise<void> {

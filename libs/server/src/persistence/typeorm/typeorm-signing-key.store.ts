@@ -1,15 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { LessThan, type DataSource } from 'typeorm';
 import { SigningKeyStore, type SigningKeyRecord } from '../../keys/signing-key.store.js';
-import { isUniqueViolation } from './unique-violation.js';
 import { SigningKeyEntity } from './security.entity.js';
-import { transactional } from './transactional.js';
+import { isDatabaseOutage, isUniqueViolation } from './driver-failures.js';
+import { TypeOrmConnection } from './typeorm-connection.js';
+import { TranslatesDriverFailures } from '../storage.js';
 
 @Injectable()
+@TranslatesDriverFailures('database', isDatabaseOutage)
 export class TypeOrmSigningKeyStore extends SigningKeyStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  private readonly dataSource: DataSource;
+
+  constructor(private readonly connection: TypeOrmConnection) {
     super();
+    this.dataSource = connection.dataSource;
   }
 
   list(): Promise<SigningKeyRecord[]> {
@@ -28,7 +32,7 @@ export class TypeOrmSigningKeyStore extends SigningKeyStore {
 
   async promote(activate: string, retire: { kid: string; removeAt: number } | null, now: number): Promise<boolean> {
     try {
-      return await transactional(this.dataSource, async (m) => {
+      return await this.connection.transaction(async (m) => {
         if (retire) {
           const r = await m.update(SigningKeyEntity, { kid: retire.kid, state: 'active' }, { state: 'retired', retiredAt: now, removeAt: retire.removeAt });
           if (!r.affected) return false;

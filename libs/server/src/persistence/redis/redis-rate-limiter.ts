@@ -1,7 +1,10 @@
 import type { Redis } from 'ioredis';
-import { RateLimiter, type RateLimitResult } from './rate-limiter.js';
+import { RateLimiter, type RateLimitResult } from '../../rate-limit/rate-limiter.js';
+import { TranslatesDriverFailures } from '../storage.js';
+import { isRedisOutage } from './redis-failures.js';
 
 /** Shared counters in Redis: one `INCR` and an `EXPIRE … NX` per request, in one round trip. */
+@TranslatesDriverFailures('redis', isRedisOutage)
 export class RedisRateLimiter extends RateLimiter {
   constructor(private readonly redis: Redis) {
     super();
