@@ -1,7 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLAVIS_SERVER_OPTIONS, ClavisServerModule, FixedClock, InitialAccessTokenService } from '@clavis/server';
+import { ClavisServerModule, FixedClock, InitialAccessTokenService } from '@clavis/server';
+import { CLAVIS_SERVER_OPTIONS } from '@clavis/server/testing';
 import { inMemoryStorage, MemoryAuditSink } from '@clavis/server/testing';
 import { basic, postForm } from '../support/http.js';
 import { assertion, generateKey, JWT_BEARER, type TestKey } from '../support/keys.js';
