@@ -5,7 +5,8 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-export const LIBS = ['server', 'resource', 'client'];
+// Dependency order: @clavis/server imports @clavis/resource (its in-process guard module), built from its dist.
+export const LIBS = ['resource', 'client', 'server'];
 
 export function buildLibs({ quiet = false } = {}) {
   for (const lib of LIBS) {
