@@ -12,6 +12,7 @@ import { startPrivatePostgres, type PrivatePostgres } from '../support/private-p
 import { needs } from '../support/requirements.js';
 import { jsonRequest } from '../support/registration.js';
 import { createClient, createTestApp, TEST_KEK, type TestApp } from '../support/test-app.js';
+import { createJwsBackend } from '../../libs/server/src/jws/create-jws-backend.js';
 
 /**
  * The database goes away under load and comes back. Runs in every mode: it brings its own
@@ -366,7 +367,7 @@ describe('PostgreSQL outage under load (private cluster): 503, recovery without 
       const settings = resolveServerOptions({ issuer: 'http://127.0.0.1:1', keyEncryptionKey: TEST_KEK });
       const audit = new MemoryAuditSink();
       clients = new ClientService(new TypeOrmClientStore(ds), clock, audit, settings, new KeyEncryption(settings.keyEncryptionKeys));
-      keyService = new SigningKeyService(new TypeOrmSigningKeyStore(ds), clock, audit, settings, new KeyEncryption(settings.keyEncryptionKeys));
+      keyService = new SigningKeyService(new TypeOrmSigningKeyStore(ds), clock, audit, settings, new KeyEncryption(settings.keyEncryptionKeys), createJwsBackend(settings.cryptoMode));
       await keyService.onApplicationBootstrap();
     });
     afterAll(async () => {

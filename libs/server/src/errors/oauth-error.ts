@@ -1,3 +1,5 @@
+import type { ClientAuthFailure } from './client-auth-failure.js';
+
 /** RFC 6749 §5.2, RFC 7009 §2.2.1 and RFC 8707 §2 error codes. */
 export type OAuthErrorCode =
   | 'invalid_request'
@@ -13,12 +15,15 @@ export type OAuthErrorCode =
 
 /**
  * An error of the OAuth endpoints. `description` is fixed per code and public; `detail` is the real
- * reason, which goes to the log and the audit sink, never to the response body.
+ * reason, which goes to the log and the audit sink, never to the response body; `reason`, on a
+ * client-authentication failure, is its stable code.
  * @see RFC 6749 §5.2
  */
 export class OAuthError extends Error {
   /** Seconds for a `Retry-After` header (429 and 503). */
   retryAfter?: number;
+  /** Why a client authentication failed (`invalid_client` only): a stable code, with `detail` as prose. */
+  reason?: ClientAuthFailure;
 
   constructor(
     readonly code: OAuthErrorCode,
@@ -33,8 +38,9 @@ export class OAuthError extends Error {
   static invalidRequest(description: string, detail?: string) {
     return new OAuthError('invalid_request', description, 400, detail);
   }
-  static invalidClient(detail: string) {
-    return new OAuthError('invalid_client', 'client authentication failed', 401, detail);
+  /** 401: the client could not be authenticated, for `reason`; `detail` adds what only a log may tell. */
+  static invalidClient(reason: ClientAuthFailure, detail?: string) {
+    return Object.assign(new OAuthError('invalid_client', 'client authentication failed', 401, detail === undefined ? reason : `${reason}: ${detail}`), { reason });
   }
   static unauthorizedClient(description: string, detail?: string) {
     return new OAuthError('unauthorized_client', description, 400, detail);
