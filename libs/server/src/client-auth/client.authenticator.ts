@@ -54,7 +54,7 @@ export class ClientAuthenticator {
       if (e instanceof OAuthError && e.code === 'invalid_client') {
         // The presented client_id only when it names a client or has the shape of an issued id: anything
         // else may be a secret sent in the wrong field (ADR 0012).
-        this.audit.record({ type: 'client.authentication_failed', clientId: known, method: presented?.method, reason: e.reason ?? 'credentials_malformed', detail: e.detail });
+        this.audit.record({ type: 'client.authentication_failed', clientId: known, method: presented?.method, reason: e.reason ?? 'credentials_malformed', detail: e.detail !== e.reason ? e.detail : undefined });
         if (req) await this.rateLimit.authenticationFailed(req);
       }
       throw e;

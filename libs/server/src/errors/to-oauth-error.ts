@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { OAuthError, RegistrationError, StorageUnavailableError } from './oauth-error.js';
+import { OAuthError, StorageUnavailableError } from './oauth-error.js';
 import { KeyEncryptionKeyMismatchError } from '../shared/crypto.js';
 
 /** Network and server-state error codes that mean "the database or Redis is unreachable". */
@@ -20,8 +20,8 @@ export function isStorageOutage(error: unknown): boolean {
 }
 
 /** Maps anything thrown in a Clavis controller to the error rendered. */
-export function toOAuthError(exception: unknown): OAuthError | RegistrationError {
-  if (exception instanceof OAuthError || exception instanceof RegistrationError) return exception;
+export function toOAuthError(exception: unknown): OAuthError {
+  if (exception instanceof OAuthError) return exception;
   if (isStorageOutage(exception)) return OAuthError.temporarilyUnavailable((exception as Error)?.message);
   if (exception instanceof HttpException && exception.getStatus() < 500) {
     return new OAuthError('invalid_request', 'the request is malformed', exception.getStatus(), exception.message);
