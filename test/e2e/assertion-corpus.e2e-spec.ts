@@ -1,18 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedClock, OAuthError, type ClientRecord } from '@clavis/server';
 import { InMemoryReplayStore } from '@clavis/server/testing';
-import { AssertionVerifier, type AssertionKeys } from '../../libs/server/src/client-auth/assertion.verifier.js';
+import { ClientAssertionVerifier } from '../../libs/server/src/client-auth/client-assertion.verifier.js';
 import { ClientJwksFetcher } from '../../libs/server/src/client-auth/client-jwks.fetcher.js';
+import { ClientKeySet } from '../../libs/server/src/client-auth/client-key-set.js';
 import { ClientKeySource } from '../../libs/server/src/client-auth/client-key.source.js';
+import { PrivateKeyJwtStrategy } from '../../libs/server/src/client-auth/private-key-jwt.strategy.js';
+import { decodeJws } from '../../libs/server/src/jws/compact-jws.js';
+import { createJwsBackend } from '../../libs/server/src/jws/create-jws-backend.js';
+import { isHmacAlg } from '../../libs/server/src/shared/jose-algorithms.js';
 import { resolveServerOptions } from '../../libs/server/src/options/resolve-server-options.js';
 import { buildCorpus, corpusClients, corpusKeys, type CorpusClient, type CorpusKeys } from '../support/assertion-corpus.js';
 import { tokenWithAssertion } from '../support/registration.js';
 import { createClient, createTestApp, TEST_KEK, type TestApp } from '../support/test-app.js';
 
 /**
- * One set of rules whichever crypto path runs: the same corpus of crafted assertions through the
- * verifier with cryptoMode inline (node:crypto) and threadpool (jose/WebCrypto), and over HTTP with
- * CRYPTO_MODE=inline and =threadpool. Every entry must get its expected answer on every path.
+ * One set of rules whichever JWS backend runs: the same corpus of crafted assertions through the
+ * JWS backends themselves, through the JWT method strategies with cryptoMode inline (node:crypto)
+ * and threadpool (jose/WebCrypto), and over HTTP with CRYPTO_MODE=inline and =threadpool. Every
+ * entry must get its expected answer on every path.
  */
 const MODES = ['inline', 'threadpool'] as const;
 const ISSUER = 'https://issuer.example';
@@ -25,11 +31,67 @@ beforeAll(() => {
 /** Outcome per entry name, for the comparison of the two paths. */
 const outcomes: Record<string, Record<string, boolean>> = {};
 
+/** What a backend said of each entry: the shared parser refused it, no key was selected, or the signature check's answer. */
+const backendOutcomes: Record<string, Record<string, string>> = {};
+
+describe.each(MODES)('assertion corpus at the %s JwsBackend', (mode) => {
+  it('every accepted entry verifies, and the same entry with a flipped signature byte does not', async () => {
+    const backend = createJwsBackend(mode);
+    expect(backend.mode).toBe(mode);
+    const defs = corpusClients(keys);
+    const names = Object.keys(defs) as CorpusClient[];
+    const clientIds = Object.fromEntries(names.map((n) => [n, `corpus-${n}`])) as Record<CorpusClient, string>;
+    const corpus = buildCorpus(keys, { issuer: ISSUER, clientIds, now: Date.UTC(2026, 0, 1) / 1000, hmacSecret: HMAC_SECRET });
+    const keySets = Object.fromEntries(names.map((n) => [n, new ClientKeySet(JSON.parse(JSON.stringify(defs[n].jwks ?? { keys: [] })))])) as Record<CorpusClient, ClientKeySet>;
+    const got: Record<string, string> = {};
+    const wrong: string[] = [];
+    for (const entry of corpus) {
+      let outcome: string;
+      try {
+        const jws = decodeJws(entry.assertion);
+        const alg = String(jws.header.alg);
+        let key;
+        try {
+          key = defs[entry.client].method === 'client_secret_jwt' ? new TextEncoder().encode(HMAC_SECRET) : keySets[entry.client].key(jws.header);
+        } catch {
+          key = undefined;
+        }
+        if (key === undefined) outcome = 'no key';
+        else {
+          outcome = String(await backend.verify(jws, entry.assertion, alg, key));
+          if (outcome === 'true') {
+            const [h, p, sig] = entry.assertion.split('.');
+            const bytes = Buffer.from(sig, 'base64url');
+            bytes[bytes.length >> 1] ^= 0x01;
+            const flipped = `${h}.${p}.${bytes.toString('base64url')}`;
+            if (await backend.verify(decodeJws(flipped), flipped, alg, key)) wrong.push(`${entry.name}: verifies with a flipped signature byte`);
+          }
+        }
+      } catch {
+        outcome = 'malformed';
+      }
+      got[entry.name] = outcome;
+      if (entry.accept && outcome !== 'true') wrong.push(`${entry.name}: ${outcome}`);
+    }
+    backendOutcomes[mode] = got;
+    expect(wrong).toEqual([]);
+  });
+});
+
+describe('both JwsBackend implementations', () => {
+  it('gave every corpus entry the same answer', () => {
+    expect(Object.keys(backendOutcomes).sort()).toEqual(['inline', 'threadpool']);
+    expect(backendOutcomes.threadpool).toEqual(backendOutcomes.inline);
+  });
+});
+
 describe.each(MODES)('assertion corpus at the verifier, cryptoMode %s', (mode) => {
   it('every entry gets its expected answer', async () => {
     const settings = resolveServerOptions({ issuer: ISSUER, keyEncryptionKey: TEST_KEK, cryptoMode: mode });
     const clock = new FixedClock(Date.UTC(2026, 0, 1));
-    const verifier = new AssertionVerifier(settings, clock, new InMemoryReplayStore(), new ClientKeySource(new ClientJwksFetcher(settings, clock)));
+    const verifier = new ClientAssertionVerifier(settings, clock, new InMemoryReplayStore(), createJwsBackend(settings.cryptoMode));
+    const privateKeyJwt = new PrivateKeyJwtStrategy(verifier, new ClientKeySource(new ClientJwksFetcher(settings, clock)));
+    const hmacKeys = async () => [new TextEncoder().encode(HMAC_SECRET)];
     const defs = corpusClients(keys);
     const record = (name: CorpusClient, version: number): ClientRecord => ({
       clientId: `corpus-${name}`,
@@ -60,16 +122,16 @@ describe.each(MODES)('assertion corpus at the verifier, cryptoMode %s', (mode) =
     const wrong: string[] = [];
     for (const entry of corpus) {
       const client = clients[entry.client];
-      const material: AssertionKeys = client.tokenEndpointAuthMethod === 'private_key_jwt' ? { kind: 'asymmetric' } : { kind: 'hmac', secrets: [new TextEncoder().encode(HMAC_SECRET)] };
       let accepted: boolean;
       let reason = '';
       try {
-        await verifier.verify(client, entry.assertion, material);
+        if (client.tokenEndpointAuthMethod === 'private_key_jwt') await privateKeyJwt.verify({ client, secrets: [] }, { method: 'jwt', clientId: client.clientId, assertion: entry.assertion });
+        else await verifier.verify(client, entry.assertion, { allows: isHmacAlg, keys: hmacKeys });
         accepted = true;
       } catch (e) {
         if (!(e instanceof OAuthError) || e.code !== 'invalid_client') throw e;
         accepted = false;
-        reason = e.detail ?? '';
+        reason = `${e.reason}: ${e.detail}`;
       }
       got[entry.name] = accepted;
       if (accepted !== entry.accept) wrong.push(`${entry.name}: ${accepted ? 'accepted' : `refused (${reason})`}`);

@@ -38,6 +38,10 @@ describe('package boundaries', () => {
       expect(imports(f).filter((i) => i.includes('apps/')), f).toEqual([]);
     }
   });
+  it('keys/ and client-auth/ take the crypto backend from jws/, never from token/; jws/ depends on none of them', () => {
+    for (const f of [...sources('libs/server/src/keys'), ...sources('libs/server/src/client-auth')]) expect(imports(f).filter((i) => i.includes('/token/')), f).toEqual([]);
+    for (const f of sources('libs/server/src/jws')) expect(imports(f).filter((i) => /\/(token|keys|client-auth)\//.test(i)), f).toEqual([]);
+  });
   it('no deep imports into another package', () => {
     for (const f of [...sources('apps'), ...sources('libs')]) expect(imports(f).filter((i) => /^@clavis\/[^/]+\/(?!testing$|nest$)/.test(i) || i.includes('/dist/')), f).toEqual([]);
   });

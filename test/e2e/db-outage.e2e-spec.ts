@@ -14,6 +14,7 @@ import { startPrivatePostgres, type PrivatePostgres } from '../support/private-p
 import { needs } from '../support/requirements.js';
 import { jsonRequest } from '../support/registration.js';
 import { createClient, createTestApp, TEST_KEK, type TestApp } from '../support/test-app.js';
+import { createJwsBackend } from '../../libs/server/src/jws/create-jws-backend.js';
 
 /**
  * The database goes away under load and comes back. Runs in every mode: it brings its own
@@ -369,7 +370,7 @@ describe('PostgreSQL outage under load (private cluster): 503, recovery without 
       const audit = new MemoryAuditSink();
       const connection = new TypeOrmConnection(ds);
       clients = new ClientService(new TypeOrmClientStore(connection), clock, audit, settings, new KeyEncryption(settings.keyEncryptionKeys));
-      keyService = new SigningKeyService(new TypeOrmSigningKeyStore(connection), clock, audit, settings, new KeyEncryption(settings.keyEncryptionKeys));
+      keyService = new SigningKeyService(new TypeOrmSigningKeyStore(connection), clock, audit, settings, new KeyEncryption(settings.keyEncryptionKeys), createJwsBackend(settings.cryptoMode));
       await keyService.onApplicationBootstrap();
     });
     afterAll(async () => {

@@ -40,7 +40,7 @@ describe('JWKS_STALE_MAX: keys of an unreachable jwks_uri are trusted for a boun
       expect(await status()).toBe(200);
       t.clock.advance(2);
       expect(await status()).toBe(401);
-      expect(t.audit.ofType('client.authentication_failed').at(-1)?.reason).toMatch(/no keys could be fetched/);
+      expect(t.audit.ofType('client.authentication_failed').at(-1)?.reason).toBe('keys_unavailable');
     } finally {
       await t.close();
     }

@@ -91,7 +91,7 @@ describe('private_key_jwt with jwks_uri at the token endpoint', () => {
     t.clock.advance(10);
     for (let i = 0; i < 5; i++) await rejected(c.clientId, k3);
     expect(s.hits.get('/jwks')).toBe(3);
-    expect(lastFailure(c.clientId)).toMatchObject({ method: 'jwt', reason: expect.stringMatching(/no.*key|kid/i) });
+    expect(lastFailure(c.clientId)).toMatchObject({ method: 'jwt', reason: 'kid_unknown' });
   });
 
   it('dropping a key by publishing: once the cached set expires (max-age 300), the removed key is rejected', async () => {
@@ -257,7 +257,7 @@ describe('private_key_jwt with jwks_uri at the token endpoint', () => {
       const c = await register(s.url('/moved'));
       const res = await tokenWith(c.clientId, k1);
       expect(res.json).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
-      expect(lastFailure(c.clientId)).toMatchObject({ type: 'client.authentication_failed', clientId: c.clientId, method: 'jwt', reason: expect.stringContaining('client_assertion rejected') });
+      expect(lastFailure(c.clientId)).toMatchObject({ type: 'client.authentication_failed', clientId: c.clientId, method: 'jwt', reason: 'keys_unavailable' });
     });
 
     it('a slow server: the fetch times out', async () => {

@@ -63,8 +63,9 @@ describe('log forging: URI members and logged values', () => {
       expect(line.message).not.toContain('\n');
     }
     // The events a host's own sink receives are escaped as well.
-    const event = t.audit.events.find((e) => e.type === 'client.authentication_failed' && e.reason.includes('gnp.exe'));
-    expect(event && 'reason' in event ? event.reason : '').not.toMatch(RAW_UNSAFE);
+    const event = t.audit.events.find((e) => e.type === 'client.authentication_failed' && e.detail?.includes('gnp.exe'));
+    expect(event).toMatchObject({ reason: 'assertion_typ_not_accepted' });
+    expect(event && 'detail' in event ? event.detail : '').not.toMatch(RAW_UNSAFE);
   });
 
   it('a secret pasted into grant_type or scope is not copied into the audit detail or the log', async () => {

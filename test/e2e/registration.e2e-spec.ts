@@ -771,9 +771,9 @@ describe('POST /register (RFC 7591)', () => {
         { type: 'client.updated', clientId: reg.client_id },
         { type: 'client.secret_rotated', clientId: reg.client_id, previousSecretValidUntil: now() + 86_400 },
         { type: 'client.registration_token_rotated', clientId: reg.client_id },
-        { type: 'client.authentication_failed', clientId: reg.client_id, method: 'client_secret_basic', reason: expect.any(String) },
+        { type: 'client.authentication_failed', clientId: reg.client_id, method: 'client_secret_basic', reason: 'secret_mismatch', detail: expect.any(String) },
         { type: 'client.deleted', clientId: reg.client_id },
-        { type: 'client.authentication_failed', clientId: reg.client_id, method: 'client_secret_basic', reason: 'unknown client' },
+        { type: 'client.authentication_failed', clientId: reg.client_id, method: 'client_secret_basic', reason: 'client_unknown', detail: expect.any(String) },
       ]);
     });
   });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertion, generateKey, JWT_BEARER, unsignedJwt, type TestKey } from '../support/keys.js';
 import { basic, expectOAuthError, postForm } from '../support/http.js';
 import { createClient, createTestApp, type TestApp } from '../support/test-app.js';
+import type { ClientAuthFailure } from '@clavis/server';
 
 describe('POST /token (client_credentials)', () => {
   let t: TestApp;
@@ -76,78 +77,84 @@ describe('POST /token (client_credentials)', () => {
   });
 
   describe('invalid_client, and no token', () => {
+    /** 401 invalid_client with the fixed body; the stable reason code in the audit event only. */
+    const expectFailure = (res: Parameters<typeof expectOAuthError>[0], reason: ClientAuthFailure) => {
+      expectOAuthError(res, 401, 'invalid_client');
+      expect(res.json.error_description).toBe('client authentication failed');
+      expect(t.audit.ofType('client.authentication_failed').at(-1)?.reason).toBe(reason);
+    };
     it('wrong secret (Basic) → 401 with WWW-Authenticate: Basic', async () => {
       const res = await postForm(t.tokenEndpoint, { grant_type: 'client_credentials' }, basic(basicClient.clientId, 'not-the-secret'));
-      expectOAuthError(res, 401, 'invalid_client');
+      expectFailure(res, 'secret_mismatch');
       expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
     });
     it('another client\'s secret', async () => {
       const res = await postForm(t.tokenEndpoint, { grant_type: 'client_credentials' }, basic(basicClient.clientId, postClient.clientSecret));
-      expectOAuthError(res, 401, 'invalid_client');
+      expectFailure(res, 'secret_mismatch');
     });
     it('unknown client', async () => {
       const res = await postForm(t.tokenEndpoint, { grant_type: 'client_credentials' }, basic('nobody', basicClient.clientSecret));
-      expectOAuthError(res, 401, 'invalid_client');
+      expectFailure(res, 'client_unknown');
     });
     it('method mismatch: basic client using post (no WWW-Authenticate when Basic was not tried)', async () => {
       const res = await postForm(t.tokenEndpoint, { grant_type: 'client_credentials', client_id: basicClient.clientId, client_secret: basicClient.clientSecret });
-      expectOAuthError(res, 401, 'invalid_client');
+      expectFailure(res, 'method_mismatch');
       expect(res.headers.get('www-authenticate')).toBeNull();
     });
     it('method mismatch: post client using basic', async () => {
       const res = await postForm(t.tokenEndpoint, { grant_type: 'client_credentials' }, basic(postClient.clientId, postClient.clientSecret));
-      expectOAuthError(res, 401, 'invalid_client');
+      expectFailure(res, 'method_mismatch');
     });
     it('method mismatch: secret_jwt client using its secret with basic', async () => {
       const res = await postForm(t.tokenEndpoint, { grant_type: 'client_credentials' }, basic(jwtClient.clientId, jwtClient.clientSecret));
-      expectOAuthError(res, 401, 'invalid_client');
+      expectFailure(res, 'method_mismatch');
     });
     it('no credentials at all', async () => {
-      expectOAuthError(await postForm(t.tokenEndpoint, { grant_type: 'client_credentials', client_id: basicClient.clientId }), 401, 'invalid_client');
+      expectFailure(await postForm(t.tokenEndpoint, { grant_type: 'client_credentials', client_id: basicClient.clientId }), 'credentials_missing');
     });
     it('alg: none', async () => {
       const a = unsignedJwt({ iss: pkClient.clientId, sub: pkClient.clientId, aud: t.issuer, jti: 'none-1', exp: now() + 60 });
-      expectOAuthError(await withAssertion(a), 401, 'invalid_client');
+      expectFailure(await withAssertion(a), 'assertion_malformed');
     });
     it('HS256 keyed with the client\'s public key (algorithm confusion)', async () => {
       const a = await assertion(pkClient.clientId, { privateKey: new TextEncoder().encode(JSON.stringify(pkKey.publicJwk)), alg: 'HS256', kid: pkKey.kid }, t.issuer, { now: now() });
-      expectOAuthError(await withAssertion(a), 401, 'invalid_client');
+      expectFailure(await withAssertion(a), 'assertion_alg_not_allowed');
     });
     it('private_key_jwt client signing with HS256 and its own key material as x coordinate', async () => {
       const a = await assertion(pkClient.clientId, { privateKey: Buffer.from(String(pkKey.publicJwk.x), 'base64url'), alg: 'HS256' }, t.issuer, { now: now() });
-      expectOAuthError(await withAssertion(a), 401, 'invalid_client');
+      expectFailure(await withAssertion(a), 'assertion_alg_not_allowed');
     });
     it('client_secret_jwt client presenting an RS/ES-signed assertion', async () => {
       const a = await assertion(jwtClient.clientId, pkKey, t.issuer, { now: now() });
-      expectOAuthError(await withAssertion(a), 401, 'invalid_client');
+      expectFailure(await withAssertion(a), 'assertion_alg_not_allowed');
     });
     it('expired assertion', async () => {
-      expectOAuthError(await withAssertion(await pkAssertion({ claims: { iat: now() - 400, exp: now() - 100 } })), 401, 'invalid_client');
+      expectFailure(await withAssertion(await pkAssertion({ claims: { iat: now() - 400, exp: now() - 100 } })), 'assertion_expired');
     });
     it('exp beyond the 300 s cap (no iat)', async () => {
-      expectOAuthError(await withAssertion(await pkAssertion({ claims: { iat: undefined, exp: now() + 3600 } })), 401, 'invalid_client');
+      expectFailure(await withAssertion(await pkAssertion({ claims: { iat: undefined, exp: now() + 3600 } })), 'assertion_lifetime_exceeded');
     });
     it('missing exp', async () => {
-      expectOAuthError(await withAssertion(await pkAssertion({ claims: { exp: undefined } })), 401, 'invalid_client');
+      expectFailure(await withAssertion(await pkAssertion({ claims: { exp: undefined } })), 'assertion_exp_missing');
     });
     it('missing jti', async () => {
-      expectOAuthError(await withAssertion(await pkAssertion({ claims: { jti: undefined } })), 401, 'invalid_client');
+      expectFailure(await withAssertion(await pkAssertion({ claims: { jti: undefined } })), 'assertion_jti_invalid');
     });
     it('nbf in the future', async () => {
-      expectOAuthError(await withAssertion(await pkAssertion({ claims: { nbf: now() + 120 } })), 401, 'invalid_client');
+      expectFailure(await withAssertion(await pkAssertion({ claims: { nbf: now() + 120 } })), 'assertion_not_yet_valid');
     });
     it('iat in the future', async () => {
-      expectOAuthError(await withAssertion(await pkAssertion({ claims: { iat: now() + 120 } })), 401, 'invalid_client');
+      expectFailure(await withAssertion(await pkAssertion({ claims: { iat: now() + 120 } })), 'assertion_not_yet_valid');
     });
     it('replayed jti (sequential)', async () => {
       const a = await pkAssertion();
       expect((await withAssertion(a)).status).toBe(200);
-      expectOAuthError(await withAssertion(a), 401, 'invalid_client');
+      expectFailure(await withAssertion(a), 'jti_replayed');
     });
     it('replayed jti in a new assertion (same jti, different exp)', async () => {
       const jti = `reuse-${Math.random()}`;
       expect((await withAssertion(await pkAssertion({ claims: { jti } }))).status).toBe(200);
-      expectOAuthError(await withAssertion(await pkAssertion({ claims: { jti, exp: now() + 90 } })), 401, 'invalid_client');
+      expectFailure(await withAssertion(await pkAssertion({ claims: { jti, exp: now() + 90 } })), 'jti_replayed');
     });
     it('the same assertion sent 20 times concurrently → exactly one token', async () => {
       const a = await pkAssertion();
@@ -162,49 +169,49 @@ describe('POST /token (client_credentials)', () => {
       expect((await withAssertion(b)).status).toBe(200);
     });
     it('aud = token endpoint URL under the strict default', async () => {
-      expectOAuthError(await withAssertion(await pkAssertion({}, t.tokenEndpoint)), 401, 'invalid_client');
+      expectFailure(await withAssertion(await pkAssertion({}, t.tokenEndpoint)), 'assertion_aud_not_issuer');
     });
     it('aud array with a second member', async () => {
-      expectOAuthError(await withAssertion(await pkAssertion({}, [t.issuer, 'https://evil.example'])), 401, 'invalid_client');
+      expectFailure(await withAssertion(await pkAssertion({}, [t.issuer, 'https://evil.example'])), 'assertion_aud_not_issuer');
     });
     it('aud of another server', async () => {
-      expectOAuthError(await withAssertion(await pkAssertion({}, 'https://other.example')), 401, 'invalid_client');
+      expectFailure(await withAssertion(await pkAssertion({}, 'https://other.example')), 'assertion_aud_not_issuer');
     });
     it('iss ≠ sub', async () => {
-      expectOAuthError(await withAssertion(await pkAssertion({ claims: { iss: basicClient.clientId } })), 401, 'invalid_client');
+      expectFailure(await withAssertion(await pkAssertion({ claims: { iss: basicClient.clientId } })), 'assertion_subject_not_client');
     });
     it('unknown kid', async () => {
       const a = await assertion(pkClient.clientId, { ...pkKey, kid: 'not-registered' }, t.issuer, { now: now() });
-      expectOAuthError(await withAssertion(a), 401, 'invalid_client');
+      expectFailure(await withAssertion(a), 'kid_unknown');
     });
     it('a key that is not the client\'s (same kid)', async () => {
       const a = await assertion(pkClient.clientId, { ...otherKey, kid: pkKey.kid }, t.issuer, { now: now() });
-      expectOAuthError(await withAssertion(a), 401, 'invalid_client');
+      expectFailure(await withAssertion(a), 'signature_invalid');
     });
     it('an assertion for another client (client_id ≠ sub)', async () => {
       const a = await pkAssertion();
-      expectOAuthError(await withAssertion(a, { client_id: jwtClient.clientId }), 401, 'invalid_client');
+      expectFailure(await withAssertion(a, { client_id: jwtClient.clientId }), 'client_id_mismatch');
     });
     it('an assertion signed by client A claiming to be client B', async () => {
       const a = await assertion(jwtClient.clientId, pkKey, t.issuer, { now: now(), header: { alg: 'ES256' } });
-      expectOAuthError(await withAssertion(a), 401, 'invalid_client');
+      expectFailure(await withAssertion(a), 'assertion_alg_not_allowed');
     });
     it('a typ other than JWT / client-authentication+jwt', async () => {
-      expectOAuthError(await withAssertion(await pkAssertion({ header: { typ: 'at+jwt' } })), 401, 'invalid_client');
+      expectFailure(await withAssertion(await pkAssertion({ header: { typ: 'at+jwt' } })), 'assertion_typ_not_accepted');
     });
     it('a wrong client_assertion_type', async () => {
       const res = await postForm(t.tokenEndpoint, { grant_type: 'client_credentials', client_assertion_type: 'urn:x', client_assertion: await pkAssertion() });
-      expectOAuthError(res, 401, 'invalid_client');
+      expectFailure(res, 'assertion_type_unsupported');
     });
     it('garbage assertion', async () => {
-      expectOAuthError(await withAssertion('not.a.jwt'), 401, 'invalid_client');
+      expectFailure(await withAssertion('not.a.jwt'), 'assertion_malformed');
     });
     it('records the private reason as an audit event, never in the body', async () => {
       t.audit.clear();
       const res = await withAssertion(await pkAssertion({}, t.tokenEndpoint));
       expect(res.json.error_description).toBe('client authentication failed');
       const [event] = t.audit.ofType('client.authentication_failed');
-      expect(event).toMatchObject({ clientId: pkClient.clientId, reason: expect.stringContaining('aud') });
+      expect(event).toMatchObject({ clientId: pkClient.clientId, reason: 'assertion_aud_not_issuer' });
     });
   });
 

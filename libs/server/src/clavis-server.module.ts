@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { AuditSink, EscapingAuditSink, LoggerAuditSink } from './audit/audit.sink.js';
-import { AssertionVerifier } from './client-auth/assertion.verifier.js';
+import { CLIENT_AUTH_PROVIDERS } from './client-auth/client-auth.providers.js';
 import { ClientAuthenticator } from './client-auth/client.authenticator.js';
 import { ClientJwksFetcher } from './client-auth/client-jwks.fetcher.js';
 import { ClientKeySource } from './client-auth/client-key.source.js';
 import { ClientService } from './clients/client.service.js';
 import { CLAVIS_ROUTE_PREFIX, ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './clavis-server.module-definition.js';
 import { OAuthErrorFilter } from './errors/oauth-error.filter.js';
+import { createJwsBackend } from './jws/create-jws-backend.js';
+import { JwsBackend } from './jws/jws-backend.js';
 import { HousekeepingService } from './housekeeping.service.js';
 import { JwksController } from './keys/jwks.controller.js';
 import { SigningKeyService } from './keys/signing-key.service.js';
@@ -57,7 +59,8 @@ import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
     ClientService,
     ClientJwksFetcher,
     ClientKeySource,
-    AssertionVerifier,
+    { provide: JwsBackend, inject: [SERVER_SETTINGS], useFactory: (s: ServerSettings) => createJwsBackend(s.cryptoMode) },
+    ...CLIENT_AUTH_PROVIDERS,
     ClientAuthenticator,
     SigningKeyService,
     AccessTokenIssuer,

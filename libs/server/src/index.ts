@@ -26,6 +26,7 @@ export { KeyEncryptionService, type KeyEncryptionStatus, type ReEncryptionResult
 export { HousekeepingService } from './housekeeping.service.js';
 /** Errors and audit. */
 export { OAuthError, RegistrationError, StorageUnavailableError, type OAuthErrorCode, type RegistrationErrorCode } from './errors/oauth-error.js';
+export { CLIENT_AUTH_FAILURES, type ClientAuthFailure } from './errors/client-auth-failure.js';
 export { AuditSink, LoggerAuditSink } from './audit/audit.sink.js';
 export type { AuditEvent, AuditEventType } from './audit/audit-event.js';
 export { Clock, FixedClock } from './shared/clock.js';

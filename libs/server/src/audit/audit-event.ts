@@ -1,5 +1,7 @@
+import type { ClientAuthFailure } from '../errors/client-auth-failure.js';
+
 /** Why a client authentication failed (private: goes to logs and audit sinks, never to responses). */
-export type AuthFailureReason = string;
+export type AuthFailureReason = ClientAuthFailure;
 
 /** Lifecycle and security events. Never carries a secret, token or assertion. */
 export type AuditEvent =
@@ -9,7 +11,7 @@ export type AuditEvent =
   | { type: 'client.secret_rotated'; clientId: string; previousSecretValidUntil: number | null }
   | { type: 'client.previous_secret_retired'; clientId: string }
   | { type: 'client.registration_token_rotated'; clientId: string }
-  | { type: 'client.authentication_failed'; clientId?: string; method?: string; reason: AuthFailureReason }
+  | { type: 'client.authentication_failed'; clientId?: string; method?: string; reason: AuthFailureReason; detail?: string }
   | { type: 'client.jwks_key_ignored'; jwksUri: string; key: string; reason: string }
   | { type: 'registration.denied'; clientId?: string; reason: string }
   | { type: 'token.revoked'; clientId: string; jti: string }

@@ -3,7 +3,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { errors as joseErrors, type JSONWebKeySet } from 'jose';
 import { AuditSink } from '../audit/audit.sink.js';
-import { ClientKeySet } from './client-key-set.js';
+import { ClientKeysUnavailableError, ClientKeySet } from './client-key-set.js';
 import { validateJwks } from '../clients/client-metadata.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { Clock } from '../shared/clock.js';
@@ -57,7 +57,7 @@ export class ClientJwksFetcher {
       this.logger.warn(`jwks_uri unreachable for longer than ${this.settings.jwksFetch.staleMax}s, cached keys dropped (${JSON.stringify(uri)})`);
       entry.keys = undefined;
     }
-    if (!entry.keys) throw new joseErrors.JWKSNoMatchingKey('no keys could be fetched from jwks_uri');
+    if (!entry.keys) throw new ClientKeysUnavailableError('no keys could be fetched from jwks_uri');
     const keys = entry.keys;
     try {
       return await use(keys);

@@ -2,9 +2,12 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, type JSONWebKeySet, type JWK } from 'jose';
 import { jwkFitsAlg } from '../shared/jose-algorithms.js';
 
+/** A `jwks_uri` gave no key set to select from (never fetched successfully, or stale beyond `staleMax`). */
+export class ClientKeysUnavailableError extends Error {}
+
 /**
  * One client's verification keys as node:crypto KeyObjects, each imported once, on first use.
- * Both crypto paths select their key here, so that one rule decides which key verifies an
+ * Both JWS backends verify with the key selected here, so that one rule decides which key verifies an
  * assertion (see docs/adr/0011-one-key-per-assertion.md); jose accepts the KeyObject and caches
  * the CryptoKey it derives from it.
  */

@@ -1,4 +1,4 @@
-import { RegistrationError } from '../errors/oauth-error.js';
+import { OAuthError } from '../errors/oauth-error.js';
 import type { ServerSettings } from '../options/server-settings.js';
 import { normaliseScope } from './client-metadata.js';
 import { TOKEN_ENDPOINT_AUTH_METHODS, type ClientRecord, type TokenEndpointAuthMethod } from './client.record.js';
@@ -48,7 +48,7 @@ export function membersOutsideCeiling(held: Bounded, ceiling: ClientCeiling): st
  */
 export function assertWithinCeiling(held: Bounded, ceiling: ClientCeiling, whose: string): void {
   const problems = outsideCeiling(held, ceiling);
-  if (problems.length) throw RegistrationError.invalidMetadata(`outside ${whose} allowed values: ${problems.join('; ')}`);
+  if (problems.length) throw OAuthError.invalidMetadata(`outside ${whose} allowed values: ${problems.join('; ')}`);
 }
 
 /**
@@ -77,10 +77,10 @@ export function widenedToHold(ceiling: ClientCeiling, held: Bounded): ClientCeil
 /**
  * Validates and normalises a ceiling (or an initial access token's policy) given by an operator:
  * scopes the server offers, absolute resource URIs without a fragment, known methods.
- * @throws RegistrationError `invalid_request` naming the first problem.
+ * @throws OAuthError `invalid_request` naming the first problem.
  */
 export function normaliseCeiling(input: Partial<ClientCeiling>, settings: ServerSettings): Partial<ClientCeiling> {
-  const bad = (d: string) => RegistrationError.invalidRequest(d);
+  const bad = (d: string) => OAuthError.invalidRequest(d);
   const out: Partial<ClientCeiling> = {};
   if (input.maxScope !== undefined && input.maxScope !== null) {
     const scope = normaliseScope(input.maxScope);

@@ -1,5 +1,5 @@
 import { importJWK, type JSONWebKeySet, type JWK } from 'jose';
-import { RegistrationError } from '../errors/oauth-error.js';
+import { OAuthError } from '../errors/oauth-error.js';
 import type { ServerSettings } from '../options/server-settings.js';
 import { isAsymmetricAlg, isHmacAlg, jwkFitsAlg } from '../shared/jose-algorithms.js';
 import { TOKEN_ENDPOINT_AUTH_METHODS, type TokenEndpointAuthMethod } from './client.record.js';
@@ -34,11 +34,11 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /**
  * Validates client metadata against the server's settings and applies defaults.
- * @throws RegistrationError `invalid_client_metadata` naming the first problem.
+ * @throws OAuthError `invalid_client_metadata` naming the first problem.
  * @see RFC 7591 §2
  */
 export async function validateClientMetadata(input: ClientMetadata, settings: ServerSettings): Promise<ValidClientMetadata> {
-  const bad = (description: string) => RegistrationError.invalidMetadata(description);
+  const bad = (description: string) => OAuthError.invalidMetadata(description);
   // PostgreSQL cannot store a NUL character in a text column (the insert fails: a 500); no metadata needs one.
   const texts: [string, unknown][] = [['client_name', input.clientName], ['software_id', input.softwareId], ['software_version', input.softwareVersion], ['client_uri', input.clientUri], ['jwks_uri', input.jwksUri], ['contacts', input.contacts], ['resources', input.resources]];
   for (const [name, value] of texts) if ((Array.isArray(value) ? value : [value]).some((v) => typeof v === 'string' && v.includes('\u0000'))) throw bad(`${name} must not contain NUL characters`);
@@ -104,7 +104,7 @@ export async function validateClientMetadata(input: ClientMetadata, settings: Se
  * unique `kid`s, `use` = `sig` when present, and every key fit for the registered algorithm.
  */
 export async function validateJwks(jwks: unknown, alg: string | null, maxKeys: number): Promise<void> {
-  const bad = (description: string) => RegistrationError.invalidMetadata(description);
+  const bad = (description: string) => OAuthError.invalidMetadata(description);
   if (!isPlainObject(jwks) || !Array.isArray((jwks as { keys?: unknown }).keys)) throw bad('jwks must be a JWK Set: an object with a keys array');
   const keys = (jwks as { keys: unknown[] }).keys;
   if (keys.length === 0) throw bad('jwks must contain at least one key');

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AuditSink } from '../audit/audit.sink.js';
-import { RegistrationError } from '../errors/oauth-error.js';
+import { OAuthError } from '../errors/oauth-error.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { Clock } from '../shared/clock.js';
 import { constantEquals, hashSecret, KeyEncryption, randomId, randomToken, secretMatchesHash } from '../shared/crypto.js';
@@ -128,7 +128,7 @@ export class ClientService {
     const givenCeiling = opts.ceiling ? normaliseCeiling(opts.ceiling, this.settings) : {};
     // Read for the write only now: everything slow (the request body, key checks) is behind us.
     const found = selfService ? await this.findAuthorised(clientId, opts.registrationAccessToken!) : await this.mustFind(clientId);
-    if (opts.presentedSecret !== undefined && !this.isValidSecret(found, opts.presentedSecret)) throw RegistrationError.invalidMetadata('client_secret does not match a currently valid secret');
+    if (opts.presentedSecret !== undefined && !this.isValidSecret(found, opts.presentedSecret)) throw OAuthError.invalidMetadata('client_secret does not match a currently valid secret');
     const stored: ClientCeiling = { maxScope: found.client.maxScope, maxResources: found.client.maxResources, allowedMethods: found.client.allowedMethods };
     let ceiling: ClientCeiling;
     if (selfService) {
@@ -180,7 +180,7 @@ export class ClientService {
     const found = await this.mustFind(clientId);
     const next: ClientCeiling = { maxScope: found.client.maxScope, maxResources: found.client.maxResources, allowedMethods: found.client.allowedMethods, ...given };
     if (next.allowedMethods !== null && !next.allowedMethods.includes(found.client.tokenEndpointAuthMethod)) {
-      throw RegistrationError.invalidRequest(`the client uses ${found.client.tokenEndpointAuthMethod}, which the new ceiling does not allow; change its method first`);
+      throw OAuthError.invalidRequest(`the client uses ${found.client.tokenEndpointAuthMethod}, which the new ceiling does not allow; change its method first`);
     }
     const allowedScope = next.maxScope === null ? null : new Set(next.maxScope.split(' '));
     const scope = allowedScope === null ? found.client.scope : found.client.scope.split(' ').filter((s) => s && allowedScope.has(s)).join(' ');
@@ -197,7 +197,7 @@ export class ClientService {
    */
   async rotateSecret(clientId: string, overlap = this.settings.secretRotationOverlap): Promise<IssuedClientCredentials> {
     const found = await this.mustFind(clientId);
-    if (!usesSecret(found.client.tokenEndpointAuthMethod)) throw RegistrationError.invalidMetadata('this client authenticates with private_key_jwt and has no secret');
+    if (!usesSecret(found.client.tokenEndpointAuthMethod)) throw OAuthError.invalidMetadata('this client authenticates with private_key_jwt and has no secret');
     const now = this.clock.nowSeconds();
     const client = { ...found.client, updatedAt: now, version: found.client.version + 1 };
     const issued = this.newSecret(client, now);
@@ -301,7 +301,7 @@ export class ClientService {
 
   private denyToken(clientId: string | undefined, reason: string): never {
     this.audit.record({ type: 'registration.denied', clientId, reason });
-    throw RegistrationError.invalidToken(reason);
+    throw OAuthError.invalidToken(reason);
   }
 
   private denyOutsideCeiling(clientId: string, held: Parameters<typeof assertWithinCeiling>[0], ceiling: ClientCeiling): void {
@@ -329,7 +329,7 @@ export class ClientService {
           this.denyToken(now ? client.clientId : undefined, 'registration access token no longer matches at the write');
         }
       }
-      throw RegistrationError.invalidRequest('the client was modified concurrently; read it again and retry');
+      throw OAuthError.invalidRequest('the client was modified concurrently; read it again and retry');
     }
   }
 }

@@ -3,7 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { AuditSink } from '../audit/audit.sink.js';
 import { escapeLogText } from '../audit/log-text.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
-import { OAuthError, RegistrationError } from './oauth-error.js';
+import { OAuthError } from './oauth-error.js';
 import { toOAuthError } from './to-oauth-error.js';
 
 /**
@@ -41,7 +41,7 @@ export class OAuthErrorFilter implements ExceptionFilter {
     if (error instanceof OAuthError && error.code === 'invalid_client' && /^\s*basic /i.test(req.headers.authorization ?? '')) {
       httpAdapter.setHeader(res, 'WWW-Authenticate', `Basic realm="${this.settings.issuer}", charset="UTF-8"`); // RFC 6749 §5.2
     }
-    if (error instanceof RegistrationError && error.status === 401) {
+    if (error.code === 'invalid_token') {
       httpAdapter.setHeader(res, 'WWW-Authenticate', 'Bearer error="invalid_token"'); // RFC 6750 §3
     }
     if (error.status === 503 || error.status === 429) httpAdapter.setHeader(res, 'Retry-After', String((error instanceof OAuthError && error.retryAfter) || 5));

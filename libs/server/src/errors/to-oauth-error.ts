@@ -1,10 +1,10 @@
 import { HttpException } from '@nestjs/common';
-import { OAuthError, RegistrationError, StorageUnavailableError } from './oauth-error.js';
+import { OAuthError, StorageUnavailableError } from './oauth-error.js';
 import { KeyEncryptionKeyMismatchError } from '../shared/crypto.js';
 
 /** Maps anything thrown in a Clavis controller to the error rendered. */
-export function toOAuthError(exception: unknown): OAuthError | RegistrationError {
-  if (exception instanceof OAuthError || exception instanceof RegistrationError) return exception;
+export function toOAuthError(exception: unknown): OAuthError {
+  if (exception instanceof OAuthError) return exception;
   // The storage adapters turn their driver's outage failures into this one error (docs/adr/0019-storage-is-a-port.md).
   if (exception instanceof StorageUnavailableError) return OAuthError.temporarilyUnavailable(exception.message);
   if (exception instanceof HttpException && exception.getStatus() < 500) {

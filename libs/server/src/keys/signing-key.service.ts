@@ -5,14 +5,14 @@ import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings
 import { Clock } from '../shared/clock.js';
 import { KeyEncryption } from '../shared/crypto.js';
 import { SigningKeyStore, type SigningKeyRecord } from './signing-key.store.js';
-import { createJwsSigner, resolveCryptoMode, type JwsSigner } from '../token/jws-signer.js';
+import { JwsBackend, type JwsSigner } from '../jws/jws-backend.js';
 
 /** The key that signs access tokens now. */
 export interface ActiveSigningKey {
   kid: string;
   alg: string;
   privateKey: CryptoKey;
-  /** Signs a compact JWS with this key (inline node:crypto or WebCrypto, see `cryptoMode`). */
+  /** Signs a compact JWS with this key (through the process's {@link JwsBackend}). */
   sign: JwsSigner;
 }
 
@@ -28,7 +28,6 @@ const VIEW_TTL_MS = 10_000;
 @Injectable()
 export class SigningKeyService implements OnApplicationBootstrap {
   private readonly logger = new Logger('ClavisSigningKeys');
-  private readonly cryptoMode: 'inline' | 'threadpool';
   private view?: { at: number; loadedAt: number; active: ActiveSigningKey; jwks: { keys: JWK[] }; records: SigningKeyRecord[] };
   private loading?: Promise<NonNullable<SigningKeyService['view']>>;
 
@@ -38,9 +37,8 @@ export class SigningKeyService implements OnApplicationBootstrap {
     private readonly audit: AuditSink,
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
     private readonly kek: KeyEncryption,
-  ) {
-    this.cryptoMode = resolveCryptoMode(settings.cryptoMode);
-  }
+    private readonly jws: JwsBackend,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.load();
@@ -147,7 +145,7 @@ export class SigningKeyService implements OnApplicationBootstrap {
           kid: activeRecord.kid,
           alg: activeRecord.alg,
           privateKey,
-          sign: createJwsSigner(activeRecord.alg, privateJwk, privateKey, this.cryptoMode),
+          sign: this.jws.signer(activeRecord.alg, privateJwk, privateKey),
         };
         const published = records.filter((k) => k.state !== 'retired' || (k.removeAt ?? 0) > now);
         const view = { at: this.clock.now(), loadedAt: Date.now(), active, jwks: { keys: published.map((k) => ({ ...k.publicJwk }) as JWK) }, records };

@@ -4,7 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { AuditSink } from '../audit/audit.sink.js';
 import type { ClientRecord } from '../clients/client.record.js';
 import { ClientNotFoundError, ClientService, type IssuedClientCredentials } from '../clients/client.service.js';
-import { RegistrationError } from '../errors/oauth-error.js';
+import { OAuthError } from '../errors/oauth-error.js';
 import { OAuthErrorFilter } from '../errors/oauth-error.filter.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { secretMatchesHash } from '../shared/crypto.js';
@@ -44,7 +44,7 @@ export class RegistrationController {
     const admission = token !== null ? await this.initialTokens.findUsable(token) : null;
     if (token !== null && admission === null) this.deny('initial access token unknown, expired or used up');
     const body = await this.readBody(req);
-    if (body.software_statement !== undefined) throw new RegistrationError('invalid_software_statement', 'software statements are not supported', 400);
+    if (body.software_statement !== undefined) throw new OAuthError('invalid_software_statement', 'software statements are not supported', 400);
     const metadata = toClientMetadata(body);
     // Validate before the initial access token is used: a rejected request must not use up a one-use token.
     const valid = await validateClientMetadata(metadata, this.settings);
@@ -80,10 +80,10 @@ export class RegistrationController {
     const token = bearer(req)!;
     const raw = await this.readRawObject(req);
     const forbidden = SERVER_OWNED.filter((k) => k in raw);
-    if (forbidden.length) throw RegistrationError.invalidRequest(`the request must not contain ${forbidden.join(', ')}`);
+    if (forbidden.length) throw OAuthError.invalidRequest(`the request must not contain ${forbidden.join(', ')}`);
     const body = await this.validateBody(raw);
-    if (body.client_id !== clientId) throw RegistrationError.invalidRequest('client_id in the body must match the client being updated');
-    if (body.software_statement !== undefined) throw new RegistrationError('invalid_software_statement', 'software statements are not supported', 400);
+    if (body.client_id !== clientId) throw OAuthError.invalidRequest('client_id in the body must match the client being updated');
+    if (body.software_statement !== undefined) throw new OAuthError('invalid_software_statement', 'software statements are not supported', 400);
     // The token and a presented client_secret are checked against the row written, in the write.
     const issued = await this.clients
       .update(clientId, toClientMetadata(body), { rotateRegistrationToken: true, registrationAccessToken: token, presentedSecret: body.client_secret })
@@ -110,12 +110,12 @@ export class RegistrationController {
     if (mode === 'open') return null;
     if (mode === 'closed') {
       this.audit.record({ type: 'registration.denied', reason: 'registration is closed' });
-      throw new RegistrationError('invalid_token', 'dynamic registration is closed', 401, 'closed');
+      throw new OAuthError('invalid_token', 'dynamic registration is closed', 401, 'closed');
     }
     const token = bearer(req);
     if (!token) {
       this.audit.record({ type: 'registration.denied', reason: 'no initial access token' });
-      throw RegistrationError.invalidToken('initial access token missing');
+      throw OAuthError.invalidToken('initial access token missing');
     }
     return token;
   }
@@ -138,7 +138,7 @@ export class RegistrationController {
 
   private deny(reason: string): never {
     this.audit.record({ type: 'registration.denied', reason });
-    throw RegistrationError.invalidToken('initial access token invalid');
+    throw OAuthError.invalidToken('initial access token invalid');
   }
 
   /** The registration access token must be the one of this very client (constant-time). */
@@ -149,16 +149,16 @@ export class RegistrationController {
     const ok = !!token && !!client?.registrationAccessTokenHash && secretMatchesHash(token, client.registrationAccessTokenHash);
     if (!ok || !client) {
       this.audit.record({ type: 'registration.denied', clientId: client ? clientId : undefined, reason: token ? 'registration access token does not match' : 'no registration access token' });
-      throw RegistrationError.invalidToken('registration access token missing or wrong');
+      throw OAuthError.invalidToken('registration access token missing or wrong');
     }
     return client;
   }
 
   private async readRawObject(req: HttpRequest): Promise<Record<string, unknown>> {
-    const raw = await readJson(req, this.settings.limits.jsonBytes, (d) => RegistrationError.invalidMetadata(d));
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw RegistrationError.invalidMetadata('the request body must be a JSON object');
+    const raw = await readJson(req, this.settings.limits.jsonBytes, (d) => OAuthError.invalidMetadata(d));
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw OAuthError.invalidMetadata('the request body must be a JSON object');
     // class-transformer recurses without a bound: deep nesting would overflow the stack (a 500).
-    if (nestingExceeds(raw, MAX_JSON_DEPTH)) throw RegistrationError.invalidMetadata(`the request body is nested more than ${MAX_JSON_DEPTH} levels deep`);
+    if (nestingExceeds(raw, MAX_JSON_DEPTH)) throw OAuthError.invalidMetadata(`the request body is nested more than ${MAX_JSON_DEPTH} levels deep`);
     return raw as Record<string, unknown>;
   }
 
@@ -169,7 +169,7 @@ export class RegistrationController {
   private async validateBody(raw: Record<string, unknown>): Promise<ClientMetadataDto> {
     const dto = toDto(raw);
     const errors = await validate(dto, { whitelist: true, forbidUnknownValues: false });
-    if (errors.length) throw RegistrationError.invalidMetadata(firstMessage(errors));
+    if (errors.length) throw OAuthError.invalidMetadata(firstMessage(errors));
     return dto;
   }
 
@@ -241,6 +241,6 @@ function firstMessage(errors: ValidationError[]): string {
 }
 
 function notFoundAs401(e: unknown): never {
-  if (e instanceof ClientNotFoundError) throw RegistrationError.invalidToken('client vanished');
+  if (e instanceof ClientNotFoundError) throw OAuthError.invalidToken('client vanished');
   throw e;
 }

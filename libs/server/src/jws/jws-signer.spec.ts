@@ -1,13 +1,14 @@
 import { exportJWK, generateKeyPair, jwtVerify, type CryptoKey } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createJwsSigner, resolveCryptoMode } from './jws-signer.js';
+import { createJwsBackend } from './create-jws-backend.js';
+import { resolveCryptoMode } from './jws-backend.js';
 
 describe('access-token JWS signer', () => {
   it.each(['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'])('%s: inline and threadpool tokens verify with jose', async (alg) => {
     const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
     const jwk = await exportJWK(privateKey);
     for (const mode of ['inline', 'threadpool'] as const) {
-      const signer = createJwsSigner(alg, jwk, privateKey as CryptoKey, mode);
+      const signer = createJwsBackend(mode).signer(alg, jwk, privateKey as CryptoKey);
       const token = await signer({ alg, kid: 'k1', typ: 'at+jwt' }, { sub: 'c', scope: 'a b', exp: 2_000_000_000 });
       const { payload, protectedHeader } = await jwtVerify(token, publicKey, { typ: 'at+jwt' });
       expect(protectedHeader).toEqual({ alg, kid: 'k1', typ: 'at+jwt' });

@@ -1,0 +1,31 @@
+import type { ClientRecord, TokenEndpointAuthMethod } from '../clients/client.record.js';
+import type { ClientWithSecrets } from '../clients/client.store.js';
+
+/**
+ * How a request presents its client credentials (RFC 6749 §2.3, RFC 7523 §2.2): the Basic header,
+ * a form secret, or a client assertion. Both JWT methods present a `client_assertion`; which of
+ * them applies is decided by the client's registered method, once the client is found.
+ */
+export type PresentedCredentials =
+  | { method: 'client_secret_basic'; clientId: string; secret: string }
+  | { method: 'client_secret_post'; clientId: string; secret: string }
+  | { method: 'jwt'; clientId: string; assertion: string };
+
+export type PresentedAs = PresentedCredentials['method'];
+
+/**
+ * One client-authentication method: verifies the credential it reads from the request (its file
+ * holds the reader too) against the client the authenticator found. A new method (e.g. a federated
+ * JWT) is one more class of this shape in the `CLIENT_AUTH_STRATEGIES` list.
+ * Every failure is an `OAuthError.invalidClient` with a stable {@link ClientAuthFailure} reason.
+ */
+export interface ClientAuthStrategy<P extends PresentedAs = PresentedAs> {
+  /** The registered `token_endpoint_auth_method` this strategy authenticates. */
+  readonly method: TokenEndpointAuthMethod;
+  /** The form in which the request presents this method's credential. */
+  readonly presentedAs: P;
+  verify(found: ClientWithSecrets, credentials: Extract<PresentedCredentials, { method: P }>): Promise<ClientRecord>;
+}
+
+/** The injection token of the strategy list the authenticator dispatches to. */
+export const CLIENT_AUTH_STRATEGIES = Symbol('CLIENT_AUTH_STRATEGIES');
