@@ -205,6 +205,7 @@ function clavisServer(keys, jwksFile) {
     // on, so their cost is measured, with budgets no benchmark reaches.
     RATE_LIMIT_TOKEN_PER_ADDRESS: '100000000',
     RATE_LIMIT_TOKEN_PER_CLIENT: '100000000',
+    RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: '100000000',
     ...(profileDir ? { CPU_PROFILE_DIR: profileDir } : {}),
   };
   delete serverEnv.BENCH_PINNED;
