@@ -1,4 +1,4 @@
-import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { createRequire } from 'node:module';
 import type { Redis } from 'ioredis';
 import { ReplayStore } from '../../client-auth/replay.store.js';
@@ -11,7 +11,7 @@ import { isRedisOutage } from './redis-failures.js';
  * The Redis connection, when `redisUrl` is set. Commands fail fast while Redis is down (no offline
  * queue), so requests that need it answer 503 and recover by themselves when it returns.
  */
-export class RedisConnection implements OnApplicationShutdown {
+export class RedisConnection implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly client?: Redis;
   private readonly logger = new Logger('ClavisRedis');
 
@@ -27,6 +27,25 @@ export class RedisConnection implements OnApplicationShutdown {
       keyPrefix: 'clavis:',
     });
     this.client.on('error', (e: Error) => this.logger.warn(`redis: ${e.message}`));
+  }
+
+  /**
+   * Boot waits (up to the connect timeout) for the connection to be ready: without an offline queue,
+   * a fresh instance would otherwise answer its first requests 503. Redis down at boot: serve anyway,
+   * failing closed per request until it is back.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const client = this.client;
+    if (!client || client.status === 'ready') return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, 2_000);
+      client.once('ready', done);
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
