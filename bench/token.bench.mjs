@@ -69,7 +69,7 @@ const cfg = {
 for (const m of cfg.methods) if (!METHODS.includes(m)) throw new Error(`METHODS: unknown method ${m}`);
 
 // Upper bounds on one core, only used to size the warm-up pool (the measured pool is sized from
-// the warm-up rate). DESIGN §9: a bare node:http + jose server does 4.2k private_key_jwt.
+// the warm-up rate). Reference: a bare node:http + jose server does 4.2k private_key_jwt.
 const CEILING_RPS = { client_secret_jwt: 12_000, private_key_jwt: 6_000 };
 const DIST_MAIN_JS = join(ROOT, 'dist/apps/auth-server/main.js');
 // The server runs from a copy of the bundle taken at start (other people rebuild dist/ while we
@@ -478,7 +478,7 @@ function resultsReport(machine, build, servers) {
   if (servers[0].afterRun) L.push(`- Clavis ${servers[0].afterRun}.`);
   L.push('- Clients: the same four methods on both servers (client_secret_basic, client_secret_post, client_secret_jwt with HS256 keyed by the UTF-8 bytes of the client secret, private_key_jwt with one ES256 key — the same public JWKS registered on both).');
   L.push('- Assertions: `iss` = `sub` = client_id, `aud` = the issuer identifier (a string), unique `jti` (UUID), `iat` = generation time, `exp` = `iat` + 120 s, header `typ: JWT` (and `kid` for ES256). Pre-generated before each run, one per request, never reused; if a pool ran dry the last assertion would be re-sent and show up as non-2xx (both servers refuse a replayed `jti`, see the curl checks above).');
-  L.push('- Peer specifics: oidc-provider’s memory adapter is an LRU of 1000 entries shared by every model, so its replay detection (stored there) forgets a `jti` once 1000 newer entries have been written — far less work and far less protection than Clavis’s durable store (DESIGN §9). JWT access tokens are not stored by oidc-provider; opaque ones would be. oidc-provider prints “Unsupported runtime” on Node 20 (it wants Node 22 LTS or later).');
+  L.push('- Peer specifics: oidc-provider’s memory adapter is an LRU of 1000 entries shared by every model, so its replay detection (stored there) forgets a `jti` once 1000 newer entries have been written — far less work and far less protection than Clavis’s durable store (docs/adr/0003-single-use-assertions.md). JWT access tokens are not stored by oidc-provider; opaque ones would be. oidc-provider prints “Unsupported runtime” on Node 20 (it wants Node 22 LTS or later).');
   L.push('');
 
   const oddities = servers.filter((s) => s.serverLog.length);

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-/** The package boundaries of DESIGN §1 / STYLE, checked on the sources (the lint rules' job, as a test). */
+/** The package boundaries (README, Layout), checked on the sources (the lint rules' job, as a test). */
 function sources(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);

@@ -38,7 +38,7 @@ interface StoredClient {
   secretExpiresAt: number;
 }
 
-/** An in-memory RFC 7591/7592 server with the rules of DESIGN §2 and §4, plus a token endpoint. */
+/** An in-memory RFC 7591/7592 server with the registration and rotation rules of RFC 7591/7592 and the README, plus a token endpoint. */
 class FakeRegistrationServer {
   clients = new Map<string, StoredClient>();
   rotateSecretOnUpdate = true;
