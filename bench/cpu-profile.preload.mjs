@@ -12,7 +12,8 @@ const dir = process.env.CPU_PROFILE_DIR ?? '.';
 const interval = Number(process.env.CPU_PROFILE_INTERVAL_US ?? 500);
 const session = new Session();
 session.connect();
-const post = (method, params) => new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
+const post = (method, params) =>
+  new Promise((resolve, reject) => session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))));
 
 let running = false;
 let n = 0;

@@ -16,7 +16,11 @@ export const SCOPE = 'statements:read';
 
 /** Spawns `command args…` pinned to `core` with taskset; output is kept (last 200 lines) for the report. */
 export function spawnPinned(core, command, args, { env, cwd, name }) {
-  const child = spawn('taskset', ['-c', String(core), command, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('taskset', ['-c', String(core), command, ...args], {
+    env,
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const log = [];
   let lines = 0;
   const keep = (stream) => (chunk) => {
@@ -93,7 +97,11 @@ export function coreTimes() {
     const m = /^cpu(\d+)\s+(.+)$/.exec(line);
     if (!m) continue;
     const [user, nice, system, idle, iowait, irq, softirq, steal] = m[2].split(/\s+/).map(Number);
-    cores[m[1]] = { busy: user + nice + system + irq + softirq, steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
+    cores[m[1]] = {
+      busy: user + nice + system + irq + softirq,
+      steal,
+      total: user + nice + system + idle + iowait + irq + softirq + steal,
+    };
   }
   return cores;
 }
@@ -152,14 +160,34 @@ export function requestShape(method, client, audience) {
     case 'client_secret_basic': {
       // RFC 6749 §2.3.1: form-encode id and secret before Basic-encoding them.
       const user = `${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.secret)}`;
-      return { headers: { ...headers, authorization: `Basic ${Buffer.from(user).toString('base64')}` }, body: form({ grant_type: 'client_credentials', scope: SCOPE }) };
+      return {
+        headers: { ...headers, authorization: `Basic ${Buffer.from(user).toString('base64')}` },
+        body: form({ grant_type: 'client_credentials', scope: SCOPE }),
+      };
     }
     case 'client_secret_post':
-      return { headers, body: form({ grant_type: 'client_credentials', scope: SCOPE, client_id: client.clientId, client_secret: client.secret }) };
+      return {
+        headers,
+        body: form({
+          grant_type: 'client_credentials',
+          scope: SCOPE,
+          client_id: client.clientId,
+          client_secret: client.secret,
+        }),
+      };
     case 'client_secret_jwt':
       return { headers, assertions: { alg: 'HS256', clientId: client.clientId, secret: client.secret, audience } };
     case 'private_key_jwt':
-      return { headers, assertions: { alg: 'ES256', clientId: client.clientId, privateKey: client.privateKey, kid: client.kid, audience } };
+      return {
+        headers,
+        assertions: {
+          alg: 'ES256',
+          clientId: client.clientId,
+          privateKey: client.privateKey,
+          kid: client.kid,
+          audience,
+        },
+      };
     default:
       throw new Error(`unknown method ${method}`);
   }
@@ -170,10 +198,18 @@ const b64json = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
 /** One client assertion (RFC 7523): iss = sub = client_id, aud = the issuer, unique jti, exp ≤ 300 s ahead. */
 export function makeAssertion(spec, now = Math.floor(Date.now() / 1000), lifetime = 120) {
   const header = spec.alg === 'ES256' ? { alg: 'ES256', typ: 'JWT', kid: spec.kid } : { alg: 'HS256', typ: 'JWT' };
-  const payload = { iss: spec.clientId, sub: spec.clientId, aud: spec.audience, jti: randomUUID(), iat: now, exp: now + lifetime };
+  const payload = {
+    iss: spec.clientId,
+    sub: spec.clientId,
+    aud: spec.audience,
+    jti: randomUUID(),
+    iat: now,
+    exp: now + lifetime,
+  };
   const input = `${b64json(header)}.${b64json(payload)}`;
   let signature;
-  if (spec.alg === 'HS256') signature = createHmac('sha256', Buffer.from(spec.secret, 'utf8')).update(input).digest('base64url');
+  if (spec.alg === 'HS256')
+    signature = createHmac('sha256', Buffer.from(spec.secret, 'utf8')).update(input).digest('base64url');
   else {
     const key = spec.privateKey.type ? spec.privateKey : createPrivateKey({ key: spec.privateKey, format: 'jwk' });
     signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
@@ -242,7 +278,9 @@ export async function load({ url, connections, duration, shape, pool }) {
   const cpu = process.cpuUsage(cpu0);
   const sorted = lat.subarray(0, n).sort();
   const pct = (p) => (n ? sorted[Math.min(n - 1, Math.ceil((p / 100) * n) - 1)] : NaN);
-  const statuses = Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([k, v]) => [k, Number(v.count)]));
+  const statuses = Object.fromEntries(
+    Object.entries(result.statusCodeStats ?? {}).map(([k, v]) => [k, Number(v.count)]),
+  );
   const ok = n;
   return {
     ok,
@@ -325,12 +363,17 @@ export function summarizeProfile(profile, top = 25, callersOf = 6) {
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const label = (f) => `${f.functionName || '(anonymous)'}${f.url ? ` ${shortUrl(f.url)}:${f.lineNumber + 1}` : ''}`;
-  const glue = /^(processTicksAndRejections|runMicrotasks|\(anonymous\)|next|handle|__awaiter|step|fulfilled|rejected|Promise\.then)$/;
+  const glue =
+    /^(processTicksAndRejections|runMicrotasks|\(anonymous\)|next|handle|__awaiter|step|fulfilled|rejected|Promise\.then)$/;
   for (const fn of functions.slice(0, callersOf)) {
     const stacks = new Map();
     for (const [id, us] of self) {
       const { callFrame } = byId.get(id);
-      if (`${callFrame.functionName || '(anonymous)'} ${callFrame.url ? `${shortUrl(callFrame.url)}:${callFrame.lineNumber + 1}` : ''}`.trim() !== fn.name) continue;
+      if (
+        `${callFrame.functionName || '(anonymous)'} ${callFrame.url ? `${shortUrl(callFrame.url)}:${callFrame.lineNumber + 1}` : ''}`.trim() !==
+        fn.name
+      )
+        continue;
       const chain = [];
       for (let p = parent.get(id); p !== undefined && chain.length < 3; p = parent.get(p)) {
         const f = byId.get(p).callFrame;
@@ -340,7 +383,10 @@ export function summarizeProfile(profile, top = 25, callersOf = 6) {
       const key = chain.join(' ← ') || '(no JS caller)';
       stacks.set(key, (stacks.get(key) ?? 0) + us);
     }
-    fn.callers = [...stacks.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([stack, us]) => ({ stack, ms: us / 1000 }));
+    fn.callers = [...stacks.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 3)
+      .map(([stack, us]) => ({ stack, ms: us / 1000 }));
   }
   return { totalMs: total / 1000, functions, areas: rank(areas) };
 }

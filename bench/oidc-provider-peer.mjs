@@ -23,7 +23,10 @@ const clients = JSON.parse(readFileSync(process.env.PEER_CLIENTS ?? 'clients.jso
 const SCOPES = 'statements:read statements:write';
 const TTL = 300; // Clavis's default access-token lifetime
 
-const jwk = (type, opts, extra) => ({ ...generateKeyPairSync(type, opts).privateKey.export({ format: 'jwk' }), ...extra });
+const jwk = (type, opts, extra) => ({
+  ...generateKeyPairSync(type, opts).privateKey.export({ format: 'jwk' }),
+  ...extra,
+});
 const jwks = {
   keys: [
     jwk('ec', { namedCurve: 'P-256' }, { kid: 'es256', alg: 'ES256', use: 'sig' }),
@@ -33,7 +36,13 @@ const jwks = {
 };
 
 const provider = new Provider(issuer, {
-  clients: clients.map((c) => ({ grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: SCOPES, ...c })),
+  clients: clients.map((c) => ({
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    scope: SCOPES,
+    ...c,
+  })),
   jwks,
   clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
   scopes: SCOPES.split(' '),
@@ -63,6 +72,8 @@ provider.proxy = false;
 provider.on('server_error', (_ctx, err) => process.stderr.write(`peer server_error: ${err.stack ?? err}\n`));
 
 provider.listen(port, '127.0.0.1', () => {
-  process.stdout.write(`oidc-provider peer listening on 127.0.0.1:${port}, issuer ${issuer}, ${tokenFormat} access tokens\n`);
+  process.stdout.write(
+    `oidc-provider peer listening on 127.0.0.1:${port}, issuer ${issuer}, ${tokenFormat} access tokens\n`,
+  );
 });
 for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => process.exit(0));

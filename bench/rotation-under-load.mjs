@@ -45,7 +45,8 @@ function freePort() {
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MAIN = join(ROOT, 'dist/apps/auth-server/main.js');
-const num = (name, fallback) => (process.env[name] === undefined || process.env[name] === '' ? fallback : Number(process.env[name]));
+const num = (name, fallback) =>
+  process.env[name] === undefined || process.env[name] === '' ? fallback : Number(process.env[name]);
 const cfg = {
   duration: num('DURATION', 20),
   instances: num('INSTANCES', 8),
@@ -87,23 +88,56 @@ const env = {
 function httpRequest(agent, method, path, headers, body) {
   return new Promise((resolvePromise) => {
     const started = process.hrtime.bigint();
-    const req = request({ host: '127.0.0.1', port: cfg.port, method, path, headers: { ...headers, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) }, agent }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolvePromise({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8'), ms: Number(process.hrtime.bigint() - started) / 1e6 }));
-      res.on('error', (e) => resolvePromise({ status: 0, text: e.message, ms: 0 }));
-    });
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: cfg.port,
+        method,
+        path,
+        headers: { ...headers, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) },
+        agent,
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () =>
+          resolvePromise({
+            status: res.statusCode,
+            text: Buffer.concat(chunks).toString('utf8'),
+            ms: Number(process.hrtime.bigint() - started) / 1e6,
+          }),
+        );
+        res.on('error', (e) => resolvePromise({ status: 0, text: e.message, ms: 0 }));
+      },
+    );
     req.on('error', (e) => resolvePromise({ status: 0, text: e.message, ms: 0 }));
     if (body) req.write(body);
     req.end();
   });
 }
-const basic = (id, secret) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const basic = (id, secret) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 const TOKEN_BODY = 'grant_type=client_credentials';
 const tokenRequest = (agent, clientId, secret) =>
-  httpRequest(agent, 'POST', '/token', { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(clientId, secret) }, TOKEN_BODY);
+  httpRequest(
+    agent,
+    'POST',
+    '/token',
+    { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(clientId, secret) },
+    TOKEN_BODY,
+  );
 const json = (agent, method, path, token, body) =>
-  httpRequest(agent, method, path, { 'content-type': 'application/json', accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body === undefined ? undefined : JSON.stringify(body));
+  httpRequest(
+    agent,
+    method,
+    path,
+    {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body === undefined ? undefined : JSON.stringify(body),
+  );
 
 function percentile(sorted, p) {
   if (!sorted.length) return NaN;
@@ -117,7 +151,11 @@ async function main() {
   if (canPin) execFileSync('taskset', ['-a', '-p', '-c', loadgenCore, String(process.pid)], { stdio: 'ignore' });
 
   // 1. An initial access token from the operator CLI (same environment as the server).
-  const cli = execFileSync(process.execPath, [MAIN, 'initial-tokens', 'create', '--uses', '1', '--description', 'rotation bench'], { env, cwd: ROOT, encoding: 'utf8' });
+  const cli = execFileSync(
+    process.execPath,
+    [MAIN, 'initial-tokens', 'create', '--uses', '1', '--description', 'rotation bench'],
+    { env, cwd: ROOT, encoding: 'utf8' },
+  );
   const initialAccessToken = JSON.parse(cli.slice(cli.indexOf('{'))).initial_access_token;
 
   // 2. The server.
@@ -139,7 +177,11 @@ async function main() {
 
   // 3. The client registers itself (RFC 7591).
   const mgmt = new Agent({ keepAlive: true, maxSockets: 1 });
-  const reg = await json(mgmt, 'POST', '/register', initialAccessToken, { token_endpoint_auth_method: 'client_secret_basic', scope: 'statements:read', client_name: 'rotation bench' });
+  const reg = await json(mgmt, 'POST', '/register', initialAccessToken, {
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope: 'statements:read',
+    client_name: 'rotation bench',
+  });
   if (reg.status !== 201) throw new Error(`registration failed: ${reg.status} ${reg.text}`);
   const registration = JSON.parse(reg.text);
   const clientId = registration.client_id;
@@ -166,7 +208,8 @@ async function main() {
         const res = await tokenRequest(inst.agent, clientId, inst.secret);
         inst.count[which]++;
         latencies.push(res.ms);
-        if (res.status !== 200) inst.failures.push({ at: Date.now() - started, which, status: res.status, body: res.text.slice(0, 200) });
+        if (res.status !== 200)
+          inst.failures.push({ at: Date.now() - started, which, status: res.status, body: res.text.slice(0, 200) });
       }
     }),
   );
@@ -174,12 +217,18 @@ async function main() {
   // 5. The rotation (RFC 7592 PUT of the unchanged metadata), then the instances switch one by one.
   await sleep(cfg.rotateAt * 1000);
   const putStarted = Date.now();
-  const put = await json(mgmt, 'PUT', new URL(registration.registration_client_uri).pathname, registration.registration_access_token, {
-    client_id: clientId,
-    token_endpoint_auth_method: 'client_secret_basic',
-    scope: 'statements:read',
-    client_name: 'rotation bench',
-  });
+  const put = await json(
+    mgmt,
+    'PUT',
+    new URL(registration.registration_client_uri).pathname,
+    registration.registration_access_token,
+    {
+      client_id: clientId,
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: 'statements:read',
+      client_name: 'rotation bench',
+    },
+  );
   const rotatedAt = Date.now();
   if (put.status !== 200) throw new Error(`rotation failed: ${put.status} ${put.text}`);
   const rotated = JSON.parse(put.text);
@@ -205,20 +254,38 @@ async function main() {
   if (overlapEnds > Date.now()) await sleep(overlapEnds - Date.now());
   const oldAfter = (await tokenRequest(check, clientId, oldSecret)).status;
   const newAfter = (await tokenRequest(check, clientId, newSecret)).status;
-  const regTokenRotated = (await json(check, 'GET', new URL(registration.registration_client_uri).pathname, registration.registration_access_token)).status;
-  const regTokenNew = (await json(check, 'GET', new URL(registration.registration_client_uri).pathname, rotated.registration_access_token)).status;
+  const regTokenRotated = (
+    await json(
+      check,
+      'GET',
+      new URL(registration.registration_client_uri).pathname,
+      registration.registration_access_token,
+    )
+  ).status;
+  const regTokenNew = (
+    await json(check, 'GET', new URL(registration.registration_client_uri).pathname, rotated.registration_access_token)
+  ).status;
 
   const requests = instances.reduce((n, i) => n + i.count.old + i.count.new, 0);
   const failures = instances.flatMap((i) => i.failures);
   latencies.sort((a, b) => a - b);
   const result = {
-    config: { ...cfg, connections: cfg.instances * cfg.perInstance, pinned: canPin ? { server: serverCore, loadgen: loadgenCore } : false, loadavg1m: { before: +loadBefore.toFixed(2), after: +loadavg()[0].toFixed(2) } },
+    config: {
+      ...cfg,
+      connections: cfg.instances * cfg.perInstance,
+      pinned: canPin ? { server: serverCore, loadgen: loadgenCore } : false,
+      loadavg1m: { before: +loadBefore.toFixed(2), after: +loadavg()[0].toFixed(2) },
+    },
     requests,
     withOldSecret: instances.reduce((n, i) => n + i.count.old, 0),
     withNewSecret: instances.reduce((n, i) => n + i.count.new, 0),
     failures: failures.length,
     rps: Math.round(requests / elapsed),
-    latencyMs: { p50: +percentile(latencies, 50).toFixed(2), p99: +percentile(latencies, 99).toFixed(2), max: +latencies.at(-1).toFixed(2) },
+    latencyMs: {
+      p50: +percentile(latencies, 50).toFixed(2),
+      p99: +percentile(latencies, 99).toFixed(2),
+      max: +latencies.at(-1).toFixed(2),
+    },
     rotation: { putAtMs: putStarted - started, putLatencyMs: rotatedAt - putStarted, switchesAtMs: switches },
     afterwards: {
       oldSecretInsideOverlap: oldInOverlap,
@@ -230,8 +297,16 @@ async function main() {
     ...(failures.length ? { firstFailures: failures.slice(0, 5) } : {}),
   };
   console.log(JSON.stringify(result, null, 2));
-  const ok = failures.length === 0 && oldInOverlap === 200 && oldAfter === 401 && newAfter === 200 && regTokenRotated === 401 && regTokenNew === 200;
-  console.log(ok ? 'OK: zero failed token requests during the rotation; after the overlap only the new secret works' : 'NOT OK');
+  const ok =
+    failures.length === 0 &&
+    oldInOverlap === 200 &&
+    oldAfter === 401 &&
+    newAfter === 200 &&
+    regTokenRotated === 401 &&
+    regTokenNew === 200;
+  console.log(
+    ok ? 'OK: zero failed token requests during the rotation; after the overlap only the new secret works' : 'NOT OK',
+  );
   for (const i of instances) i.agent.destroy();
   mgmt.destroy();
   return ok;

@@ -23,7 +23,17 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JWT_BEARER, SCOPE, clientKeyPair, machineInfo, makeAssertion, sleep, spawnPinned, stop, waitForHttp } from './lib.mjs';
+import {
+  JWT_BEARER,
+  SCOPE,
+  clientKeyPair,
+  machineInfo,
+  makeAssertion,
+  sleep,
+  spawnPinned,
+  stop,
+  waitForHttp,
+} from './lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
@@ -51,7 +61,10 @@ if (!env.BENCH_PINNED) {
   if (env.BUILD === '1' || !existsSync(MAIN_JS)) execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
   const nproc = execFileSync('nproc', { encoding: 'utf8' }).trim();
   try {
-    execFileSync('taskset', ['-c', String(cfg.loadgenCore), process.execPath, fileURLToPath(import.meta.url)], { stdio: 'inherit', env: { ...env, BENCH_PINNED: '1', BENCH_NPROC: nproc } });
+    execFileSync('taskset', ['-c', String(cfg.loadgenCore), process.execPath, fileURLToPath(import.meta.url)], {
+      stdio: 'inherit',
+      env: { ...env, BENCH_PINNED: '1', BENCH_NPROC: nproc },
+    });
   } catch (e) {
     process.exit(e.status ?? 1);
   }
@@ -98,7 +111,12 @@ async function counter() {
       async count() {
         const q = async (t) => Number((await client.query(`SELECT COUNT(*) AS n FROM ${t}`)).rows[0].n);
         const out = { used_jti: await q('clavis_used_jti'), revoked_token: await q('clavis_revoked_token') };
-        if (r) Object.assign(out, { redis_keys: await r.dbsize() , redis_jti: await scanCount('clavis:jti:*'), redis_revoked: await scanCount('clavis:revoked:*') });
+        if (r)
+          Object.assign(out, {
+            redis_keys: await r.dbsize(),
+            redis_jti: await scanCount('clavis:jti:*'),
+            redis_revoked: await scanCount('clavis:revoked:*'),
+          });
         return out;
       },
       async close() {
@@ -125,11 +143,19 @@ async function counter() {
 const agent = new Agent({ keepAlive: true, maxSockets: cfg.connections * 2 });
 function post(path, body) {
   return new Promise((resolvePost, reject) => {
-    const req = request(`${issuer}${path}`, { method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolvePost({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
-    });
+    const req = request(
+      `${issuer}${path}`,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolvePost({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -140,8 +166,13 @@ const keys = clientKeyPair();
 const jwksFile = join(dataDir, 'client-jwks.json');
 writeFileSync(jwksFile, JSON.stringify(keys.jwks));
 
-console.log(`Clavis sustained load — ${new Date().toISOString()}; ${cfg.duration} s, ${cfg.connections} connections, ${postgres ? (redis ? 'PostgreSQL + Redis' : 'PostgreSQL') : 'SQLite'}`);
-if (postgres) execFileSync('psql', [postgres, '-q', '-c', 'DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;'], { stdio: 'inherit' });
+console.log(
+  `Clavis sustained load — ${new Date().toISOString()}; ${cfg.duration} s, ${cfg.connections} connections, ${postgres ? (redis ? 'PostgreSQL + Redis' : 'PostgreSQL') : 'SQLite'}`,
+);
+if (postgres)
+  execFileSync('psql', [postgres, '-q', '-c', 'DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;'], {
+    stdio: 'inherit',
+  });
 if (redis) {
   const { default: Redis } = await import('ioredis');
   const r = new Redis(redis);
@@ -152,15 +183,28 @@ if (redis) {
 // Migrations run at server start; the client is created once the schema exists.
 const server = spawnPinned(cfg.serverCore, process.execPath, [MAIN_JS], { env: serverEnv, cwd: ROOT, name: 'clavis' });
 await waitForHttp(`${issuer}/.well-known/oauth-authorization-server`, server, 60_000);
-const created = JSON.parse(execFileSync(process.execPath, [MAIN_JS, 'clients', 'create', '--method', 'private_key_jwt', '--scope', SCOPE, '--jwks-file', jwksFile], { cwd: ROOT, env: serverEnv, encoding: 'utf8' }));
-const spec = { alg: 'ES256', clientId: created.client_id, privateKey: keys.privateKey, kid: keys.kid, audience: issuer };
+const created = JSON.parse(
+  execFileSync(
+    process.execPath,
+    [MAIN_JS, 'clients', 'create', '--method', 'private_key_jwt', '--scope', SCOPE, '--jwks-file', jwksFile],
+    { cwd: ROOT, env: serverEnv, encoding: 'utf8' },
+  ),
+);
+const spec = {
+  alg: 'ES256',
+  clientId: created.client_id,
+  privateKey: keys.privateKey,
+  kid: keys.kid,
+  audience: issuer,
+};
 const assertion = () => makeAssertion(spec, Math.floor(Date.now() / 1000), cfg.assertionLifetime);
 
 const tables = await counter();
 const stats = { tokens: 0, revoked: 0, failed: 0, statuses: {} };
 let windowLatencies = []; // ms of the token requests answered since the last sample
 const allLatencies = [];
-const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
+const pct = (sorted, p) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN;
 const samples = [];
 const t0 = Date.now();
 const end = t0 + cfg.duration * 1000;
@@ -169,7 +213,12 @@ let lastWindow = { at: t0, tokens: 0 };
 async function worker() {
   let i = 0;
   while (Date.now() < end) {
-    const body = form({ grant_type: 'client_credentials', scope: SCOPE, client_assertion_type: JWT_BEARER, client_assertion: assertion() });
+    const body = form({
+      grant_type: 'client_credentials',
+      scope: SCOPE,
+      client_assertion_type: JWT_BEARER,
+      client_assertion: assertion(),
+    });
     const sent = performance.now();
     const res = await post('/token', body);
     const ms = performance.now() - sent;
@@ -183,7 +232,10 @@ async function worker() {
     stats.tokens++;
     if (++i % cfg.revokeEvery === 0) {
       const token = JSON.parse(res.text).access_token;
-      const rv = await post('/revoke', form({ token, client_assertion_type: JWT_BEARER, client_assertion: assertion() }));
+      const rv = await post(
+        '/revoke',
+        form({ token, client_assertion_type: JWT_BEARER, client_assertion: assertion() }),
+      );
       if (rv.status === 200) stats.revoked++;
       else {
         stats.failed++;
@@ -203,9 +255,24 @@ async function sampler() {
     windowLatencies = [];
     const counts = await tables.count();
     const loading = now <= end;
-    const latency = window.length ? { p99: pct(window, 99).toFixed(1), max: window[window.length - 1].toFixed(0) } : { p99: '–', max: '–' };
-    samples.push({ s: Math.round((now - t0) / 1000), rate: loading ? Math.round(rate) : 0, tokens: stats.tokens, revoked: stats.revoked, latency, ...counts });
-    console.log(`  ${samples.at(-1).s} s: ${loading ? `${Math.round(rate)} tokens/s, p99 ${latency.p99} ms, max ${latency.max} ms` : 'idle'}, ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    const latency = window.length
+      ? { p99: pct(window, 99).toFixed(1), max: window[window.length - 1].toFixed(0) }
+      : { p99: '–', max: '–' };
+    samples.push({
+      s: Math.round((now - t0) / 1000),
+      rate: loading ? Math.round(rate) : 0,
+      tokens: stats.tokens,
+      revoked: stats.revoked,
+      latency,
+      ...counts,
+    });
+    console.log(
+      `  ${samples.at(-1).s} s: ${loading ? `${Math.round(rate)} tokens/s, p99 ${latency.p99} ms, max ${latency.max} ms` : 'idle'}, ${Object.entries(
+        counts,
+      )
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   }
 }
 
@@ -232,9 +299,20 @@ const lines = [
   '',
   `Token request latency over the whole run: p50 ${pct(sortedAll, 50).toFixed(1)} ms, p99 ${pct(sortedAll, 99).toFixed(1)} ms, p99.9 ${pct(sortedAll, 99.9).toFixed(1)} ms, max ${sortedAll[sortedAll.length - 1]?.toFixed(0)} ms (per window below: p99 / max of the requests answered since the previous sample).`,
   '',
-  `| t (s) | tokens/s | p99 ms | max ms | tokens so far | ${Object.keys(samples[0] ?? {}).filter((k) => !SKIP.includes(k)).join(' | ')} |`,
-  `|--:|--:|--:|--:|--:|${Object.keys(samples[0] ?? {}).filter((k) => !SKIP.includes(k)).map(() => '--:').join('|')}|`,
-  ...samples.map((s) => `| ${s.s} | ${s.rate || 'idle'} | ${s.latency.p99} | ${s.latency.max} | ${s.tokens} | ${Object.entries(s).filter(([k]) => !SKIP.includes(k)).map(([, v]) => v).join(' | ')} |`),
+  `| t (s) | tokens/s | p99 ms | max ms | tokens so far | ${Object.keys(samples[0] ?? {})
+    .filter((k) => !SKIP.includes(k))
+    .join(' | ')} |`,
+  `|--:|--:|--:|--:|--:|${Object.keys(samples[0] ?? {})
+    .filter((k) => !SKIP.includes(k))
+    .map(() => '--:')
+    .join('|')}|`,
+  ...samples.map(
+    (s) =>
+      `| ${s.s} | ${s.rate || 'idle'} | ${s.latency.p99} | ${s.latency.max} | ${s.tokens} | ${Object.entries(s)
+        .filter(([k]) => !SKIP.includes(k))
+        .map(([, v]) => v)
+        .join(' | ')} |`,
+  ),
   '',
 ];
 console.log(lines.join('\n'));

@@ -23,7 +23,17 @@
 // runs dry re-sends its last assertion, which shows up as non-2xx, and makes the run invalid.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -64,7 +74,10 @@ const cfg = {
   methods: env.METHODS ? env.METHODS.split(/[\s,]+/).filter(Boolean) : METHODS,
   peerTokenFormat: env.PEER_TOKEN_FORMAT === 'opaque' ? 'opaque' : 'jwt',
   profile: env.PROFILE === '1',
-  results: env.RESULTS === '0' ? undefined : resolve(env.RESULTS || join(HERE, env.PROFILE === '1' ? 'PROFILE.md' : 'RESULTS.md')),
+  results:
+    env.RESULTS === '0'
+      ? undefined
+      : resolve(env.RESULTS || join(HERE, env.PROFILE === '1' ? 'PROFILE.md' : 'RESULTS.md')),
 };
 for (const m of cfg.methods) if (!METHODS.includes(m)) throw new Error(`METHODS: unknown method ${m}`);
 
@@ -82,10 +95,21 @@ const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 // ---------------------------------------------------------------------------------------------
 // Pin the load generator (this process, all its threads) by re-executing under taskset.
 if (env.BENCH_PINNED !== '1') {
-  const r = spawnSync('taskset', ['-c', String(cfg.loadgenCore), process.execPath, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...env, BENCH_PINNED: '1', BENCH_NPROC: execFileSync('nproc', { encoding: 'utf8' }).trim() },
-  });
+  const r = spawnSync(
+    'taskset',
+    [
+      '-c',
+      String(cfg.loadgenCore),
+      process.execPath,
+      ...process.execArgv,
+      fileURLToPath(import.meta.url),
+      ...process.argv.slice(2),
+    ],
+    {
+      stdio: 'inherit',
+      env: { ...env, BENCH_PINNED: '1', BENCH_NPROC: execFileSync('nproc', { encoding: 'utf8' }).trim() },
+    },
+  );
   if (r.error) throw r.error;
   process.exit(r.status ?? 1);
 }
@@ -115,7 +139,9 @@ async function main() {
   const machine = machineInfo();
   log(`Clavis token benchmark — ${started.toISOString()}`);
   log(`machine: ${machine.nproc} cores, ${machine.model}, node ${machine.node}, linux ${machine.kernel}`);
-  log(`load: ${cfg.connections} connections, warm-up ${cfg.warmup}s, measured ${cfg.duration}s per method; servers on core ${cfg.serverCore}, load generator on core ${cfg.loadgenCore}`);
+  log(
+    `load: ${cfg.connections} connections, warm-up ${cfg.warmup}s, measured ${cfg.duration}s per method; servers on core ${cfg.serverCore}, load generator on core ${cfg.loadgenCore}`,
+  );
   const build = buildCheck();
   log(`build: ${build.note}`);
 
@@ -135,7 +161,9 @@ async function main() {
     writeFileSync(cfg.results, report);
     log(`\nwrote ${relative(process.cwd(), cfg.results)}`);
   }
-  const invalid = servers.flatMap((s) => s.runs.filter((r) => r.invalid).map((r) => `${s.name} ${r.method}: ${r.invalid}`));
+  const invalid = servers.flatMap((s) =>
+    s.runs.filter((r) => r.invalid).map((r) => `${s.name} ${r.method}: ${r.invalid}`),
+  );
   if (invalid.length) {
     log(`\nINVALID runs (errors or non-2xx):\n  ${invalid.join('\n  ')}`);
     process.exitCode = 1;
@@ -176,7 +204,10 @@ function buildCheck() {
   let commit = 'unknown';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'apps', 'libs/server', 'libs/resource'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'apps', 'libs/server', 'libs/resource'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim();
     if (dirty) commit += ' (+ uncommitted changes in apps/ or libs/)';
   } catch {
     /* not a git checkout */
@@ -221,16 +252,35 @@ function clavisServer(keys, jwksFile) {
     async prepare() {
       const clients = {};
       for (const method of cfg.methods) {
-        const args = [MAIN_JS, 'clients', 'create', '--method', method, '--scope', 'statements:read statements:write', '--name', `bench ${method}`];
+        const args = [
+          MAIN_JS,
+          'clients',
+          'create',
+          '--method',
+          method,
+          '--scope',
+          'statements:read statements:write',
+          '--name',
+          `bench ${method}`,
+        ];
         if (method === 'private_key_jwt') args.push('--jwks-file', jwksFile);
         const out = JSON.parse(execFileSync(process.execPath, args, { cwd: ROOT, env: serverEnv, encoding: 'utf8' }));
-        clients[method] = { clientId: out.client_id, secret: out.client_secret ?? undefined, privateKey: keys.privateKey, kid: keys.kid };
+        clients[method] = {
+          clientId: out.client_id,
+          secret: out.client_secret ?? undefined,
+          privateKey: keys.privateKey,
+          kid: keys.kid,
+        };
       }
       return clients;
     },
     start() {
       const preload = cfg.profile ? ['--import', pathToFileURL(join(HERE, 'cpu-profile.preload.mjs')).href] : [];
-      return spawnPinned(cfg.serverCore, process.execPath, [...preload, MAIN_JS], { env: serverEnv, cwd: ROOT, name: 'clavis' });
+      return spawnPinned(cfg.serverCore, process.execPath, [...preload, MAIN_JS], {
+        env: serverEnv,
+        cwd: ROOT,
+        name: 'clavis',
+      });
     },
     readyUrl: `${issuer}/.well-known/oauth-authorization-server`,
     // The durable replay store did the work: one row per accepted assertion (runs + checks).
@@ -268,7 +318,14 @@ function peerServer(keys) {
   }
   const clientsFile = join(tmp, 'peer-clients.json');
   writeFileSync(clientsFile, JSON.stringify(metadata));
-  const serverEnv = { ...env, NODE_ENV: 'production', PORT: String(port), ISSUER: issuer, PEER_CLIENTS: clientsFile, PEER_TOKEN_FORMAT: cfg.peerTokenFormat };
+  const serverEnv = {
+    ...env,
+    NODE_ENV: 'production',
+    PORT: String(port),
+    ISSUER: issuer,
+    PEER_CLIENTS: clientsFile,
+    PEER_TOKEN_FORMAT: cfg.peerTokenFormat,
+  };
   delete serverEnv.BENCH_PINNED;
   return {
     name: 'oidc-provider',
@@ -282,7 +339,11 @@ function peerServer(keys) {
       return clients;
     },
     start() {
-      return spawnPinned(cfg.serverCore, process.execPath, [join(HERE, 'oidc-provider-peer.mjs')], { env: serverEnv, cwd: ROOT, name: 'peer' });
+      return spawnPinned(cfg.serverCore, process.execPath, [join(HERE, 'oidc-provider-peer.mjs')], {
+        env: serverEnv,
+        cwd: ROOT,
+        name: 'peer',
+      });
     },
     readyUrl: `${issuer}/.well-known/openid-configuration`,
   };
@@ -319,7 +380,8 @@ async function benchServer(server) {
       const body = shape.assertions ? assertionBody(makeAssertion(shape.assertions)) : shape.body;
       const first = curl(url, { headers: shape.headers, body });
       const check = { method, status: first.status };
-      if (first.status !== 200) throw new Error(`${server.name} ${method}: curl answered ${first.status} ${first.body}`);
+      if (first.status !== 200)
+        throw new Error(`${server.name} ${method}: curl answered ${first.status} ${first.body}`);
       const token = JSON.parse(first.body).access_token;
       tokenSample ??= peekJwt(token) ?? { opaque: `${token.length} characters` };
       if (shape.assertions) check.replay = curl(url, { headers: shape.headers, body }).status;
@@ -329,11 +391,13 @@ async function benchServer(server) {
 
     await sleep(300);
     logMark = proc.mark(); // the replay checks above log an audit warning on purpose
-    for (const method of cfg.methods) runs.push(await benchMethod(server, proc, url, method, requestShape(method, clients[method], server.issuer)));
+    for (const method of cfg.methods)
+      runs.push(await benchMethod(server, proc, url, method, requestShape(method, clients[method], server.issuer)));
   } finally {
     const status = await stop(proc);
     running.delete(proc);
-    if (status.code && status.code !== 0 && status.signal !== 'SIGTERM') log(`   ${server.name} exited with ${status.code ?? status.signal}`);
+    if (status.code && status.code !== 0 && status.signal !== 'SIGTERM')
+      log(`   ${server.name} exited with ${status.code ?? status.signal}`);
   }
   // Anything the server said (it logs at warn level and above) while under load.
   const { lines: serverLog, count: serverLogLines } = proc.since(logMark);
@@ -347,11 +411,13 @@ async function benchMethod(server, proc, url, method, shape) {
   const base = { url, connections: cfg.connections, shape };
   let warm;
   if (cfg.warmup > 0) {
-    const pool = shape.assertions ? assertionPool(shape.assertions, Math.ceil(cfg.warmup * CEILING_RPS[method] * 1.5)) : undefined;
+    const pool = shape.assertions
+      ? assertionPool(shape.assertions, Math.ceil(cfg.warmup * CEILING_RPS[method] * 1.5))
+      : undefined;
     warm = await load({ ...base, duration: cfg.warmup, pool });
   }
   // The warm-up's busiest second (its average is dragged down by the JIT warming up).
-  const expected = warm ? Math.max(warm.rps, warm.peakRps) : CEILING_RPS[method] ?? 0;
+  const expected = warm ? Math.max(warm.rps, warm.peakRps) : (CEILING_RPS[method] ?? 0);
   let size = Math.ceil(expected * cfg.duration * 1.5) + 4 * cfg.connections;
   let run;
   let okEarlier = 0; // 2xx of an attempt whose pool ran dry (its jtis are in the replay store too)
@@ -384,9 +450,21 @@ async function benchMethod(server, proc, url, method, shape) {
     size *= 2;
   }
   run.method = method;
-  run.warmup = warm && { rps: warm.rps, ok: warm.ok, non2xx: warm.non2xx, errors: warm.errors, exhausted: warm.exhausted };
+  run.warmup = warm && {
+    rps: warm.rps,
+    ok: warm.ok,
+    non2xx: warm.non2xx,
+    errors: warm.errors,
+    exhausted: warm.exhausted,
+  };
   const problems = [];
-  if (run.non2xx) problems.push(`${run.non2xx} non-2xx (${Object.entries(run.statuses).filter(([k]) => !k.startsWith('2')).map(([k, v]) => `${k}×${v}`).join(', ')})`);
+  if (run.non2xx)
+    problems.push(
+      `${run.non2xx} non-2xx (${Object.entries(run.statuses)
+        .filter(([k]) => !k.startsWith('2'))
+        .map(([k, v]) => `${k}×${v}`)
+        .join(', ')})`,
+    );
   if (run.errors) problems.push(`${run.errors} connection errors (${run.timeouts} timeouts)`);
   if (run.exhausted) problems.push(`assertion pool exhausted (${run.exhausted})`);
   run.invalid = problems.join('; ') || undefined;
@@ -417,10 +495,32 @@ function pair(servers, method) {
 }
 
 function table(servers) {
-  const head = ['method', 'Clavis rps', 'p50 ms', 'p99 ms', 'non-2xx', 'peer rps', 'p50 ms', 'p99 ms', 'non-2xx', 'ratio'];
+  const head = [
+    'method',
+    'Clavis rps',
+    'p50 ms',
+    'p99 ms',
+    'non-2xx',
+    'peer rps',
+    'p50 ms',
+    'p99 ms',
+    'non-2xx',
+    'ratio',
+  ];
   const rows = cfg.methods.map((m) => {
     const { c, p, ratio } = pair(servers, m);
-    return [m, fmt(c?.rps, 0), fmt(c?.p50, 2), fmt(c?.p99, 2), String(c?.non2xx ?? '—'), fmt(p?.rps, 0), fmt(p?.p50, 2), fmt(p?.p99, 2), String(p?.non2xx ?? '—'), `${fmt(ratio, 2)}×`];
+    return [
+      m,
+      fmt(c?.rps, 0),
+      fmt(c?.p50, 2),
+      fmt(c?.p99, 2),
+      String(c?.non2xx ?? '—'),
+      fmt(p?.rps, 0),
+      fmt(p?.p50, 2),
+      fmt(p?.p99, 2),
+      String(p?.non2xx ?? '—'),
+      `${fmt(ratio, 2)}×`,
+    ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r) => r.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
@@ -431,34 +531,69 @@ function resultsReport(machine, build, servers) {
   const [clavis, peer] = servers;
   const L = [];
   L.push('# POST /token benchmark: Clavis vs node-oidc-provider 9', '');
-  L.push('Generated by `node bench/token.bench.mjs` (see the header of that file). A benchmark, not a test: figures are reported, never asserted.', '');
+  L.push(
+    'Generated by `node bench/token.bench.mjs` (see the header of that file). A benchmark, not a test: figures are reported, never asserted.',
+    '',
+  );
   L.push(`- Date: ${started.toISOString()}`);
-  L.push(`- Machine: ${machine.nproc} cores (\`nproc\`), ${machine.model}, ${machine.memGiB} GiB, Linux ${machine.kernel}`);
-  L.push(`- Node ${machine.node}; autocannon ${pkgVersion('autocannon')}, oidc-provider ${pkgVersion('oidc-provider')}, jose ${pkgVersion('jose')}`);
+  L.push(
+    `- Machine: ${machine.nproc} cores (\`nproc\`), ${machine.model}, ${machine.memGiB} GiB, Linux ${machine.kernel}`,
+  );
+  L.push(
+    `- Node ${machine.node}; autocannon ${pkgVersion('autocannon')}, oidc-provider ${pkgVersion('oidc-provider')}, jose ${pkgVersion('jose')}`,
+  );
   L.push(`- Clavis build: commit ${build.commit}; ${build.note}`);
-  L.push(`- Load: ${cfg.connections} connections, keep-alive, no pipelining; warm-up ${cfg.warmup} s then ${cfg.duration} s measured, per method; scope=statements:read requested`);
-  L.push(`- Load average (1/5/15 min) at start ${loadAtStart.map((x) => x.toFixed(2)).join(' / ')}, at end ${loadavg().map((x) => x.toFixed(2)).join(' / ')} (see “other work on the server core” below)`);
-  L.push(`- Pinning: each server alone on core ${cfg.serverCore} (\`taskset -c ${cfg.serverCore}\`, all its threads), the load generator (autocannon, in-process) on core ${cfg.loadgenCore}; traffic over 127.0.0.1`);
+  L.push(
+    `- Load: ${cfg.connections} connections, keep-alive, no pipelining; warm-up ${cfg.warmup} s then ${cfg.duration} s measured, per method; scope=statements:read requested`,
+  );
+  L.push(
+    `- Load average (1/5/15 min) at start ${loadAtStart.map((x) => x.toFixed(2)).join(' / ')}, at end ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' / ')} (see “other work on the server core” below)`,
+  );
+  L.push(
+    `- Pinning: each server alone on core ${cfg.serverCore} (\`taskset -c ${cfg.serverCore}\`, all its threads), the load generator (autocannon, in-process) on core ${cfg.loadgenCore}; traffic over 127.0.0.1`,
+  );
   L.push('');
-  L.push(`| method | Clavis rps | p50 ms | p99 ms | non-2xx | peer rps | p50 ms | p99 ms | non-2xx | ratio | aim (≥ 1.5×, p99 ≤ 15 ms) |`);
+  L.push(
+    `| method | Clavis rps | p50 ms | p99 ms | non-2xx | peer rps | p50 ms | p99 ms | non-2xx | ratio | aim (≥ 1.5×, p99 ≤ 15 ms) |`,
+  );
   L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|');
   for (const m of cfg.methods) {
     const { c, p, ratio } = pair(servers, m);
-    const aim = c && p ? (ratio >= 1.5 && c.p99 <= 15 ? 'met' : `not met (${[ratio < 1.5 ? 'ratio' : '', c.p99 > 15 ? 'p99' : ''].filter(Boolean).join(', ')})`) : '—';
-    L.push(`| ${m} | ${fmt(c?.rps, 0)} | ${fmt(c?.p50, 2)} | ${fmt(c?.p99, 2)} | ${c?.non2xx ?? '—'} | ${fmt(p?.rps, 0)} | ${fmt(p?.p50, 2)} | ${fmt(p?.p99, 2)} | ${p?.non2xx ?? '—'} | **${fmt(ratio, 2)}×** | ${c?.invalid || p?.invalid ? 'invalid run' : aim} |`);
+    const aim =
+      c && p
+        ? ratio >= 1.5 && c.p99 <= 15
+          ? 'met'
+          : `not met (${[ratio < 1.5 ? 'ratio' : '', c.p99 > 15 ? 'p99' : ''].filter(Boolean).join(', ')})`
+        : '—';
+    L.push(
+      `| ${m} | ${fmt(c?.rps, 0)} | ${fmt(c?.p50, 2)} | ${fmt(c?.p99, 2)} | ${c?.non2xx ?? '—'} | ${fmt(p?.rps, 0)} | ${fmt(p?.p50, 2)} | ${fmt(p?.p99, 2)} | ${p?.non2xx ?? '—'} | **${fmt(ratio, 2)}×** | ${c?.invalid || p?.invalid ? 'invalid run' : aim} |`,
+    );
   }
   L.push('');
   const pairs = cfg.methods.map((m) => pair(servers, m)).filter((x) => x.c && x.p);
   const met = pairs.filter((x) => x.ratio >= 1.5 && x.c.p99 <= 15 && !x.c.invalid && !x.p.invalid).length;
-  const cpuRatios = pairs.map((x) => (x.c.rps / x.c.serverCpu) / (x.p.rps / x.p.serverCpu));
+  const cpuRatios = pairs.map((x) => x.c.rps / x.c.serverCpu / (x.p.rps / x.p.serverCpu));
   const noisy = servers.flatMap((s) => s.runs).filter((r) => r.foreignOnServerCore > 0.05);
-  L.push(`Aim met on ${met} of ${pairs.length} methods. Ratio of throughput per server CPU-second (Clavis / peer): ${pairs.map((x, i) => `${x.c.method} ${fmt(cpuRatios[i], 2)}×`).join(', ')}.`);
-  if (noisy.length) L.push('', `Caution: in ${noisy.length} of ${servers.flatMap((s) => s.runs).length} runs other processes took more than 5 % of the server core (up to ${fmt(Math.max(...noisy.map((r) => r.foreignOnServerCore)) * 100, 0)} %); the machine was shared, so absolute figures are low and ratios noisy — the per-CPU-second ratio above is the steadier comparison.`);
+  L.push(
+    `Aim met on ${met} of ${pairs.length} methods. Ratio of throughput per server CPU-second (Clavis / peer): ${pairs.map((x, i) => `${x.c.method} ${fmt(cpuRatios[i], 2)}×`).join(', ')}.`,
+  );
+  if (noisy.length)
+    L.push(
+      '',
+      `Caution: in ${noisy.length} of ${servers.flatMap((s) => s.runs).length} runs other processes took more than 5 % of the server core (up to ${fmt(Math.max(...noisy.map((r) => r.foreignOnServerCore)) * 100, 0)} %); the machine was shared, so absolute figures are low and ratios noisy — the per-CPU-second ratio above is the steadier comparison.`,
+    );
   L.push('');
-  L.push('rps = 2xx responses / measured seconds; p50/p99 = exact percentiles of the 2xx response times seen by the load generator. "non-2xx" and connection errors make a run invalid.', '');
+  L.push(
+    'rps = 2xx responses / measured seconds; p50/p99 = exact percentiles of the 2xx response times seen by the load generator. "non-2xx" and connection errors make a run invalid.',
+    '',
+  );
 
   L.push('## Details', '');
-  L.push('| server | method | 2xx | non-2xx | errors | p90 ms | max ms | server CPU (cores) | rps per server CPU-second | other work on the server core | load-gen CPU (cores) | assertions used / pool | warm-up rps |');
+  L.push(
+    '| server | method | 2xx | non-2xx | errors | p90 ms | max ms | server CPU (cores) | rps per server CPU-second | other work on the server core | load-gen CPU (cores) | assertions used / pool | warm-up rps |',
+  );
   L.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|');
   for (const s of servers)
     for (const r of s.runs)
@@ -466,19 +601,33 @@ function resultsReport(machine, build, servers) {
         `| ${s.name} | ${r.method} | ${r.ok} | ${r.non2xx} | ${r.errors} | ${fmt(r.p90, 2)} | ${fmt(r.max, 1)} | ${fmt(r.serverCpu, 2)} | ${fmt(r.rps / r.serverCpu, 0)} | ${fmt(r.foreignOnServerCore, 2)} | ${fmt(r.loadgenCpu, 2)} | ${r.poolSize ? `${r.poolUsed} / ${r.poolSize}${r.attempts > 1 ? ' (second try: the first pool ran dry)' : ''}` : 'n/a (same request)'} | ${r.warmup ? fmt(r.warmup.rps, 0) : '—'} |`,
       );
   L.push('');
-  L.push('Server CPU is the server process’s user+system time over the run (pinned to one core, so ≤ 1.0); rps per server CPU-second is the throughput that CPU time bought, a figure less sensitive to other load on the machine. “Other work on the server core” is that core’s busy fraction (/proc/stat) minus the server’s own: anything well above 0 means something else competed for the core and the figures are low. A load generator near 1.0 would mean the figures are bounded by the generator, not the server.', '');
+  L.push(
+    'Server CPU is the server process’s user+system time over the run (pinned to one core, so ≤ 1.0); rps per server CPU-second is the throughput that CPU time bought, a figure less sensitive to other load on the machine. “Other work on the server core” is that core’s busy fraction (/proc/stat) minus the server’s own: anything well above 0 means something else competed for the core and the figures are low. A load generator near 1.0 would mean the figures are bounded by the generator, not the server.',
+    '',
+  );
 
   L.push('## Set-up', '');
   for (const s of servers) {
     L.push(`- **${s.label}**: ${s.describe}.`);
-    L.push(`  Checked before loading with curl: ${s.checks.map((c) => `${c.method} ${c.status}${c.replay ? ` (same assertion again: ${c.replay})` : ''}`).join(', ')}.`);
-    if (s.tokenSample?.header) L.push(`  Access token: JWT, header \`${JSON.stringify(s.tokenSample.header)}\`, claims ${Object.keys(s.tokenSample.payload).join(', ')}.`);
+    L.push(
+      `  Checked before loading with curl: ${s.checks.map((c) => `${c.method} ${c.status}${c.replay ? ` (same assertion again: ${c.replay})` : ''}`).join(', ')}.`,
+    );
+    if (s.tokenSample?.header)
+      L.push(
+        `  Access token: JWT, header \`${JSON.stringify(s.tokenSample.header)}\`, claims ${Object.keys(s.tokenSample.payload).join(', ')}.`,
+      );
     else if (s.tokenSample) L.push(`  Access token: opaque (${s.tokenSample.opaque}).`);
   }
   if (servers[0].afterRun) L.push(`- Clavis ${servers[0].afterRun}.`);
-  L.push('- Clients: the same four methods on both servers (client_secret_basic, client_secret_post, client_secret_jwt with HS256 keyed by the UTF-8 bytes of the client secret, private_key_jwt with one ES256 key — the same public JWKS registered on both).');
-  L.push('- Assertions: `iss` = `sub` = client_id, `aud` = the issuer identifier (a string), unique `jti` (UUID), `iat` = generation time, `exp` = `iat` + 120 s, header `typ: JWT` (and `kid` for ES256). Pre-generated before each run, one per request, never reused; if a pool ran dry the last assertion would be re-sent and show up as non-2xx (both servers refuse a replayed `jti`, see the curl checks above).');
-  L.push('- Peer specifics: oidc-provider’s memory adapter is an LRU of 1000 entries shared by every model, so its replay detection (stored there) forgets a `jti` once 1000 newer entries have been written — far less work and far less protection than Clavis’s durable store (docs/adr/0003-single-use-assertions.md). JWT access tokens are not stored by oidc-provider; opaque ones would be. oidc-provider prints “Unsupported runtime” on Node 20 (it wants Node 22 LTS or later).');
+  L.push(
+    '- Clients: the same four methods on both servers (client_secret_basic, client_secret_post, client_secret_jwt with HS256 keyed by the UTF-8 bytes of the client secret, private_key_jwt with one ES256 key — the same public JWKS registered on both).',
+  );
+  L.push(
+    '- Assertions: `iss` = `sub` = client_id, `aud` = the issuer identifier (a string), unique `jti` (UUID), `iat` = generation time, `exp` = `iat` + 120 s, header `typ: JWT` (and `kid` for ES256). Pre-generated before each run, one per request, never reused; if a pool ran dry the last assertion would be re-sent and show up as non-2xx (both servers refuse a replayed `jti`, see the curl checks above).',
+  );
+  L.push(
+    '- Peer specifics: oidc-provider’s memory adapter is an LRU of 1000 entries shared by every model, so its replay detection (stored there) forgets a `jti` once 1000 newer entries have been written — far less work and far less protection than Clavis’s durable store (docs/adr/0003-single-use-assertions.md). JWT access tokens are not stored by oidc-provider; opaque ones would be. oidc-provider prints “Unsupported runtime” on Node 20 (it wants Node 22 LTS or later).',
+  );
   L.push('');
 
   const oddities = servers.filter((s) => s.serverLog.length);
@@ -497,8 +646,13 @@ function resultsReport(machine, build, servers) {
 function profileReport(machine, build, server) {
   const L = [];
   L.push('# Where Clavis spends time under POST /token load (CPU profile)', '');
-  L.push(`Generated by \`PROFILE=1 node bench/token.bench.mjs\` on ${started.toISOString()}; ${machine.nproc} cores, ${machine.model}, node ${machine.node}; commit ${build.commit}; ${build.note}.`);
-  L.push(`V8 sampling profiler (node:inspector, ${env.CPU_PROFILE_INTERVAL_US ?? 500} µs) in the server, over each ${cfg.duration} s measured run at ${cfg.connections} connections, server pinned to core ${cfg.serverCore}. The profiler costs throughput: these rps are not the benchmark figures (see RESULTS.md).`, '');
+  L.push(
+    `Generated by \`PROFILE=1 node bench/token.bench.mjs\` on ${started.toISOString()}; ${machine.nproc} cores, ${machine.model}, node ${machine.node}; commit ${build.commit}; ${build.note}.`,
+  );
+  L.push(
+    `V8 sampling profiler (node:inspector, ${env.CPU_PROFILE_INTERVAL_US ?? 500} µs) in the server, over each ${cfg.duration} s measured run at ${cfg.connections} connections, server pinned to core ${cfg.serverCore}. The profiler costs throughput: these rps are not the benchmark figures (see RESULTS.md).`,
+    '',
+  );
   for (const r of server.runs) {
     L.push(`## ${r.method} — ${fmt(r.rps, 0)} rps while profiled, p99 ${fmt(r.p99, 2)} ms`, '');
     if (!r.profile) {
@@ -508,7 +662,8 @@ function profileReport(machine, build, server) {
     L.push('Self time by area:', '', '| area | self ms | % |', '|---|--:|--:|');
     for (const a of r.profile.areas.slice(0, 12)) L.push(`| ${a.name} | ${fmt(a.ms, 0)} | ${fmt(a.pct, 1)} |`);
     L.push('', 'Top functions by self time:', '', '| function | self ms | % |', '|---|--:|--:|');
-    for (const f of r.profile.functions) L.push(`| \`${f.name.replaceAll('|', '\\|')}\` | ${fmt(f.ms, 0)} | ${fmt(f.pct, 1)} |`);
+    for (const f of r.profile.functions)
+      L.push(`| \`${f.name.replaceAll('|', '\\|')}\` | ${fmt(f.ms, 0)} | ${fmt(f.pct, 1)} |`);
     L.push('', 'Callers of the heaviest functions (nearest JS frames, glue skipped):', '');
     for (const f of r.profile.functions.filter((x) => x.callers))
       for (const c of f.callers) L.push(`- \`${f.name}\` ${fmt(c.ms, 0)} ms ← ${c.stack}`);

@@ -8,7 +8,9 @@ import { importJWK, SignJWT } from 'jose';
 
 const [kind, clientId, material, issuer = process.env.ISSUER ?? 'http://localhost:3000'] = process.argv.slice(2);
 if (!['secret', 'key'].includes(kind) || !clientId || !material) {
-  process.stderr.write('usage: client-assertion.mjs secret|key <client_id> <client_secret | private.jwk.json> [issuer]\n');
+  process.stderr.write(
+    'usage: client-assertion.mjs secret|key <client_id> <client_secret | private.jwk.json> [issuer]\n',
+  );
   process.exit(2);
 }
 let key, header;

@@ -12,7 +12,11 @@ export function buildLibs({ quiet = false } = {}) {
   for (const lib of LIBS) {
     rmSync(`${root}libs/${lib}/dist`, { recursive: true, force: true });
     if (!quiet) process.stderr.write(`tsc -p libs/${lib}/tsconfig.build.json\n`);
-    execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `libs/${lib}/tsconfig.build.json`], { cwd: root, stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [`${root}node_modules/typescript/bin/tsc`, '-p', `libs/${lib}/tsconfig.build.json`],
+      { cwd: root, stdio: 'inherit' },
+    );
   }
 }
 
@@ -22,8 +26,13 @@ export function packLibs({ quiet = false } = {}) {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const workspaces = LIBS.flatMap((lib) => ['-w', `libs/${lib}`]);
-  execFileSync('npm', ['pack', ...workspaces, '--pack-destination', out, '--silent'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-  return readdirSync(out).filter((f) => f.endsWith('.tgz')).map((f) => `${out}/${f}`);
+  execFileSync('npm', ['pack', ...workspaces, '--pack-destination', out, '--silent'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return readdirSync(out)
+    .filter((f) => f.endsWith('.tgz'))
+    .map((f) => `${out}/${f}`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

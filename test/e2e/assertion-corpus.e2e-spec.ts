@@ -10,7 +10,13 @@ import { decodeJws } from '../../libs/server/src/jws/compact-jws.js';
 import { createJwsBackend } from '../../libs/server/src/jws/create-jws-backend.js';
 import { isHmacAlg } from '../../libs/server/src/shared/jose-algorithms.js';
 import { resolveServerOptions } from '../../libs/server/src/options/resolve-server-options.js';
-import { buildCorpus, corpusClients, corpusKeys, type CorpusClient, type CorpusKeys } from '../support/assertion-corpus.js';
+import {
+  buildCorpus,
+  corpusClients,
+  corpusKeys,
+  type CorpusClient,
+  type CorpusKeys,
+} from '../support/assertion-corpus.js';
 import { tokenWithAssertion } from '../support/registration.js';
 import { createClient, createTestApp, TEST_KEK, type TestApp } from '../support/test-app.js';
 
@@ -41,8 +47,15 @@ describe.each(MODES)('assertion corpus at the %s JwsBackend', (mode) => {
     const defs = corpusClients(keys);
     const names = Object.keys(defs) as CorpusClient[];
     const clientIds = Object.fromEntries(names.map((n) => [n, `corpus-${n}`])) as Record<CorpusClient, string>;
-    const corpus = buildCorpus(keys, { issuer: ISSUER, clientIds, now: Date.UTC(2026, 0, 1) / 1000, hmacSecret: HMAC_SECRET });
-    const keySets = Object.fromEntries(names.map((n) => [n, new ClientKeySet(JSON.parse(JSON.stringify(defs[n].jwks ?? { keys: [] })))])) as Record<CorpusClient, ClientKeySet>;
+    const corpus = buildCorpus(keys, {
+      issuer: ISSUER,
+      clientIds,
+      now: Date.UTC(2026, 0, 1) / 1000,
+      hmacSecret: HMAC_SECRET,
+    });
+    const keySets = Object.fromEntries(
+      names.map((n) => [n, new ClientKeySet(JSON.parse(JSON.stringify(defs[n].jwks ?? { keys: [] })))]),
+    ) as Record<CorpusClient, ClientKeySet>;
     const got: Record<string, string> = {};
     const wrong: string[] = [];
     for (const entry of corpus) {
@@ -52,7 +65,10 @@ describe.each(MODES)('assertion corpus at the %s JwsBackend', (mode) => {
         const alg = String(jws.header.alg);
         let key;
         try {
-          key = defs[entry.client].method === 'client_secret_jwt' ? new TextEncoder().encode(HMAC_SECRET) : keySets[entry.client].key(jws.header);
+          key =
+            defs[entry.client].method === 'client_secret_jwt'
+              ? new TextEncoder().encode(HMAC_SECRET)
+              : keySets[entry.client].key(jws.header);
         } catch {
           key = undefined;
         }
@@ -64,7 +80,8 @@ describe.each(MODES)('assertion corpus at the %s JwsBackend', (mode) => {
             const bytes = Buffer.from(sig, 'base64url');
             bytes[bytes.length >> 1] ^= 0x01;
             const flipped = `${h}.${p}.${bytes.toString('base64url')}`;
-            if (await backend.verify(decodeJws(flipped), flipped, alg, key)) wrong.push(`${entry.name}: verifies with a flipped signature byte`);
+            if (await backend.verify(decodeJws(flipped), flipped, alg, key))
+              wrong.push(`${entry.name}: verifies with a flipped signature byte`);
           }
         }
       } catch {
@@ -89,8 +106,16 @@ describe.each(MODES)('assertion corpus at the verifier, cryptoMode %s', (mode) =
   it('every entry gets its expected answer', async () => {
     const settings = resolveServerOptions({ issuer: ISSUER, keyEncryptionKey: TEST_KEK, cryptoMode: mode });
     const clock = new FixedClock(Date.UTC(2026, 0, 1));
-    const verifier = new ClientAssertionVerifier(settings, clock, new InMemoryReplayStore(), createJwsBackend(settings.cryptoMode));
-    const privateKeyJwt = new PrivateKeyJwtStrategy(verifier, new ClientKeySource(new ClientJwksFetcher(settings, clock)));
+    const verifier = new ClientAssertionVerifier(
+      settings,
+      clock,
+      new InMemoryReplayStore(),
+      createJwsBackend(settings.cryptoMode),
+    );
+    const privateKeyJwt = new PrivateKeyJwtStrategy(
+      verifier,
+      new ClientKeySource(new ClientJwksFetcher(settings, clock)),
+    );
     const hmacKeys = async () => [new TextEncoder().encode(HMAC_SECRET)];
     const defs = corpusClients(keys);
     const record = (name: CorpusClient, version: number): ClientRecord => ({
@@ -116,8 +141,16 @@ describe.each(MODES)('assertion corpus at the verifier, cryptoMode %s', (mode) =
       version,
     });
     const names = Object.keys(defs) as CorpusClient[];
-    const clients = Object.fromEntries(names.map((n, i) => [n, record(n, i + 1)])) as Record<CorpusClient, ClientRecord>;
-    const corpus = buildCorpus(keys, { issuer: ISSUER, clientIds: Object.fromEntries(names.map((n) => [n, clients[n].clientId])) as Record<CorpusClient, string>, now: clock.nowSeconds(), hmacSecret: HMAC_SECRET });
+    const clients = Object.fromEntries(names.map((n, i) => [n, record(n, i + 1)])) as Record<
+      CorpusClient,
+      ClientRecord
+    >;
+    const corpus = buildCorpus(keys, {
+      issuer: ISSUER,
+      clientIds: Object.fromEntries(names.map((n) => [n, clients[n].clientId])) as Record<CorpusClient, string>,
+      now: clock.nowSeconds(),
+      hmacSecret: HMAC_SECRET,
+    });
     const got: Record<string, boolean> = {};
     const wrong: string[] = [];
     for (const entry of corpus) {
@@ -125,7 +158,11 @@ describe.each(MODES)('assertion corpus at the verifier, cryptoMode %s', (mode) =
       let accepted: boolean;
       let reason = '';
       try {
-        if (client.tokenEndpointAuthMethod === 'private_key_jwt') await privateKeyJwt.verify({ client, secrets: [] }, { method: 'jwt', clientId: client.clientId, assertion: entry.assertion });
+        if (client.tokenEndpointAuthMethod === 'private_key_jwt')
+          await privateKeyJwt.verify(
+            { client, secrets: [] },
+            { method: 'jwt', clientId: client.clientId, assertion: entry.assertion },
+          );
         else await verifier.verify(client, entry.assertion, { allows: isHmacAlg, keys: hmacKeys });
         accepted = true;
       } catch (e) {
@@ -152,7 +189,10 @@ describe.each(MODES)('assertion corpus over HTTP, CRYPTO_MODE=%s', (mode) => {
     const ids = {} as Record<CorpusClient, string>;
     let hmacSecret = '';
     for (const n of names) {
-      const c = await createClient(t, { tokenEndpointAuthMethod: defs[n].method, ...(defs[n].jwks ? { jwks: JSON.parse(JSON.stringify(defs[n].jwks)) } : {}) });
+      const c = await createClient(t, {
+        tokenEndpointAuthMethod: defs[n].method,
+        ...(defs[n].jwks ? { jwks: JSON.parse(JSON.stringify(defs[n].jwks)) } : {}),
+      });
       ids[n] = c.clientId;
       if (n === 'hmac') hmacSecret = c.clientSecret;
     }
@@ -162,7 +202,8 @@ describe.each(MODES)('assertion corpus over HTTP, CRYPTO_MODE=%s', (mode) => {
     for (const entry of corpus) {
       const res = await tokenWithAssertion(t, entry.assertion);
       const accepted = res.status === 200 && typeof res.json.access_token === 'string';
-      if (!accepted) expect({ status: res.status, error: res.json.error }).toEqual({ status: 401, error: 'invalid_client' });
+      if (!accepted)
+        expect({ status: res.status, error: res.json.error }).toEqual({ status: 401, error: 'invalid_client' });
       got[entry.name] = accepted;
       if (accepted !== entry.accept) wrong.push(`${entry.name}: ${accepted ? 'accepted' : 'refused'}`);
     }
@@ -173,7 +214,12 @@ describe.each(MODES)('assertion corpus over HTTP, CRYPTO_MODE=%s', (mode) => {
 
 describe('both crypto paths', () => {
   it('gave every entry the same answer, at the verifier and over HTTP', () => {
-    expect(Object.keys(outcomes).sort()).toEqual(['http:inline', 'http:threadpool', 'verifier:inline', 'verifier:threadpool']);
+    expect(Object.keys(outcomes).sort()).toEqual([
+      'http:inline',
+      'http:threadpool',
+      'verifier:inline',
+      'verifier:threadpool',
+    ]);
     const reference = outcomes['verifier:inline'];
     for (const run of Object.values(outcomes)) expect(run).toEqual(reference);
   });

@@ -31,7 +31,13 @@ describe.each([
   });
   afterAll(async () => t?.close());
 
-  const status = async (claims: Record<string, unknown>) => (await tokenWithAssertion(t, await assertion(client.clientId, key, t.issuer, { now: t.clock.nowSeconds(), claims }))).status;
+  const status = async (claims: Record<string, unknown>) =>
+    (
+      await tokenWithAssertion(
+        t,
+        await assertion(client.clientId, key, t.issuer, { now: t.clock.nowSeconds(), claims }),
+      )
+    ).status;
   const now = () => t.clock.nowSeconds();
 
   it('with iat: accepted up to cap + skew after iat, even with exp an hour ahead; refused 1 s later', async () => {
@@ -73,7 +79,10 @@ describe('a used jti is kept until min(exp, iat + cap) + skew: replay after hous
   afterAll(async () => t?.close());
 
   const replayAfter = async (claims: (now: number) => Record<string, unknown>, advance: number) => {
-    const jwt = await assertion(client.clientId, key, t.issuer, { now: t.clock.nowSeconds(), claims: claims(t.clock.nowSeconds()) });
+    const jwt = await assertion(client.clientId, key, t.issuer, {
+      now: t.clock.nowSeconds(),
+      claims: claims(t.clock.nowSeconds()),
+    });
     expect((await tokenWithAssertion(t, jwt)).status).toBe(200);
     t.clock.advance(advance);
     await t.app.get(HousekeepingService).runOnce();
@@ -93,7 +102,10 @@ describe('a used jti is kept until min(exp, iat + cap) + skew: replay after hous
   });
 
   it('housekeeping does purge a jti once its assertion can no longer be accepted', async () => {
-    const jwt = await assertion(client.clientId, key, t.issuer, { now: t.clock.nowSeconds(), claims: { iat: t.clock.nowSeconds(), exp: t.clock.nowSeconds() + 3600 } });
+    const jwt = await assertion(client.clientId, key, t.issuer, {
+      now: t.clock.nowSeconds(),
+      claims: { iat: t.clock.nowSeconds(), exp: t.clock.nowSeconds() + 3600 },
+    });
     expect((await tokenWithAssertion(t, jwt)).status).toBe(200);
     t.clock.advance(CAP + SKEW + 1);
     expect((await t.app.get(HousekeepingService).runOnce()).jtis).toBeGreaterThanOrEqual(1);
@@ -122,7 +134,10 @@ describe('a used jti is kept until min(exp, iat + cap) + skew: the TTL set in Re
   /** The TTL (ms) Redis holds for the jti of a freshly accepted assertion. */
   const ttlOf = async (claims: (now: number) => Record<string, unknown>) => {
     const jti = randomUUID();
-    const jwt = await assertion(client.clientId, key, t.issuer, { now: t.clock.nowSeconds(), claims: { ...claims(t.clock.nowSeconds()), jti } });
+    const jwt = await assertion(client.clientId, key, t.issuer, {
+      now: t.clock.nowSeconds(),
+      claims: { ...claims(t.clock.nowSeconds()), jti },
+    });
     expect((await tokenWithAssertion(t, jwt)).status).toBe(200);
     return redis.pttl(`jti:${h(client.clientId)}:${h(jti)}`);
   };
@@ -132,9 +147,13 @@ describe('a used jti is kept until min(exp, iat + cap) + skew: the TTL set in Re
     expect(ms).toBeGreaterThan(seconds * 1000 - 5_000);
   };
 
-  it('no iat, exp + 60 → TTL exp + skew − now = 90 s', async () => expectTtl(await ttlOf((n) => ({ iat: undefined, exp: n + 60 })), 60 + SKEW));
+  it('no iat, exp + 60 → TTL exp + skew − now = 90 s', async () =>
+    expectTtl(await ttlOf((n) => ({ iat: undefined, exp: n + 60 })), 60 + SKEW));
   it('iat now, exp + 60 → 90 s', async () => expectTtl(await ttlOf((n) => ({ iat: n, exp: n + 60 })), 60 + SKEW));
-  it('iat now, exp + 3600 → iat + cap + skew − now = 330 s', async () => expectTtl(await ttlOf((n) => ({ iat: n, exp: n + 3600 })), CAP + SKEW));
-  it('iat 100 s ago, exp + 3600 → 230 s', async () => expectTtl(await ttlOf((n) => ({ iat: n - 100, exp: n + 3600 })), CAP + SKEW - 100));
-  it('a fractional exp is rounded up', async () => expectTtl(await ttlOf((n) => ({ iat: undefined, exp: n + 60.2 })), 61 + SKEW));
+  it('iat now, exp + 3600 → iat + cap + skew − now = 330 s', async () =>
+    expectTtl(await ttlOf((n) => ({ iat: n, exp: n + 3600 })), CAP + SKEW));
+  it('iat 100 s ago, exp + 3600 → 230 s', async () =>
+    expectTtl(await ttlOf((n) => ({ iat: n - 100, exp: n + 3600 })), CAP + SKEW - 100));
+  it('a fractional exp is rounded up', async () =>
+    expectTtl(await ttlOf((n) => ({ iat: undefined, exp: n + 60.2 })), 61 + SKEW));
 });

@@ -10,39 +10,83 @@ function sources(dir: string): string[] {
     return /\.ts$/.test(name) && !/\.spec\.ts$/.test(name) ? [path] : [];
   });
 }
-const imports = (file: string) => [...readFileSync(file, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/g)].map((m) => m[1]);
+const imports = (file: string) =>
+  [...readFileSync(file, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/g)].map(
+    (m) => m[1],
+  );
 
 describe('package boundaries', () => {
   it('@clavis/resource imports neither @clavis/server nor @clavis/client', () => {
-    for (const f of sources('libs/resource/src')) expect(imports(f).filter((i) => /@clavis\/(server|client)|libs\/(server|client)/.test(i)), f).toEqual([]);
+    for (const f of sources('libs/resource/src'))
+      expect(
+        imports(f).filter((i) => /@clavis\/(server|client)|libs\/(server|client)/.test(i)),
+        f,
+      ).toEqual([]);
   });
   it('@clavis/client imports neither @clavis/server nor @clavis/resource, and only nest/ imports @nestjs', () => {
     for (const f of sources('libs/client/src')) {
-      expect(imports(f).filter((i) => /@clavis\/(server|resource)|libs\/(server|resource)/.test(i)), f).toEqual([]);
-      if (!f.includes('/nest/')) expect(imports(f).filter((i) => i.startsWith('@nestjs/')), f).toEqual([]);
+      expect(
+        imports(f).filter((i) => /@clavis\/(server|resource)|libs\/(server|resource)/.test(i)),
+        f,
+      ).toEqual([]);
+      if (!f.includes('/nest/'))
+        expect(
+          imports(f).filter((i) => i.startsWith('@nestjs/')),
+          f,
+        ).toEqual([]);
     }
   });
   it('@clavis/server imports @clavis/resource only for the in-process guard (docs/adr/0018), never @clavis/client; only persistence/ imports typeorm', () => {
     for (const f of sources('libs/server/src')) {
       const allowed = f.endsWith('embedding/in-process-resource.module.ts') ? ['@clavis/resource'] : [];
-      expect(imports(f).filter((i) => /@clavis\/(resource|client)|libs\/(resource|client)/.test(i) && !allowed.includes(i)), f).toEqual([]);
-      if (!f.includes('/persistence/')) expect(imports(f).filter((i) => i === 'typeorm'), f).toEqual([]);
+      expect(
+        imports(f).filter((i) => /@clavis\/(resource|client)|libs\/(resource|client)/.test(i) && !allowed.includes(i)),
+        f,
+      ).toEqual([]);
+      if (!f.includes('/persistence/'))
+        expect(
+          imports(f).filter((i) => i === 'typeorm'),
+          f,
+        ).toEqual([]);
       // Drivers and their Nest glue are adapters' business (docs/adr/0019-storage-is-a-port.md); the module definition picks the default.
-      if (!f.includes('/persistence/')) expect(imports(f).filter((i) => /^(@nestjs\/typeorm|ioredis|pg|better-sqlite3)$/.test(i)), f).toEqual([]);
-      if (!f.includes('/persistence/') && !f.endsWith('clavis-server.module-definition.ts') && !f.endsWith('index.ts')) expect(imports(f).filter((i) => /persistence\//.test(i)), f).toEqual([]);
+      if (!f.includes('/persistence/'))
+        expect(
+          imports(f).filter((i) => /^(@nestjs\/typeorm|ioredis|pg|better-sqlite3)$/.test(i)),
+          f,
+        ).toEqual([]);
+      if (!f.includes('/persistence/') && !f.endsWith('clavis-server.module-definition.ts') && !f.endsWith('index.ts'))
+        expect(
+          imports(f).filter((i) => /persistence\//.test(i)),
+          f,
+        ).toEqual([]);
     }
   });
   it('libraries never read process.env and never import apps', () => {
     for (const f of [...sources('libs/server/src'), ...sources('libs/resource/src'), ...sources('libs/client/src')]) {
       expect(readFileSync(f, 'utf8'), f).not.toMatch(/process\.env/);
-      expect(imports(f).filter((i) => i.includes('apps/')), f).toEqual([]);
+      expect(
+        imports(f).filter((i) => i.includes('apps/')),
+        f,
+      ).toEqual([]);
     }
   });
   it('keys/ and client-auth/ take the crypto backend from jws/, never from token/; jws/ depends on none of them', () => {
-    for (const f of [...sources('libs/server/src/keys'), ...sources('libs/server/src/client-auth')]) expect(imports(f).filter((i) => i.includes('/token/')), f).toEqual([]);
-    for (const f of sources('libs/server/src/jws')) expect(imports(f).filter((i) => /\/(token|keys|client-auth)\//.test(i)), f).toEqual([]);
+    for (const f of [...sources('libs/server/src/keys'), ...sources('libs/server/src/client-auth')])
+      expect(
+        imports(f).filter((i) => i.includes('/token/')),
+        f,
+      ).toEqual([]);
+    for (const f of sources('libs/server/src/jws'))
+      expect(
+        imports(f).filter((i) => /\/(token|keys|client-auth)\//.test(i)),
+        f,
+      ).toEqual([]);
   });
   it('no deep imports into another package', () => {
-    for (const f of [...sources('apps'), ...sources('libs')]) expect(imports(f).filter((i) => /^@clavis\/[^/]+\/(?!testing$|nest$)/.test(i) || i.includes('/dist/')), f).toEqual([]);
+    for (const f of [...sources('apps'), ...sources('libs')])
+      expect(
+        imports(f).filter((i) => /^@clavis\/[^/]+\/(?!testing$|nest$)/.test(i) || i.includes('/dist/')),
+        f,
+      ).toEqual([]);
   });
 });

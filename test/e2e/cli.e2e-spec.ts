@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, useCliEnvironment } from '../support/cli.js';
 import { expectOAuthError } from '../support/http.js';
 import { assertion, generateKey, type TestKey } from '../support/keys.js';
-import { expectRegistrationError, registrationApi, tokenWithAssertion, tokenWithBasic, tokenWithPost } from '../support/registration.js';
+import {
+  expectRegistrationError,
+  registrationApi,
+  tokenWithAssertion,
+  tokenWithBasic,
+  tokenWithPost,
+} from '../support/registration.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const SECRET = /^[A-Za-z0-9_-]{43,}$/;
@@ -63,7 +69,16 @@ describe('operator CLI (runCli)', () => {
 
   describe('clients create (exit 0) — each method', () => {
     it('client_secret_basic: prints the secret and registration token once; the secret works', async () => {
-      const r = await cli('clients', 'create', '--method', 'client_secret_basic', '--name', 'Nightly export', '--scope', 'statements:read statements:write');
+      const r = await cli(
+        'clients',
+        'create',
+        '--method',
+        'client_secret_basic',
+        '--name',
+        'Nightly export',
+        '--scope',
+        'statements:read statements:write',
+      );
       expect(r.code, r.stderr).toBe(0);
       expect(r.json).toEqual({
         client_id: expect.stringMatching(/^[0-9a-f]{32}$/),
@@ -86,7 +101,10 @@ describe('operator CLI (runCli)', () => {
       expect(token.status, token.text).toBe(200);
       expect(token.json.scope).toBe('statements:read statements:write');
       // the registration token printed by the CLI manages the client over HTTP
-      const read = await registrationApi(t).read(`${t.issuer}/register/${r.json.client_id}`, r.json.registration_access_token);
+      const read = await registrationApi(t).read(
+        `${t.issuer}/register/${r.json.client_id}`,
+        r.json.registration_access_token,
+      );
       expect(read.status).toBe(200);
       expect(read.json.client_name).toBe('Nightly export');
     });
@@ -94,35 +112,84 @@ describe('operator CLI (runCli)', () => {
     it('client_secret_post', async () => {
       const r = await cli('clients', 'create', '--method', 'client_secret_post', '--scope', 'statements:read');
       expect(r.code, r.stderr).toBe(0);
-      expect(r.json).toMatchObject({ token_endpoint_auth_method: 'client_secret_post', client_secret: expect.stringMatching(SECRET) });
+      expect(r.json).toMatchObject({
+        token_endpoint_auth_method: 'client_secret_post',
+        client_secret: expect.stringMatching(SECRET),
+      });
       expect((await tokenWithPost(t, r.json.client_id, r.json.client_secret)).status).toBe(200);
     });
 
     it('client_secret_jwt with --alg HS512', async () => {
-      const r = await cli('clients', 'create', '--method', 'client_secret_jwt', '--alg', 'HS512', '--scope', 'statements:read');
+      const r = await cli(
+        'clients',
+        'create',
+        '--method',
+        'client_secret_jwt',
+        '--alg',
+        'HS512',
+        '--scope',
+        'statements:read',
+      );
       expect(r.code, r.stderr).toBe(0);
-      expect(r.json).toMatchObject({ token_endpoint_auth_method: 'client_secret_jwt', token_endpoint_auth_signing_alg: 'HS512' });
-      const a = await assertion(r.json.client_id, { privateKey: new TextEncoder().encode(r.json.client_secret), alg: 'HS512' }, t.issuer, { now: t.clock.nowSeconds() });
+      expect(r.json).toMatchObject({
+        token_endpoint_auth_method: 'client_secret_jwt',
+        token_endpoint_auth_signing_alg: 'HS512',
+      });
+      const a = await assertion(
+        r.json.client_id,
+        { privateKey: new TextEncoder().encode(r.json.client_secret), alg: 'HS512' },
+        t.issuer,
+        { now: t.clock.nowSeconds() },
+      );
       expect((await tokenWithAssertion(t, a)).status).toBe(200);
     });
 
     it('private_key_jwt with --jwks-file: no secret printed; assertions work', async () => {
-      const r = await cli('clients', 'create', '--method', 'private_key_jwt', '--jwks-file', jwksFile, '--scope', 'statements:read');
+      const r = await cli(
+        'clients',
+        'create',
+        '--method',
+        'private_key_jwt',
+        '--jwks-file',
+        jwksFile,
+        '--scope',
+        'statements:read',
+      );
       expect(r.code, r.stderr).toBe(0);
       expect(r.json.client_secret).toBeUndefined();
-      expect(r.json).toMatchObject({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] }, client_secret_expires_at: 0 });
+      expect(r.json).toMatchObject({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [key.publicJwk] },
+        client_secret_expires_at: 0,
+      });
       const a = await assertion(r.json.client_id, key, t.issuer, { now: t.clock.nowSeconds() });
       expect((await tokenWithAssertion(t, a)).status).toBe(200);
     });
 
     it('private_key_jwt with --jwks-uri', async () => {
-      const r = await cli('clients', 'create', '--method', 'private_key_jwt', '--jwks-uri', 'https://client.example.com/jwks.json');
+      const r = await cli(
+        'clients',
+        'create',
+        '--method',
+        'private_key_jwt',
+        '--jwks-uri',
+        'https://client.example.com/jwks.json',
+      );
       expect(r.code, r.stderr).toBe(0);
       expect(r.json).toMatchObject({ jwks_uri: 'https://client.example.com/jwks.json', jwks: null });
     });
 
     it('--resource may repeat', async () => {
-      const r = await cli('clients', 'create', '--method', 'client_secret_basic', '--resource', 'https://a.example/', '--resource', 'https://b.example/');
+      const r = await cli(
+        'clients',
+        'create',
+        '--method',
+        'client_secret_basic',
+        '--resource',
+        'https://a.example/',
+        '--resource',
+        'https://b.example/',
+      );
       expect(r.code, r.stderr).toBe(0);
       expect(r.json.resources).toEqual(['https://a.example/', 'https://b.example/']);
     });
@@ -137,9 +204,21 @@ describe('operator CLI (runCli)', () => {
     it.each([
       ['an unsupported method', ['clients', 'create', '--method', 'none'], /token_endpoint_auth_method/],
       ['private_key_jwt without keys', ['clients', 'create', '--method', 'private_key_jwt'], /jwks/],
-      ['a scope the server does not offer', ['clients', 'create', '--method', 'client_secret_basic', '--scope', 'admin'], /admin/],
-      ['an http jwks_uri', ['clients', 'create', '--method', 'private_key_jwt', '--jwks-uri', 'http://client.example.com/jwks'], /https/],
-      ['a jwks file that does not exist', ['clients', 'create', '--method', 'private_key_jwt', '--jwks-file', '/nonexistent/jwks.json'], /ENOENT|no such file/],
+      [
+        'a scope the server does not offer',
+        ['clients', 'create', '--method', 'client_secret_basic', '--scope', 'admin'],
+        /admin/,
+      ],
+      [
+        'an http jwks_uri',
+        ['clients', 'create', '--method', 'private_key_jwt', '--jwks-uri', 'http://client.example.com/jwks'],
+        /https/,
+      ],
+      [
+        'a jwks file that does not exist',
+        ['clients', 'create', '--method', 'private_key_jwt', '--jwks-file', '/nonexistent/jwks.json'],
+        /ENOENT|no such file/,
+      ],
     ])('%s', async (_n, argv, message) => {
       const r = await cli(...(argv as string[]));
       expect(r.code).toBe(1);
@@ -253,7 +332,11 @@ describe('operator CLI (runCli)', () => {
       const c = (await cli('clients', 'create', '--method', 'client_secret_basic')).json;
       const r = await cli('clients', 'rotate-secret', c.client_id);
       expect(r.code, r.stderr).toBe(0);
-      expect(r.json).toEqual({ client_id: c.client_id, client_secret: expect.stringMatching(SECRET), client_secret_expires_at: 0 });
+      expect(r.json).toEqual({
+        client_id: c.client_id,
+        client_secret: expect.stringMatching(SECRET),
+        client_secret_expires_at: 0,
+      });
       expect(r.json.client_secret).not.toBe(c.client_secret);
       expect((await tokenWithBasic(t, c.client_id, c.client_secret)).status).toBe(200);
       expect((await tokenWithBasic(t, c.client_id, r.json.client_secret)).status).toBe(200);
@@ -280,13 +363,23 @@ describe('operator CLI (runCli)', () => {
     it('rotate-secret of a client_secret_jwt client: both HMAC keys verify', async () => {
       const c = (await cli('clients', 'create', '--method', 'client_secret_jwt')).json;
       const r = await cli('clients', 'rotate-secret', c.client_id);
-      const signed = (secret: string) => assertion(c.client_id, { privateKey: new TextEncoder().encode(secret), alg: 'HS256' }, t.issuer, { now: t.clock.nowSeconds() });
+      const signed = (secret: string) =>
+        assertion(c.client_id, { privateKey: new TextEncoder().encode(secret), alg: 'HS256' }, t.issuer, {
+          now: t.clock.nowSeconds(),
+        });
       expect((await tokenWithAssertion(t, await signed(c.client_secret))).status).toBe(200);
       expect((await tokenWithAssertion(t, await signed(r.json.client_secret))).status).toBe(200);
     });
 
     it.each([
-      ['of a private_key_jwt client', async () => ['clients', 'rotate-secret', (await cli('clients', 'create', '--method', 'private_key_jwt', '--jwks-file', jwksFile)).json.client_id]],
+      [
+        'of a private_key_jwt client',
+        async () => [
+          'clients',
+          'rotate-secret',
+          (await cli('clients', 'create', '--method', 'private_key_jwt', '--jwks-file', jwksFile)).json.client_id,
+        ],
+      ],
       ['of an unknown client', async () => ['clients', 'rotate-secret', 'no-such-client']],
     ])('rotate-secret %s → exit 1', async (_n, argv) => {
       const r = await cli(...(await argv()));
@@ -296,8 +389,25 @@ describe('operator CLI (runCli)', () => {
 
     it.each([
       ['without an id', async () => ['clients', 'rotate-secret']],
-      ['with a non-numeric --overlap', async () => ['clients', 'rotate-secret', (await cli('clients', 'create', '--method', 'client_secret_basic')).json.client_id, '--overlap', 'soon']],
-      ['with a negative --overlap', async () => ['clients', 'rotate-secret', (await cli('clients', 'create', '--method', 'client_secret_basic')).json.client_id, '--overlap=-5']],
+      [
+        'with a non-numeric --overlap',
+        async () => [
+          'clients',
+          'rotate-secret',
+          (await cli('clients', 'create', '--method', 'client_secret_basic')).json.client_id,
+          '--overlap',
+          'soon',
+        ],
+      ],
+      [
+        'with a negative --overlap',
+        async () => [
+          'clients',
+          'rotate-secret',
+          (await cli('clients', 'create', '--method', 'client_secret_basic')).json.client_id,
+          '--overlap=-5',
+        ],
+      ],
     ])('rotate-secret %s → exit 2 (usage)', async (_n, argv) => {
       const r = await cli(...(await argv()));
       expect(r.code).toBe(2);
@@ -332,7 +442,11 @@ describe('operator CLI (runCli)', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.json).toEqual({ deleted: c.client_id });
       expectOAuthError(await tokenWithBasic(t, c.client_id, c.client_secret), 401, 'invalid_client');
-      expectRegistrationError(await registrationApi(t).read(`${t.issuer}/register/${c.client_id}`, c.registration_access_token), 401, 'invalid_token');
+      expectRegistrationError(
+        await registrationApi(t).read(`${t.issuer}/register/${c.client_id}`, c.registration_access_token),
+        401,
+        'invalid_token',
+      );
       expect((await cli('clients', 'show', c.client_id)).code).toBe(1);
       const again = await cli('clients', 'delete', c.client_id);
       expect(again.code).toBe(1);
@@ -347,15 +461,33 @@ describe('operator CLI (runCli)', () => {
   describe('initial-tokens', () => {
     it('create --uses 1 --expires-in --description: the token registers one client over HTTP', async () => {
       const before = Date.now();
-      const r = await cli('initial-tokens', 'create', '--uses', '1', '--expires-in', '3600', '--description', 'for the billing team');
+      const r = await cli(
+        'initial-tokens',
+        'create',
+        '--uses',
+        '1',
+        '--expires-in',
+        '3600',
+        '--description',
+        'for the billing team',
+      );
       expect(r.code, r.stderr).toBe(0);
-      expect(r.json).toEqual({ id: expect.any(String), initial_access_token: expect.stringMatching(SECRET), expires_at: expect.any(Number), uses: 1 });
+      expect(r.json).toEqual({
+        id: expect.any(String),
+        initial_access_token: expect.stringMatching(SECRET),
+        expires_at: expect.any(Number),
+        uses: 1,
+      });
       expect(r.json.expires_at).toBeGreaterThanOrEqual(Math.floor(before / 1000) + 3600);
       expect(r.json.expires_at).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 3600);
       const api = registrationApi(t);
       const first = await api.register({ client_name: 'via CLI token' }, r.json.initial_access_token);
       expect(first.status, first.text).toBe(201);
-      expectRegistrationError(await api.register({ client_name: 'again' }, r.json.initial_access_token), 401, 'invalid_token');
+      expectRegistrationError(
+        await api.register({ client_name: 'again' }, r.json.initial_access_token),
+        401,
+        'invalid_token',
+      );
 
       const list = await cli('initial-tokens', 'list');
       expect(list.code).toBe(0);
@@ -369,7 +501,8 @@ describe('operator CLI (runCli)', () => {
       const r = await cli('initial-tokens', 'create');
       expect(r.code, r.stderr).toBe(0);
       expect(r.json).toMatchObject({ expires_at: null, uses: null });
-      for (let i = 0; i < 3; i++) expect((await registrationApi(t).register({}, r.json.initial_access_token)).status).toBe(201);
+      for (let i = 0; i < 3; i++)
+        expect((await registrationApi(t).register({}, r.json.initial_access_token)).status).toBe(201);
     });
 
     it('revoke: the token stops working', async () => {

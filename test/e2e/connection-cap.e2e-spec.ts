@@ -101,6 +101,8 @@ describe('a trusted proxy is exempt from the connection cap', () => {
 
 describe('MAX_CONNECTIONS_PER_ADDRESS configuration', () => {
   it('refuses a value that is not a whole number', async () => {
-    await expect(createTestApp({ env: { MAX_CONNECTIONS_PER_ADDRESS: 'many' } })).rejects.toThrow(/MAX_CONNECTIONS_PER_ADDRESS must be a whole number/);
+    await expect(createTestApp({ env: { MAX_CONNECTIONS_PER_ADDRESS: 'many' } })).rejects.toThrow(
+      /MAX_CONNECTIONS_PER_ADDRESS must be a whole number/,
+    );
   });
 });

@@ -21,7 +21,11 @@ const paddedTokenBody = (bytes: number) => {
 };
 
 /** One POST with node:http: a chosen body and headers (no Content-Type when none is given), optionally chunked. */
-function rawPost(url: string, headers: Record<string, string>, chunks: string[]): Promise<{ status: number; headers: Record<string, unknown>; text: string; json: any }> {
+function rawPost(
+  url: string,
+  headers: Record<string, string>,
+  chunks: string[],
+): Promise<{ status: number; headers: Record<string, unknown>; text: string; json: any }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', headers }, (res) => {
@@ -75,12 +79,22 @@ describe.each([
   });
 
   it('a chunked 20 KB token request without Content-Length → 413 invalid_request', async () => {
-    const res = await rawPost(t.tokenEndpoint, { 'content-type': FORM, ...auth() }, ['grant_type=client_credentials&pad=', ...Array.from({ length: 20 }, () => 'x'.repeat(1_024))]);
-    expect({ status: res.status, body: res.json }).toEqual({ status: 413, body: { error: 'invalid_request', error_description: 'the request body exceeds 16384 bytes' } });
+    const res = await rawPost(t.tokenEndpoint, { 'content-type': FORM, ...auth() }, [
+      'grant_type=client_credentials&pad=',
+      ...Array.from({ length: 20 }, () => 'x'.repeat(1_024)),
+    ]);
+    expect({ status: res.status, body: res.json }).toEqual({
+      status: 413,
+      body: { error: 'invalid_request', error_description: 'the request body exceeds 16384 bytes' },
+    });
   });
 
-  it('a 2 MiB token request (past the host parser\'s own limit) → 413 invalid_request, not the framework\'s error', async () => {
-    const res = await postForm(t.tokenEndpoint, { grant_type: 'client_credentials', pad: 'x'.repeat(2 * 1_048_576) }, auth());
+  it("a 2 MiB token request (past the host parser's own limit) → 413 invalid_request, not the framework's error", async () => {
+    const res = await postForm(
+      t.tokenEndpoint,
+      { grant_type: 'client_credentials', pad: 'x'.repeat(2 * 1_048_576) },
+      auth(),
+    );
     expectOAuthError(res, 413, 'invalid_request');
   });
 
@@ -91,54 +105,110 @@ describe.each([
   });
 
   it('a repeated parameter → 400 invalid_request naming it', async () => {
-    const res = await postForm(t.tokenEndpoint, [['grant_type', 'client_credentials'], ['scope', 'statements:read'], ['scope', 'statements:read']], auth());
+    const res = await postForm(
+      t.tokenEndpoint,
+      [
+        ['grant_type', 'client_credentials'],
+        ['scope', 'statements:read'],
+        ['scope', 'statements:read'],
+      ],
+      auth(),
+    );
     expectOAuthError(res, 400, 'invalid_request');
     expect(res.json.error_description).toBe('parameter scope is repeated');
   });
 
   it('a bracketed parameter name is just an unknown parameter (no nested parsing)', async () => {
-    const res = await postForm(t.tokenEndpoint, [['grant_type', 'client_credentials'], ['scope[a]', 'b']], auth());
+    const res = await postForm(
+      t.tokenEndpoint,
+      [
+        ['grant_type', 'client_credentials'],
+        ['scope[a]', 'b'],
+      ],
+      auth(),
+    );
     expect(res.status, res.text).toBe(200);
     expect(res.json.scope).toBe('statements:read');
   });
 
   it('a token request without Content-Type → 400 invalid_request (not a framework 415)', async () => {
-    const res = await rawPost(t.tokenEndpoint, { ...auth(), 'content-length': '29' }, ['grant_type=client_credentials']);
+    const res = await rawPost(t.tokenEndpoint, { ...auth(), 'content-length': '29' }, [
+      'grant_type=client_credentials',
+    ]);
     expect({ status: res.status, error: res.json?.error }).toEqual({ status: 400, error: 'invalid_request' });
   });
 
   it('a JSON token request → 400 invalid_request', async () => {
-    const res = await rawPost(t.tokenEndpoint, { 'content-type': 'application/json', ...auth() }, ['{"grant_type":"client_credentials"}']);
-    expect({ status: res.status, body: res.json }).toEqual({ status: 400, body: { error: 'invalid_request', error_description: 'the request body must be application/x-www-form-urlencoded' } });
+    const res = await rawPost(t.tokenEndpoint, { 'content-type': 'application/json', ...auth() }, [
+      '{"grant_type":"client_credentials"}',
+    ]);
+    expect({ status: res.status, body: res.json }).toEqual({
+      status: 400,
+      body: {
+        error: 'invalid_request',
+        error_description: 'the request body must be application/x-www-form-urlencoded',
+      },
+    });
   });
 
   it('malformed registration JSON → 400 invalid_client_metadata', async () => {
-    const res = await jsonRequest(`${t.baseUrl}/register`, { method: 'POST', rawBody: '{"client_name": "x",', token: iat });
+    const res = await jsonRequest(`${t.baseUrl}/register`, {
+      method: 'POST',
+      rawBody: '{"client_name": "x",',
+      token: iat,
+    });
     expectRegistrationError(res, 400, 'invalid_client_metadata');
     expect(res.json.error_description).toBe('the request body is not valid JSON');
   });
 
-  it('a registration body over 64 KiB (under the host parser\'s limit) → 400 invalid_client_metadata', async () => {
-    const res = await jsonRequest(`${t.baseUrl}/register`, { method: 'POST', rawBody: JSON.stringify({ client_name: 'x', x_pad: 'p'.repeat(70_000) }), token: iat });
+  it("a registration body over 64 KiB (under the host parser's limit) → 400 invalid_client_metadata", async () => {
+    const res = await jsonRequest(`${t.baseUrl}/register`, {
+      method: 'POST',
+      rawBody: JSON.stringify({ client_name: 'x', x_pad: 'p'.repeat(70_000) }),
+      token: iat,
+    });
     expectRegistrationError(res, 400, 'invalid_client_metadata');
     expect(res.json.error_description).toBe('the request body exceeds 65536 bytes');
   });
 
   it('PUT /register/:id with malformed JSON → 400 invalid_client_metadata', async () => {
-    const res = await jsonRequest(`${t.baseUrl}/register/${client.clientId}`, { method: 'PUT', rawBody: '[1,', token: client.registrationAccessToken });
+    const res = await jsonRequest(`${t.baseUrl}/register/${client.clientId}`, {
+      method: 'PUT',
+      rawBody: '[1,',
+      token: client.registrationAccessToken,
+    });
     expectRegistrationError(res, 400, 'invalid_client_metadata');
   });
 
   it('a well-formed registration → 201', async () => {
-    const res = await jsonRequest(`${t.baseUrl}/register`, { method: 'POST', body: { client_name: 'host', token_endpoint_auth_method: 'client_secret_basic' }, token: iat });
+    const res = await jsonRequest(`${t.baseUrl}/register`, {
+      method: 'POST',
+      body: { client_name: 'host', token_endpoint_auth_method: 'client_secret_basic' },
+      token: iat,
+    });
     expect(res.status, res.text).toBe(201);
   });
 
   // Only where the host parses bodies (a declared variant, not a skip).
-  if (bodyParser === 'on') it('the host\'s own JSON and form routes keep its parser', async () => {
-    const json = await fetch(`${t.baseUrl}/host/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ hello: 'host', n: [1, 2] }) });
-    expect({ status: json.status, body: await json.json() }).toEqual({ status: 201, body: { received: { hello: 'host', n: [1, 2] } } });
-    const form = await fetch(`${t.baseUrl}/host/echo`, { method: 'POST', headers: { 'content-type': FORM }, body: 'a=1&b=2' });
-    expect({ status: form.status, body: await form.json() }).toEqual({ status: 201, body: { received: { a: '1', b: '2' } } });
-  });
+  if (bodyParser === 'on')
+    it("the host's own JSON and form routes keep its parser", async () => {
+      const json = await fetch(`${t.baseUrl}/host/echo`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ hello: 'host', n: [1, 2] }),
+      });
+      expect({ status: json.status, body: await json.json() }).toEqual({
+        status: 201,
+        body: { received: { hello: 'host', n: [1, 2] } },
+      });
+      const form = await fetch(`${t.baseUrl}/host/echo`, {
+        method: 'POST',
+        headers: { 'content-type': FORM },
+        body: 'a=1&b=2',
+      });
+      expect({ status: form.status, body: await form.json() }).toEqual({
+        status: 201,
+        body: { received: { a: '1', b: '2' } },
+      });
+    });
 });

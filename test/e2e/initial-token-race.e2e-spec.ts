@@ -34,26 +34,31 @@ describe('initial access token: uses under a real race', () => {
     it.each([
       [1, 8],
       [3, 12],
-    ])('a token with %i use(s), %i contenders that all saw it usable, then use it at once → exactly that many succeed', async (uses, contenders) => {
-      const { token, record } = await t.initialTokens.create({ uses });
-      const allHaveRead = barrier(contenders);
-      const results = await Promise.all(
-        Array.from({ length: contenders }, async () => {
-          expect(await t.initialTokens.isUsable(token)).toBe(true);
-          await allHaveRead(); // nobody uses the token before everybody has read it
-          return t.initialTokens.consume(token);
-        }),
-      );
-      expect(results.filter(Boolean)).toHaveLength(uses);
-      expect(await usesLeft(record.id)).toBe(0);
-      expect(await t.initialTokens.consume(token)).toBe(false);
-      expect(await usesLeft(record.id)).toBe(0); // never below zero
-    });
+    ])(
+      'a token with %i use(s), %i contenders that all saw it usable, then use it at once → exactly that many succeed',
+      async (uses, contenders) => {
+        const { token, record } = await t.initialTokens.create({ uses });
+        const allHaveRead = barrier(contenders);
+        const results = await Promise.all(
+          Array.from({ length: contenders }, async () => {
+            expect(await t.initialTokens.isUsable(token)).toBe(true);
+            await allHaveRead(); // nobody uses the token before everybody has read it
+            return t.initialTokens.consume(token);
+          }),
+        );
+        expect(results.filter(Boolean)).toHaveLength(uses);
+        expect(await usesLeft(record.id)).toBe(0);
+        expect(await t.initialTokens.consume(token)).toBe(false);
+        expect(await usesLeft(record.id)).toBe(0); // never below zero
+      },
+    );
 
     it('an unlimited token is used by every contender and stays unlimited', async () => {
       const { token, record } = await t.initialTokens.create();
       const go = barrier(6);
-      const results = await Promise.all(Array.from({ length: 6 }, async () => (await go(), t.initialTokens.consume(token))));
+      const results = await Promise.all(
+        Array.from({ length: 6 }, async () => (await go(), t.initialTokens.consume(token))),
+      );
       expect(results).toEqual(Array(6).fill(true));
       expect(await usesLeft(record.id)).toBeNull();
     });
@@ -69,7 +74,17 @@ describe('initial access token: uses under a real race', () => {
       const url = new URL(`${t.baseUrl}/register`);
       return new Promise((resolve, reject) => {
         const req = httpRequest(
-          { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+          {
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${token}`,
+              'content-type': 'application/json',
+              'content-length': Buffer.byteLength(body),
+            },
+          },
           (res) => {
             let text = '';
             res.setEncoding('utf8');

@@ -10,8 +10,10 @@ describe('POST /introspect and POST /revoke', () => {
   let other: { clientId: string; clientSecret: string };
 
   const token = async (c: { clientId: string; clientSecret: string }) =>
-    (await postForm(`${t.baseUrl}/token`, { grant_type: 'client_credentials' }, basic(c.clientId, c.clientSecret))).json.access_token as string;
-  const introspect = (tok: string, as = api) => postForm(`${t.baseUrl}/introspect`, { token: tok }, basic(as.clientId, as.clientSecret));
+    (await postForm(`${t.baseUrl}/token`, { grant_type: 'client_credentials' }, basic(c.clientId, c.clientSecret))).json
+      .access_token as string;
+  const introspect = (tok: string, as = api) =>
+    postForm(`${t.baseUrl}/introspect`, { token: tok }, basic(as.clientId, as.clientSecret));
   const revoke = (tok: string, as: { clientId: string; clientSecret: string }, extra: Record<string, string> = {}) =>
     postForm(`${t.baseUrl}/revoke`, { token: tok, ...extra }, basic(as.clientId, as.clientSecret));
 
@@ -28,7 +30,15 @@ describe('POST /introspect and POST /revoke', () => {
     const res = await introspect(tok);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
-    expect(res.json).toMatchObject({ active: true, token_type: 'Bearer', client_id: caller.clientId, sub: caller.clientId, iss: t.issuer, aud: t.issuer, scope: 'statements:read' });
+    expect(res.json).toMatchObject({
+      active: true,
+      token_type: 'Bearer',
+      client_id: caller.clientId,
+      sub: caller.clientId,
+      iss: t.issuer,
+      aud: t.issuer,
+      scope: 'statements:read',
+    });
     expect(res.json.exp - res.json.iat).toBe(300);
   });
 
@@ -36,7 +46,11 @@ describe('POST /introspect and POST /revoke', () => {
     const key = await generateKey();
     const rs = await createClient(t, { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [key.publicJwk] } });
     const a = await assertion(rs.clientId, key, t.issuer, { now: t.clock.nowSeconds() });
-    const res = await postForm(`${t.baseUrl}/introspect`, { token: await token(caller), client_assertion_type: JWT_BEARER, client_assertion: a });
+    const res = await postForm(`${t.baseUrl}/introspect`, {
+      token: await token(caller),
+      client_assertion_type: JWT_BEARER,
+      client_assertion: a,
+    });
     expect(res.json.active).toBe(true);
   });
 
@@ -66,8 +80,16 @@ describe('POST /introspect and POST /revoke', () => {
   });
 
   it('missing token → invalid_request', async () => {
-    expectOAuthError(await postForm(`${t.baseUrl}/introspect`, {}, basic(api.clientId, api.clientSecret)), 400, 'invalid_request');
-    expectOAuthError(await postForm(`${t.baseUrl}/revoke`, {}, basic(api.clientId, api.clientSecret)), 400, 'invalid_request');
+    expectOAuthError(
+      await postForm(`${t.baseUrl}/introspect`, {}, basic(api.clientId, api.clientSecret)),
+      400,
+      'invalid_request',
+    );
+    expectOAuthError(
+      await postForm(`${t.baseUrl}/revoke`, {}, basic(api.clientId, api.clientSecret)),
+      400,
+      'invalid_request',
+    );
   });
 
   it('a client revokes its own token: introspection then says inactive, and the guard refuses it', async () => {
@@ -83,7 +105,7 @@ describe('POST /introspect and POST /revoke', () => {
     expect(t.audit.ofType('token.revoked').some((e) => e.clientId === caller.clientId)).toBe(true);
   });
 
-  it('a client cannot revoke another client\'s token (same 200, token stays active)', async () => {
+  it("a client cannot revoke another client's token (same 200, token stays active)", async () => {
     const tok = await token(caller);
     const res = await revoke(tok, other);
     expect(res.status).toBe(200);

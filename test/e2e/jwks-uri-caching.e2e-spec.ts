@@ -26,8 +26,13 @@ describe('JWKS_STALE_MAX: keys of an unreachable jwks_uri are trusted for a boun
     servers.push(s);
     s.keys = [k1.publicJwk];
     s.cacheControl = cacheControl;
-    const body = await registrationApi(t).registerOk({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: s.url() });
-    const status = async () => (await tokenWithAssertion(t, await assertion(body.client_id, k1, t.issuer, { now: t.clock.nowSeconds() }))).status;
+    const body = await registrationApi(t).registerOk({
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks_uri: s.url(),
+    });
+    const status = async () =>
+      (await tokenWithAssertion(t, await assertion(body.client_id, k1, t.issuer, { now: t.clock.nowSeconds() })))
+        .status;
     return { t, s, status };
   }
 
@@ -57,7 +62,11 @@ describe('JWKS_STALE_MAX: keys of an unreachable jwks_uri are trusted for a boun
       expect(await status()).toBe(200);
       t.clock.advance(1);
       expect(await status()).toBe(401);
-      s.route('/jwks', (_req, res) => res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' }).end(JSON.stringify({ keys: [k1.publicJwk] })));
+      s.route('/jwks', (_req, res) =>
+        res
+          .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300' })
+          .end(JSON.stringify({ keys: [k1.publicJwk] })),
+      );
       t.clock.advance(11); // the refetch cooldown
       expect(await status()).toBe(200);
     } finally {
@@ -102,7 +111,9 @@ describe('jwks_uri caching across two instances (PostgreSQL)', needs('postgres')
     s = await startJwksServer();
     s.keys = [k1.publicJwk];
     s.cacheControl = 'public, max-age=300';
-    clientId = (await registrationApi(a).registerOk({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: s.url() })).client_id;
+    clientId = (
+      await registrationApi(a).registerOk({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: s.url() })
+    ).client_id;
   });
   afterAll(async () => {
     await s?.stop();
@@ -110,7 +121,8 @@ describe('jwks_uri caching across two instances (PostgreSQL)', needs('postgres')
     await b?.close();
   });
 
-  const status = async (t: TestApp, key: TestKey) => (await tokenWithAssertion(t, await assertion(clientId, key, a.issuer, { now: t.clock.nowSeconds() }))).status;
+  const status = async (t: TestApp, key: TestKey) =>
+    (await tokenWithAssertion(t, await assertion(clientId, key, a.issuer, { now: t.clock.nowSeconds() }))).status;
   const advance = (seconds: number) => [a, b].forEach((t) => t.clock.advance(seconds));
 
   it('a client registered at A authenticates at both; each instance fetches the set once and then uses its cache', async () => {
@@ -149,10 +161,19 @@ describe('jwks_uri caching across two instances (PostgreSQL)', needs('postgres')
     try {
       const k3 = await generateKey('ES256');
       other.keys = [k3.publicJwk];
-      const read = await registrationApi(a).registerOk({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: s.url() });
-      const at = async (t: TestApp, key: TestKey) => (await tokenWithAssertion(t, await assertion(read.client_id, key, a.issuer, { now: t.clock.nowSeconds() }))).status;
+      const read = await registrationApi(a).registerOk({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks_uri: s.url(),
+      });
+      const at = async (t: TestApp, key: TestKey) =>
+        (await tokenWithAssertion(t, await assertion(read.client_id, key, a.issuer, { now: t.clock.nowSeconds() })))
+          .status;
       expect(await at(b, k2)).toBe(200);
-      const put = await registrationApi(a).update(read.registration_client_uri, { client_id: read.client_id, token_endpoint_auth_method: 'private_key_jwt', jwks_uri: other.url() }, read.registration_access_token);
+      const put = await registrationApi(a).update(
+        read.registration_client_uri,
+        { client_id: read.client_id, token_endpoint_auth_method: 'private_key_jwt', jwks_uri: other.url() },
+        read.registration_access_token,
+      );
       expect(put.status, put.text).toBe(200);
       expect(await at(b, k3)).toBe(200);
       expect(await at(b, k2)).toBe(401);

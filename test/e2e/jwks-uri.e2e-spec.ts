@@ -5,7 +5,13 @@ import { ClientJwksFetcher } from '../../libs/server/src/client-auth/client-jwks
 import { resolveServerOptions } from '../../libs/server/src/options/resolve-server-options.js';
 import { expectOAuthError } from '../support/http.js';
 import { assertion, generateKey, type TestKey } from '../support/keys.js';
-import { expectRegistrationError, registrationApi, startJwksServer, tokenWithAssertion, type JwksServer } from '../support/registration.js';
+import {
+  expectRegistrationError,
+  registrationApi,
+  startJwksServer,
+  tokenWithAssertion,
+  type JwksServer,
+} from '../support/registration.js';
 import { createTestApp, TEST_KEK, type TestApp } from '../support/test-app.js';
 
 /** Everything signed in this file, to check no assertion reaches an audit event. */
@@ -35,8 +41,16 @@ describe('private_key_jwt with jwks_uri at the token endpoint', () => {
   }
 
   /** Registers over HTTP with a jwks_uri; asserts the 201. */
-  async function register(jwksUri: string, extra: Record<string, unknown> = {}): Promise<{ clientId: string; uri: string; token: string }> {
-    const body = await registrationApi(t).registerOk({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: jwksUri, scope: 'statements:read', ...extra });
+  async function register(
+    jwksUri: string,
+    extra: Record<string, unknown> = {},
+  ): Promise<{ clientId: string; uri: string; token: string }> {
+    const body = await registrationApi(t).registerOk({
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks_uri: jwksUri,
+      scope: 'statements:read',
+      ...extra,
+    });
     return { clientId: body.client_id, uri: body.registration_client_uri, token: body.registration_access_token };
   }
 
@@ -49,24 +63,43 @@ describe('private_key_jwt with jwks_uri at the token endpoint', () => {
     const res = await tokenWith(clientId, key);
     expect(res.status, res.text).toBe(200);
   };
-  const rejected = async (clientId: string, key: TestKey) => expectOAuthError(await tokenWith(clientId, key), 401, 'invalid_client');
-  const lastFailure = (clientId: string) => t.audit.ofType('client.authentication_failed').filter((e) => e.clientId === clientId).at(-1);
+  const rejected = async (clientId: string, key: TestKey) =>
+    expectOAuthError(await tokenWith(clientId, key), 401, 'invalid_client');
+  const lastFailure = (clientId: string) =>
+    t.audit
+      .ofType('client.authentication_failed')
+      .filter((e) => e.clientId === clientId)
+      .at(-1);
 
   it('a client registered with jwks_uri gets tokens; the set is fetched once, on first use, and cached', async () => {
     const s = await jwksServer();
-    const body = await registrationApi(t).registerOk({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: s.url(), scope: 'statements:read' });
-    expect(body).toMatchObject({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: s.url(), client_secret_expires_at: 0 });
+    const body = await registrationApi(t).registerOk({
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks_uri: s.url(),
+      scope: 'statements:read',
+    });
+    expect(body).toMatchObject({
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks_uri: s.url(),
+      client_secret_expires_at: 0,
+    });
     expect(body.client_secret).toBeUndefined();
     expect(body.jwks).toBeUndefined();
     expect(s.hits.get('/jwks')).toBeUndefined(); // registration does not fetch
     for (let i = 0; i < 3; i++) await accepted(body.client_id, k1);
     expect(s.hits.get('/jwks')).toBe(1);
-    expect((await registrationApi(t).read(body.registration_client_uri, body.registration_access_token)).json.jwks_uri).toBe(s.url());
+    expect(
+      (await registrationApi(t).read(body.registration_client_uri, body.registration_access_token)).json.jwks_uri,
+    ).toBe(s.url());
   });
 
   it('a client created through the service with a jwks_uri works the same', async () => {
     const s = await jwksServer();
-    const { client } = await t.clients.create({ tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: s.url('/jwks'), scope: 'statements:read' });
+    const { client } = await t.clients.create({
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwksUri: s.url('/jwks'),
+      scope: 'statements:read',
+    });
     await accepted(client.clientId, k1);
   });
 
@@ -160,7 +193,13 @@ describe('private_key_jwt with jwks_uri at the token endpoint', () => {
     const failures: [string, (res: import('node:http').ServerResponse) => void][] = [
       ['500', (res) => res.writeHead(500).end('{}')],
       ['garbage', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('<html>')],
-      ['oversize', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [k1.publicJwk], pad: 'p'.repeat(100_000) }))],
+      [
+        'oversize',
+        (res) =>
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ keys: [k1.publicJwk], pad: 'p'.repeat(100_000) })),
+      ],
       ['redirect', (res) => res.writeHead(302, { location: s.url('/elsewhere') }).end()],
       ['empty set', (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"keys":[]}')],
     ];
@@ -182,7 +221,9 @@ describe('private_key_jwt with jwks_uri at the token endpoint', () => {
       await rejected(c.clientId, k1);
       expect(s.hits.get('/moved')).toBe(1);
       expect(s.hits.get('/jwks')).toBeUndefined();
-      await expect(t.app.get(ClientJwksFetcher).fetchJwks(s.url('/moved'))).rejects.toThrow(/302.*redirects are not followed/);
+      await expect(t.app.get(ClientJwksFetcher).fetchJwks(s.url('/moved'))).rejects.toThrow(
+        /302.*redirects are not followed/,
+      );
     });
 
     it.each([301, 303, 307, 308])('a %i redirect is not followed either', async (status) => {
@@ -195,7 +236,11 @@ describe('private_key_jwt with jwks_uri at the token endpoint', () => {
 
     it('an oversize response (> 64 KiB)', async () => {
       const s = await jwksServer([k1]);
-      s.route('/big', (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [k1.publicJwk], pad: 'p'.repeat(70_000) })));
+      s.route('/big', (_req, res) =>
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ keys: [k1.publicJwk], pad: 'p'.repeat(70_000) })),
+      );
       const c = await register(s.url('/big'));
       await rejected(c.clientId, k1);
       await expect(t.app.get(ClientJwksFetcher).fetchJwks(s.url('/big'))).rejects.toThrow(/exceeds 65536 bytes/);
@@ -245,7 +290,9 @@ describe('private_key_jwt with jwks_uri at the token endpoint', () => {
       await rejected(c.clientId, k1);
       expect(s.hits.get('/down')).toBe(2);
       // once it recovers, the next attempt after the cooldown succeeds
-      s.route('/down', (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [k1.publicJwk] })));
+      s.route('/down', (_req, res) =>
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [k1.publicJwk] })),
+      );
       t.clock.advance(10);
       await accepted(c.clientId, k1);
       expect(s.hits.get('/down')).toBe(3);
@@ -257,7 +304,12 @@ describe('private_key_jwt with jwks_uri at the token endpoint', () => {
       const c = await register(s.url('/moved'));
       const res = await tokenWith(c.clientId, k1);
       expect(res.json).toEqual({ error: 'invalid_client', error_description: 'client authentication failed' });
-      expect(lastFailure(c.clientId)).toMatchObject({ type: 'client.authentication_failed', clientId: c.clientId, method: 'jwt', reason: 'keys_unavailable' });
+      expect(lastFailure(c.clientId)).toMatchObject({
+        type: 'client.authentication_failed',
+        clientId: c.clientId,
+        method: 'jwt',
+        reason: 'keys_unavailable',
+      });
     });
 
     it('a slow server: the fetch times out', async () => {
@@ -265,7 +317,11 @@ describe('private_key_jwt with jwks_uri at the token endpoint', () => {
       s.route('/hang', () => {
         /* never answers */
       });
-      const settings = resolveServerOptions({ issuer: 'http://localhost:3000', keyEncryptionKey: TEST_KEK, jwksFetch: { timeout: 1, allowedHosts: ['127.0.0.1'] } });
+      const settings = resolveServerOptions({
+        issuer: 'http://localhost:3000',
+        keyEncryptionKey: TEST_KEK,
+        jwksFetch: { timeout: 1, allowedHosts: ['127.0.0.1'] },
+      });
       const fetcher = new ClientJwksFetcher(settings, new FixedClock());
       const started = Date.now();
       await expect(fetcher.fetchJwks(s.url('/hang'))).rejects.toThrow(/timed out/);
@@ -293,10 +349,17 @@ describe('private_key_jwt with jwks_uri at the token endpoint', () => {
 
   describe('key rollover by PUT of a new jwks', () => {
     it('takes effect at once: the old key is rejected, the new one accepted', async () => {
-      const body = await registrationApi(t).registerOk({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [k1.publicJwk] } });
+      const body = await registrationApi(t).registerOk({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [k1.publicJwk] },
+      });
       const api = registrationApi(t);
       await accepted(body.client_id, k1);
-      const up = await api.update(body.registration_client_uri, { client_id: body.client_id, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [k2.publicJwk] } }, body.registration_access_token);
+      const up = await api.update(
+        body.registration_client_uri,
+        { client_id: body.client_id, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [k2.publicJwk] } },
+        body.registration_access_token,
+      );
       expect(up.status, up.text).toBe(200);
       expect(up.json.jwks).toEqual({ keys: [k2.publicJwk] });
       await rejected(body.client_id, k1);
@@ -305,10 +368,21 @@ describe('private_key_jwt with jwks_uri at the token endpoint', () => {
 
     it('the SDK sequence: publish old+new, switch, drop old', async () => {
       const api = registrationApi(t);
-      const body = await api.registerOk({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [k1.publicJwk] } });
+      const body = await api.registerOk({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [k1.publicJwk] },
+      });
       let token = body.registration_access_token;
       const put = async (keys: TestKey[]) => {
-        const res = await api.update(body.registration_client_uri, { client_id: body.client_id, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: keys.map((k) => k.publicJwk) } }, token);
+        const res = await api.update(
+          body.registration_client_uri,
+          {
+            client_id: body.client_id,
+            token_endpoint_auth_method: 'private_key_jwt',
+            jwks: { keys: keys.map((k) => k.publicJwk) },
+          },
+          token,
+        );
         expect(res.status, res.text).toBe(200);
         token = res.json.registration_access_token;
       };
@@ -323,8 +397,15 @@ describe('private_key_jwt with jwks_uri at the token endpoint', () => {
     it('a PUT moving from jwks to a jwks_uri uses the published keys at once', async () => {
       const s = await jwksServer([k3]);
       const api = registrationApi(t);
-      const body = await api.registerOk({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [k1.publicJwk] } });
-      const res = await api.update(body.registration_client_uri, { client_id: body.client_id, token_endpoint_auth_method: 'private_key_jwt', jwks_uri: s.url() }, body.registration_access_token);
+      const body = await api.registerOk({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [k1.publicJwk] },
+      });
+      const res = await api.update(
+        body.registration_client_uri,
+        { client_id: body.client_id, token_endpoint_auth_method: 'private_key_jwt', jwks_uri: s.url() },
+        body.registration_access_token,
+      );
       expect(res.status, res.text).toBe(200);
       expect(res.json.jwks).toBeUndefined();
       await rejected(body.client_id, k1);
@@ -336,7 +417,11 @@ describe('private_key_jwt with jwks_uri at the token endpoint', () => {
       const b = await jwksServer([k2]);
       const c = await register(a.url());
       await accepted(c.clientId, k1);
-      const res = await registrationApi(t).update(c.uri, { client_id: c.clientId, token_endpoint_auth_method: 'private_key_jwt', jwks_uri: b.url() }, c.token);
+      const res = await registrationApi(t).update(
+        c.uri,
+        { client_id: c.clientId, token_endpoint_auth_method: 'private_key_jwt', jwks_uri: b.url() },
+        c.token,
+      );
       expect(res.status, res.text).toBe(200);
       await rejected(c.clientId, k1);
       await accepted(c.clientId, k2);
@@ -366,32 +451,48 @@ describe('jwks_uri when loopback is not allow-listed (JWKS_ALLOWED_HOSTS empty)'
     await t.close();
   });
 
-  const tokenWith = async (clientId: string) => tokenWithAssertion(t, await assertion(clientId, key, t.issuer, { now: t.clock.nowSeconds() }));
+  const tokenWith = async (clientId: string) =>
+    tokenWithAssertion(t, await assertion(clientId, key, t.issuer, { now: t.clock.nowSeconds() }));
 
   it('registration refuses an http jwks_uri', async () => {
     const { token } = await t.initialTokens.create({ uses: 1 });
-    const res = await registrationApi(t).register({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `http://127.0.0.1:${s.port}/jwks` }, token);
+    const res = await registrationApi(t).register(
+      { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `http://127.0.0.1:${s.port}/jwks` },
+      token,
+    );
     expectRegistrationError(res, 400, 'invalid_client_metadata');
     expect(res.json.error_description).toMatch(/https/);
   });
 
   it('https to a loopback IP literal: registered, but the fetch is refused without connecting → invalid_client', async () => {
-    const body = await registrationApi(t).registerOk({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `https://127.0.0.1:${s.port}/jwks` });
+    const body = await registrationApi(t).registerOk({
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks_uri: `https://127.0.0.1:${s.port}/jwks`,
+    });
     expectOAuthError(await tokenWith(body.client_id), 401, 'invalid_client');
     expect(s.connections).toBe(0);
   });
 
   it('a host name that resolves to loopback (localhost), created through the service: refused without connecting → invalid_client', async () => {
-    const { client } = await t.clients.create({ tokenEndpointAuthMethod: 'private_key_jwt', jwksUri: `https://localhost:${s.port}/jwks` });
+    const { client } = await t.clients.create({
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwksUri: `https://localhost:${s.port}/jwks`,
+    });
     expectOAuthError(await tokenWith(client.clientId), 401, 'invalid_client');
     expect(s.connections).toBe(0);
   });
 
   it('the fetcher itself says why', async () => {
     const fetcher = t.app.get(ClientJwksFetcher);
-    await expect(fetcher.fetchJwks(`https://127.0.0.1:${s.port}/jwks`)).rejects.toThrow(/127\.0\.0\.1 resolves to a non-public address and is not allow-listed/);
-    await expect(fetcher.fetchJwks(`https://localhost:${s.port}/jwks`)).rejects.toThrow(/localhost resolves to a non-public address and is not allow-listed/);
-    await expect(fetcher.fetchJwks(`https://2130706433:${s.port}/jwks`)).rejects.toThrow(/127\.0\.0\.1 resolves to a non-public address/);
+    await expect(fetcher.fetchJwks(`https://127.0.0.1:${s.port}/jwks`)).rejects.toThrow(
+      /127\.0\.0\.1 resolves to a non-public address and is not allow-listed/,
+    );
+    await expect(fetcher.fetchJwks(`https://localhost:${s.port}/jwks`)).rejects.toThrow(
+      /localhost resolves to a non-public address and is not allow-listed/,
+    );
+    await expect(fetcher.fetchJwks(`https://2130706433:${s.port}/jwks`)).rejects.toThrow(
+      /127\.0\.0\.1 resolves to a non-public address/,
+    );
     await expect(fetcher.fetchJwks(`http://127.0.0.1:${s.port}/jwks`)).rejects.toThrow(/must be https/);
     expect(s.connections).toBe(0);
   });

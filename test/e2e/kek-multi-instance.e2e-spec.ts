@@ -43,7 +43,9 @@ describe('two instances during a key-encryption key rotation (PostgreSQL)', need
     const jwt = await createClient(i1, { tokenEndpointAuthMethod: 'client_secret_jwt' });
     const sec = await createClient(i1, { tokenEndpointAuthMethod: 'client_secret_basic' });
     // More values to re-encrypt, so that the two re-encryptions overlap each other and the load.
-    const others = await Promise.all(Array.from({ length: 30 }, () => createClient(i1, { tokenEndpointAuthMethod: 'client_secret_jwt' })));
+    const others = await Promise.all(
+      Array.from({ length: 30 }, () => createClient(i1, { tokenEndpointAuthMethod: 'client_secret_jwt' })),
+    );
     // Step 1: instance 1 restarts knowing B ("A,B": A still encrypts).
     await close(i1);
     i1 = await boot(`${A},${B}`, port1);
@@ -70,7 +72,14 @@ describe('two instances during a key-encryption key rotation (PostgreSQL)', need
             const r = await c.call(t);
             requests++;
             if (r.status !== 200) failures.push(`${c.name} at ${t.baseUrl}: ${r.status} ${JSON.stringify(r.json)}`);
-            else if ((await fetch(`${(t === i1 ? i2 : i1).baseUrl}/statements`, { headers: { authorization: `Bearer ${r.json.access_token}` } })).status !== 200) failures.push(`${c.name}: token from ${t.baseUrl} refused by the other instance`);
+            else if (
+              (
+                await fetch(`${(t === i1 ? i2 : i1).baseUrl}/statements`, {
+                  headers: { authorization: `Bearer ${r.json.access_token}` },
+                })
+              ).status !== 200
+            )
+              failures.push(`${c.name}: token from ${t.baseUrl} refused by the other instance`);
           }
       }
     })();
@@ -78,13 +87,22 @@ describe('two instances during a key-encryption key rotation (PostgreSQL)', need
     try {
       // New values written by instance 2 are under B, and instance 1 reads them.
       const jwt2 = await createClient(i2, { tokenEndpointAuthMethod: 'client_secret_jwt' });
-      callers.push({ name: 'jwt2 (under B)', call: (t) => hmacToken(t, jwt2.clientId, jwt2.clientSecret, shared.ISSUER) });
+      callers.push({
+        name: 'jwt2 (under B)',
+        call: (t) => hmacToken(t, jwt2.clientId, jwt2.clientSecret, shared.ISSUER),
+      });
       // The instance on A alone cannot read it: a plain 500 server_error, and one log line naming the key ids (no stack).
       const refused = await hmacToken(stale, jwt2.clientId, jwt2.clientSecret, shared.ISSUER);
       expect(refused.status).toBe(500);
       expect(refused.json).toEqual({ error: 'server_error', error_description: expect.any(String) });
-      const line = stale.logs.entries.find((e) => e.level === 'error' && e.message.includes(`client_secret:${jwt2.clientId}:`));
-      expect(line?.message).toMatch(new RegExp(`is under key-encryption key ${idB}, but the configured keyEncryptionKey holds ${idA} \\(current\\)`));
+      const line = stale.logs.entries.find(
+        (e) => e.level === 'error' && e.message.includes(`client_secret:${jwt2.clientId}:`),
+      );
+      expect(line?.message).toMatch(
+        new RegExp(
+          `is under key-encryption key ${idB}, but the configured keyEncryptionKey holds ${idA} \\(current\\)`,
+        ),
+      );
       expect(line?.message).not.toMatch(/\n\s+at /);
       await close(stale);
       const rotated = await i2.keys.rotate({ force: true });
@@ -103,8 +121,15 @@ describe('two instances during a key-encryption key rotation (PostgreSQL)', need
       // the CLI), racing a secret rotation of the client whose secret is being re-encrypted.
       const i3 = await boot(`${B},${A}`);
       const requestsBefore = requests;
-      const [r2, r3, newSecret] = await Promise.all([service2.reEncrypt(), i3.app.get(KeyEncryptionService).reEncrypt(), i2.clients.rotateSecret(jwt.clientId)]);
-      callers.push({ name: 'jwt (new secret)', call: (t) => hmacToken(t, jwt.clientId, newSecret.clientSecret!, shared.ISSUER) });
+      const [r2, r3, newSecret] = await Promise.all([
+        service2.reEncrypt(),
+        i3.app.get(KeyEncryptionService).reEncrypt(),
+        i2.clients.rotateSecret(jwt.clientId),
+      ]);
+      callers.push({
+        name: 'jwt (new secret)',
+        call: (t) => hmacToken(t, jwt.clientId, newSecret.clientSecret!, shared.ISSUER),
+      });
       const during = requests - requestsBefore;
       expect(during).toBeGreaterThan(0); // requests were served while the values were rewritten
       expect(r2.unreadable + r3.unreadable).toBe(0);
@@ -139,6 +164,8 @@ describe('two instances during a key-encryption key rotation (PostgreSQL)', need
     for (const c of others) expect((await hmacToken(b1, c.clientId, c.clientSecret, shared.ISSUER)).status).toBe(200);
     // An instance still on A alone is refused at boot, with the one-line reason.
     await expect(boot(A)).rejects.toThrow(KeyEncryptionKeyMismatchError);
-    await expect(boot(A)).rejects.toThrow(new RegExp(`under key-encryption key ${idB}, but the configured keyEncryptionKey holds ${idA} \\(current\\)`));
+    await expect(boot(A)).rejects.toThrow(
+      new RegExp(`under key-encryption key ${idB}, but the configured keyEncryptionKey holds ${idA} \\(current\\)`),
+    );
   }, 120_000);
 });

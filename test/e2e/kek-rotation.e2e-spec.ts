@@ -27,9 +27,14 @@ describe(`key-encryption key: a clear failure, and rotation (${process.env.DATAB
   };
   const ciphertexts = async () => [
     ...(await db.query<{ c: string }>('SELECT private_jwk_encrypted AS c FROM clavis_signing_key')).map((r) => r.c),
-    ...(await db.query<{ c: string }>('SELECT secret_encrypted AS c FROM clavis_client_secret WHERE secret_encrypted IS NOT NULL')).map((r) => r.c),
+    ...(
+      await db.query<{ c: string }>(
+        'SELECT secret_encrypted AS c FROM clavis_client_secret WHERE secret_encrypted IS NOT NULL',
+      )
+    ).map((r) => r.c),
   ];
-  const guarded = (t: TestApp, token: string) => fetch(`${t.baseUrl}/statements`, { headers: { authorization: `Bearer ${token}` } });
+  const guarded = (t: TestApp, token: string) =>
+    fetch(`${t.baseUrl}/statements`, { headers: { authorization: `Bearer ${token}` } });
 
   afterEach(async () => {
     await closeAll();
@@ -50,7 +55,9 @@ describe(`key-encryption key: a clear failure, and rotation (${process.env.DATAB
     expect(error).toBeInstanceOf(KeyEncryptionKeyMismatchError);
     const message = (error as Error).message;
     expect(message).not.toContain('\n');
-    expect(message).toMatch(/^the stored data was encrypted with another key-encryption key: (signing_key|client_secret):\S+ is under key-encryption key [0-9a-f]{16}, but the configured keyEncryptionKey holds [0-9a-f]{16} \(current\)\. Configure the key with id [0-9a-f]{16} \(as the current key, or as a previous key after the current one\), or start from an empty database\.$/);
+    expect(message).toMatch(
+      /^the stored data was encrypted with another key-encryption key: (signing_key|client_secret):\S+ is under key-encryption key [0-9a-f]{16}, but the configured keyEncryptionKey holds [0-9a-f]{16} \(current\)\. Configure the key with id [0-9a-f]{16} \(as the current key, or as a previous key after the current one\), or start from an empty database\.$/,
+    );
     expect(message).toContain(kekId(A));
     expect(message).toContain(kekId(B));
     for (const k of [A, B, Buffer.from(A, 'base64url').toString('hex')]) expect(message).not.toContain(k);
@@ -125,7 +132,9 @@ describe(`key-encryption key: a clear failure, and rotation (${process.env.DATAB
     await closeAll();
 
     // And A alone no longer does: the data has moved to B.
-    await expect(boot(A)).rejects.toThrow(new RegExp(`is under key-encryption key ${idB}, but the configured keyEncryptionKey holds ${idA} \\(current\\)`));
+    await expect(boot(A)).rejects.toThrow(
+      new RegExp(`is under key-encryption key ${idB}, but the configured keyEncryptionKey holds ${idA} \\(current\\)`),
+    );
   });
 
   it('values written before key ids (no id in the value) stay readable under "A" and under "B,A"; re-encryption gives them the current key id', async () => {
@@ -144,15 +153,29 @@ describe(`key-encryption key: a clear failure, and rotation (${process.env.DATAB
       const ct = Buffer.concat([c.update(kekA.decrypt(value, context), 'utf8'), c.final()]);
       return ['v1', iv.toString('base64url'), ct.toString('base64url'), c.getAuthTag().toString('base64url')].join('.');
     };
-    for (const k of await db.query<{ kid: string; c: string }>('SELECT kid, private_jwk_encrypted AS c FROM clavis_signing_key'))
-      await db.query('UPDATE clavis_signing_key SET private_jwk_encrypted = $1 WHERE kid = $2', [legacy(k.c, `signing_key:${k.kid}`), k.kid]);
-    for (const s of await db.query<{ id: string; client_id: string; c: string }>('SELECT id, client_id, secret_encrypted AS c FROM clavis_client_secret WHERE secret_encrypted IS NOT NULL'))
-      await db.query('UPDATE clavis_client_secret SET secret_encrypted = $1 WHERE id = $2', [legacy(s.c, `client_secret:${s.client_id}:${s.id}`), s.id]);
+    for (const k of await db.query<{ kid: string; c: string }>(
+      'SELECT kid, private_jwk_encrypted AS c FROM clavis_signing_key',
+    ))
+      await db.query('UPDATE clavis_signing_key SET private_jwk_encrypted = $1 WHERE kid = $2', [
+        legacy(k.c, `signing_key:${k.kid}`),
+        k.kid,
+      ]);
+    for (const s of await db.query<{ id: string; client_id: string; c: string }>(
+      'SELECT id, client_id, secret_encrypted AS c FROM clavis_client_secret WHERE secret_encrypted IS NOT NULL',
+    ))
+      await db.query('UPDATE clavis_client_secret SET secret_encrypted = $1 WHERE id = $2', [
+        legacy(s.c, `client_secret:${s.client_id}:${s.id}`),
+        s.id,
+      ]);
     expect((await ciphertexts()).every((c) => c.startsWith('v1.'))).toBe(true);
 
     t = await boot(A);
     expect((await hmacToken(t, jwt.clientId, jwt.clientSecret)).status).toBe(200);
-    expect(await t.app.get(KeyEncryptionService).status()).toMatchObject({ withoutKeyId: 2, pending: 2, keys: [{ keyId: kekId(A), values: 2 }] });
+    expect(await t.app.get(KeyEncryptionService).status()).toMatchObject({
+      withoutKeyId: 2,
+      pending: 2,
+      keys: [{ keyId: kekId(A), values: 2 }],
+    });
     await closeAll();
 
     t = await boot(`${B},${A}`);

@@ -13,16 +13,21 @@ describe('signing-key rotation schedule and housekeeping', () => {
 
   beforeAll(async () => {
     // Period 2 h, announce 1 h (the defaults for retain margin and TTL: 300 s each).
-    t = await createTestApp({ env: { KEY_ROTATION_PERIOD: '7200', KEY_ROTATION_ANNOUNCE: '3600', REDIS_URL: undefined } });
+    t = await createTestApp({
+      env: { KEY_ROTATION_PERIOD: '7200', KEY_ROTATION_ANNOUNCE: '3600', REDIS_URL: undefined },
+    });
     housekeeping = t.app.get(HousekeepingService);
     c = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_basic' });
   });
   afterAll(() => t.close());
 
-  const token = async () => (await postForm(`${t.baseUrl}/token`, { grant_type: 'client_credentials' }, basic(c.clientId, c.clientSecret))).json.access_token as string;
+  const token = async () =>
+    (await postForm(`${t.baseUrl}/token`, { grant_type: 'client_credentials' }, basic(c.clientId, c.clientSecret))).json
+      .access_token as string;
   const jwks = async () => (await (await fetch(`${t.baseUrl}/jwks`)).json()) as { keys: { kid: string }[] };
   // Keys other tests left in a shared PostgreSQL database are ignored: only next/active, and the two kids followed here.
-  const states = async () => Object.fromEntries((await t.keys.list()).filter((k) => k.state !== 'retired').map((k) => [k.kid, k.state]));
+  const states = async () =>
+    Object.fromEntries((await t.keys.list()).filter((k) => k.state !== 'retired').map((k) => [k.kid, k.state]));
 
   it('announces a next key before it signs, then promotes it and keeps the old one published until its tokens expire', async () => {
     await t.keys.rotate({ force: true }); // start from a key activated now (the database may be shared)
@@ -70,15 +75,47 @@ describe('signing-key rotation schedule and housekeeping', () => {
     const ds = t.app.get(DataSource);
     // Only this test's rows: the database may be shared with other tests.
     const revoked: string[] = [];
-    const usedJtis = async () => Number((await ds.createQueryBuilder().select('COUNT(*)', 'n').from('clavis_used_jti', 'u').where('u.client_id = :id', { id: pk.clientId }).getRawOne()).n);
-    const revokedRows = async () => (revoked.length ? Number((await ds.createQueryBuilder().select('COUNT(*)', 'n').from('clavis_revoked_token', 'r').where('r.jti IN (:...jtis)', { jtis: revoked }).getRawOne()).n) : 0);
+    const usedJtis = async () =>
+      Number(
+        (
+          await ds
+            .createQueryBuilder()
+            .select('COUNT(*)', 'n')
+            .from('clavis_used_jti', 'u')
+            .where('u.client_id = :id', { id: pk.clientId })
+            .getRawOne()
+        ).n,
+      );
+    const revokedRows = async () =>
+      revoked.length
+        ? Number(
+            (
+              await ds
+                .createQueryBuilder()
+                .select('COUNT(*)', 'n')
+                .from('clavis_revoked_token', 'r')
+                .where('r.jti IN (:...jtis)', { jtis: revoked })
+                .getRawOne()
+            ).n,
+          )
+        : 0;
     for (let round = 0; round < 5; round++) {
       for (let i = 0; i < 40; i++) {
         const a = await assertion(pk.clientId, key, t.issuer, { now: t.clock.nowSeconds() });
-        const res = await postForm(`${t.baseUrl}/token`, { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: a });
+        const res = await postForm(`${t.baseUrl}/token`, {
+          grant_type: 'client_credentials',
+          client_assertion_type: JWT_BEARER,
+          client_assertion: a,
+        });
         expect(res.status).toBe(200);
-        if (i % 4 === 0) revoked.push(JSON.parse(Buffer.from(res.json.access_token.split('.')[1], 'base64url').toString()).jti);
-        if (i % 4 === 0) await postForm(`${t.baseUrl}/revoke`, { token: res.json.access_token, client_assertion_type: JWT_BEARER, client_assertion: await assertion(pk.clientId, key, t.issuer, { now: t.clock.nowSeconds() }) });
+        if (i % 4 === 0)
+          revoked.push(JSON.parse(Buffer.from(res.json.access_token.split('.')[1], 'base64url').toString()).jti);
+        if (i % 4 === 0)
+          await postForm(`${t.baseUrl}/revoke`, {
+            token: res.json.access_token,
+            client_assertion_type: JWT_BEARER,
+            client_assertion: await assertion(pk.clientId, key, t.issuer, { now: t.clock.nowSeconds() }),
+          });
       }
       // 40 token requests + 10 revocations = 50 assertions per round; 10 revoked tokens.
       expect(await usedJtis()).toBe(50);

@@ -34,18 +34,24 @@ describe('several instances behave as one server (PostgreSQL)', needs('postgres'
     await b?.close();
   });
 
-  const tokenAt = (t: TestApp, params: Record<string, string>, headers: Record<string, string> = {}) => postForm(`${t.baseUrl}/token`, { grant_type: 'client_credentials', ...params }, headers);
+  const tokenAt = (t: TestApp, params: Record<string, string>, headers: Record<string, string> = {}) =>
+    postForm(`${t.baseUrl}/token`, { grant_type: 'client_credentials', ...params }, headers);
 
   it('one assertion sent to both at once → exactly one token', async () => {
     for (let round = 0; round < 5; round++) {
       const jwt = await assertion(pk.clientId, key, a.issuer, { now: a.clock.nowSeconds() });
       const params = { client_assertion_type: JWT_BEARER, client_assertion: jwt };
-      const results = await Promise.all([tokenAt(a, params), tokenAt(b, params), tokenAt(a, params), tokenAt(b, params)]);
+      const results = await Promise.all([
+        tokenAt(a, params),
+        tokenAt(b, params),
+        tokenAt(a, params),
+        tokenAt(b, params),
+      ]);
       expect(results.map((r) => r.status).sort()).toEqual([200, 401, 401, 401]);
     }
   });
 
-  it('a client registered at A authenticates at B, and a token from A is active at B and accepted by B\'s guard', async () => {
+  it("a client registered at A authenticates at B, and a token from A is active at B and accepted by B's guard", async () => {
     const tokA = (await tokenAt(a, {}, basic(sec.clientId, sec.clientSecret))).json.access_token;
     const intro = await postForm(`${b.baseUrl}/introspect`, { token: tokA }, basic(sec.clientId, sec.clientSecret));
     expect(intro.json).toMatchObject({ active: true, client_id: sec.clientId, iss: a.issuer });
@@ -53,11 +59,15 @@ describe('several instances behave as one server (PostgreSQL)', needs('postgres'
     expect(res.status).toBe(200);
   });
 
-  it('revoked at A → inactive at B, and refused by B\'s guard', async () => {
+  it("revoked at A → inactive at B, and refused by B's guard", async () => {
     const tokB = (await tokenAt(b, {}, basic(sec.clientId, sec.clientSecret))).json.access_token;
     expect((await fetch(`${b.baseUrl}/statements`, { headers: { authorization: `Bearer ${tokB}` } })).status).toBe(200);
-    expect((await postForm(`${a.baseUrl}/revoke`, { token: tokB }, basic(sec.clientId, sec.clientSecret))).status).toBe(200);
-    expect((await postForm(`${b.baseUrl}/introspect`, { token: tokB }, basic(sec.clientId, sec.clientSecret))).json).toEqual({ active: false });
+    expect((await postForm(`${a.baseUrl}/revoke`, { token: tokB }, basic(sec.clientId, sec.clientSecret))).status).toBe(
+      200,
+    );
+    expect(
+      (await postForm(`${b.baseUrl}/introspect`, { token: tokB }, basic(sec.clientId, sec.clientSecret))).json,
+    ).toEqual({ active: false });
     expect((await fetch(`${b.baseUrl}/statements`, { headers: { authorization: `Bearer ${tokB}` } })).status).toBe(401);
   });
 
@@ -80,14 +90,22 @@ describe('several instances behave as one server (PostgreSQL)', needs('postgres'
       const fresh = (await tokenAt(t, {}, basic(sec.clientId, sec.clientSecret))).json.access_token;
       expect(decodeProtectedHeader(fresh).kid).toBe(ra.activeKid);
       for (const tok of [before, fresh]) {
-        expect((await fetch(`${a.baseUrl}/statements`, { headers: { authorization: `Bearer ${tok}` } })).status).toBe(200);
-        expect((await fetch(`${b.baseUrl}/statements`, { headers: { authorization: `Bearer ${tok}` } })).status).toBe(200);
+        expect((await fetch(`${a.baseUrl}/statements`, { headers: { authorization: `Bearer ${tok}` } })).status).toBe(
+          200,
+        );
+        expect((await fetch(`${b.baseUrl}/statements`, { headers: { authorization: `Bearer ${tok}` } })).status).toBe(
+          200,
+        );
       }
     }
   });
 
   it('a second concurrent rotation round also leaves exactly one active key', async () => {
-    const results = await Promise.all([a.keys.rotate({ force: true }), b.keys.rotate({ force: true }), a.keys.rotate({ force: true })]);
+    const results = await Promise.all([
+      a.keys.rotate({ force: true }),
+      b.keys.rotate({ force: true }),
+      a.keys.rotate({ force: true }),
+    ]);
     expect(new Set(results.map((r) => r.activeKid)).size).toBeLessThanOrEqual(2);
     const records = await b.keys.list();
     expect(records.filter((k) => k.state === 'active')).toHaveLength(1);

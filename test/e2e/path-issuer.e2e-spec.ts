@@ -6,7 +6,6 @@ import { ClavisConfigurationError } from '@clavis/server';
 import { basic, postForm } from '../support/http.js';
 import { createClient, createTestApp, freePort, type TestApp } from '../support/test-app.js';
 
-
 /**
  * An issuer with a path (`http://127.0.0.1:port/oauth`, routes under `/oauth`): its metadata is at
  * the RFC 8414 §3.1 location `/.well-known/oauth-authorization-server/oauth` and at the prefixed
@@ -38,7 +37,12 @@ describe.each(['fastify', 'express'] as const)('an issuer with a path (%s)', (ad
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(res.headers.get('cache-control')).toBe('public, max-age=300');
     const doc = await res.json();
-    expect(doc).toMatchObject({ issuer, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`, registration_endpoint: `${issuer}/register` });
+    expect(doc).toMatchObject({
+      issuer,
+      token_endpoint: `${issuer}/token`,
+      jwks_uri: `${issuer}/jwks`,
+      registration_endpoint: `${issuer}/register`,
+    });
   });
 
   it('the prefixed location serves the same document; the root location and other paths do not', async () => {
@@ -51,13 +55,23 @@ describe.each(['fastify', 'express'] as const)('an issuer with a path (%s)', (ad
   });
 
   it('the token endpoint it names issues a token', async () => {
-    const res = await postForm(`${issuer}/token`, { grant_type: 'client_credentials' }, basic(client.clientId, client.clientSecret));
+    const res = await postForm(
+      `${issuer}/token`,
+      { grant_type: 'client_credentials' },
+      basic(client.clientId, client.clientSecret),
+    );
     expect(res.status, res.text).toBe(200);
   });
 
   it('@clavis/client discovers it at the RFC 8414 §3.1 URL first and gets a token', async () => {
     fetched.length = 0;
-    const tokens = new TokenClient({ issuer, clientId: client.clientId, auth: clientSecretBasic(client.clientId, client.clientSecret), clock: t.clock, fetch: recordingFetch });
+    const tokens = new TokenClient({
+      issuer,
+      clientId: client.clientId,
+      auth: clientSecretBasic(client.clientId, client.clientSecret),
+      clock: t.clock,
+      fetch: recordingFetch,
+    });
     expect(typeof (await tokens.getToken())).toBe('string');
     expect(fetched).toEqual([`${base}/.well-known/oauth-authorization-server/oauth`, `${issuer}/token`]);
   });
@@ -72,7 +86,13 @@ describe.each(['fastify', 'express'] as const)('an issuer with a path (%s)', (ad
   });
 
   it('openid-client discovers it (algorithm oauth2) and gets a token', async () => {
-    const config = await openid.discovery(new URL(issuer), client.clientId, {}, openid.ClientSecretBasic(client.clientSecret), { algorithm: 'oauth2', execute: [openid.allowInsecureRequests] });
+    const config = await openid.discovery(
+      new URL(issuer),
+      client.clientId,
+      {},
+      openid.ClientSecretBasic(client.clientSecret),
+      { algorithm: 'oauth2', execute: [openid.allowInsecureRequests] },
+    );
     expect(config.serverMetadata().issuer).toBe(issuer);
     expect(config.serverMetadata().token_endpoint).toBe(`${issuer}/token`);
     const token = await openid.clientCredentialsGrant(config, { scope: 'statements:read' });
@@ -91,18 +111,30 @@ describe.each(['fastify', 'express'] as const)('an issuer with a path (%s)', (ad
 describe('an issuer with a path and routes elsewhere: boot error', () => {
   it('issuer …/oauth with routes at the root → ClavisConfigurationError naming both', async () => {
     const port = await freePort();
-    const error = await createTestApp({ port, env: { ISSUER: `http://127.0.0.1:${port}/oauth` } }).catch((e: unknown) => e);
+    const error = await createTestApp({ port, env: { ISSUER: `http://127.0.0.1:${port}/oauth` } }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(ClavisConfigurationError);
-    expect((error as ClavisConfigurationError).problems).toEqual(["routePrefix must be the issuer's path (/oauth) or lie under it, so that the issuer describes this server; it is '' (the root)"]);
+    expect((error as ClavisConfigurationError).problems).toEqual([
+      "routePrefix must be the issuer's path (/oauth) or lie under it, so that the issuer describes this server; it is '' (the root)",
+    ]);
   });
   it('issuer …/oauth with routes under /api → the same error', async () => {
     const port = await freePort();
-    const error = await createTestApp({ port, env: { ISSUER: `http://127.0.0.1:${port}/oauth`, ROUTE_PREFIX: '/api' } }).catch((e: unknown) => e);
-    expect((error as ClavisConfigurationError).problems).toEqual(["routePrefix must be the issuer's path (/oauth) or lie under it, so that the issuer describes this server; it is /api"]);
+    const error = await createTestApp({
+      port,
+      env: { ISSUER: `http://127.0.0.1:${port}/oauth`, ROUTE_PREFIX: '/api' },
+    }).catch((e: unknown) => e);
+    expect((error as ClavisConfigurationError).problems).toEqual([
+      "routePrefix must be the issuer's path (/oauth) or lie under it, so that the issuer describes this server; it is /api",
+    ]);
   });
   it('issuer …/oauth with routes under /oauth/v1 is fine (the endpoints lie under the issuer)', async () => {
     const port = await freePort();
-    const t = await createTestApp({ port, env: { ISSUER: `http://127.0.0.1:${port}/oauth`, ROUTE_PREFIX: '/oauth/v1' } });
+    const t = await createTestApp({
+      port,
+      env: { ISSUER: `http://127.0.0.1:${port}/oauth`, ROUTE_PREFIX: '/oauth/v1' },
+    });
     try {
       const doc = await (await fetch(`http://127.0.0.1:${port}/.well-known/oauth-authorization-server/oauth`)).json();
       expect(doc.token_endpoint).toBe(`http://127.0.0.1:${port}/oauth/v1/token`);

@@ -41,16 +41,33 @@ describe('property: POST /introspect and POST /revoke', () => {
   afterAll(() => t.close());
 
   const url = (endpoint: 'introspect' | 'revoke') => `${t.baseUrl}/${endpoint}`;
-  const post = (endpoint: 'introspect' | 'revoke', body: string | Uint8Array, headers: Record<string, string | undefined>) =>
-    send(url(endpoint), { method: 'POST', body, headers: Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string> });
+  const post = (
+    endpoint: 'introspect' | 'revoke',
+    body: string | Uint8Array,
+    headers: Record<string, string | undefined>,
+  ) =>
+    send(url(endpoint), {
+      method: 'POST',
+      body,
+      headers: Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string>,
+    });
 
   async function issueToken(): Promise<string> {
-    const res = await send(t.tokenEndpoint, { method: 'POST', headers: { 'content-type': FORM, ...basic(owner.clientId, owner.clientSecret) }, body: 'grant_type=client_credentials' });
+    const res = await send(t.tokenEndpoint, {
+      method: 'POST',
+      headers: { 'content-type': FORM, ...basic(owner.clientId, owner.clientSecret) },
+      body: 'grant_type=client_credentials',
+    });
     expect(res.status).toBe(200);
     return res.json.access_token;
   }
   const introspect = async (token: string) =>
-    (await post('introspect', encodeForm([['token', token]]), { 'content-type': FORM, ...basic(rs.clientId, rs.clientSecret) })).json;
+    (
+      await post('introspect', encodeForm([['token', token]]), {
+        'content-type': FORM,
+        ...basic(rs.clientId, rs.clientSecret),
+      })
+    ).json;
 
   it(
     'random forms, bodies, content types and credentials: never past client authentication, never active, never a 5xx',
@@ -58,7 +75,11 @@ describe('property: POST /introspect and POST /revoke', () => {
       await fc.assert(
         fc.asyncProperty(
           fc.constantFrom<'introspect' | 'revoke'>('introspect', 'revoke'),
-          fc.oneof({ weight: 3, arbitrary: formEntries({ clientIds }).map(encodeForm) }, { weight: 1, arbitrary: rawFormText() }, { weight: 1, arbitrary: rawBytes(20_000) }),
+          fc.oneof(
+            { weight: 3, arbitrary: formEntries({ clientIds }).map(encodeForm) },
+            { weight: 1, arbitrary: rawFormText() },
+            { weight: 1, arbitrary: rawBytes(20_000) },
+          ),
           fc.oneof({ weight: 3, arbitrary: fc.constant(FORM) }, { weight: 1, arbitrary: contentType(FORM) }),
           authorizationHeader(clientIds),
           async (endpoint, body, type, authorization) => {
@@ -74,13 +95,32 @@ describe('property: POST /introspect and POST /revoke', () => {
   );
 
   /** A token argument: random text, JWT-shaped junk, or a mutation of a real token. */
-  type TokenCase = { kind: 'random'; value: string } | { kind: 'flip'; bit: number } | { kind: 'truncate'; by: number } | { kind: 'resign-none' } | { kind: 'swap-payload'; claims: Record<string, unknown> } | { kind: 'real' };
+  type TokenCase =
+    | { kind: 'random'; value: string }
+    | { kind: 'flip'; bit: number }
+    | { kind: 'truncate'; by: number }
+    | { kind: 'resign-none' }
+    | { kind: 'swap-payload'; claims: Record<string, unknown> }
+    | { kind: 'real' };
   const tokenCase: fc.Arbitrary<TokenCase> = fc.oneof(
-    fc.oneof(anyText(200), fc.constantFrom('', ' ', 'null', 'a.b.c', 'e30.e30.', 'e30.e30.e30', '....'), fc.tuple(fc.jsonValue({ maxDepth: 2 }), fc.jsonValue({ maxDepth: 2 }), fc.base64String({ maxLength: 100 })).map(([h, p, s]) => `${b64url(h)}.${b64url(p)}.${s.replace(/=/g, '')}`)).map((value): TokenCase => ({ kind: 'random', value })),
+    fc
+      .oneof(
+        anyText(200),
+        fc.constantFrom('', ' ', 'null', 'a.b.c', 'e30.e30.', 'e30.e30.e30', '....'),
+        fc
+          .tuple(fc.jsonValue({ maxDepth: 2 }), fc.jsonValue({ maxDepth: 2 }), fc.base64String({ maxLength: 100 }))
+          .map(([h, p, s]) => `${b64url(h)}.${b64url(p)}.${s.replace(/=/g, '')}`),
+      )
+      .map((value): TokenCase => ({ kind: 'random', value })),
     fc.nat().map((bit): TokenCase => ({ kind: 'flip', bit })),
     fc.integer({ min: 1, max: 100 }).map((by): TokenCase => ({ kind: 'truncate', by })),
     fc.constant<TokenCase>({ kind: 'resign-none' }),
-    fc.record({ exp: fc.oneof(fc.integer(), fc.constant(9_999_999_999)), scope: fc.constantFrom('statements:read', 'admin') }).map((claims): TokenCase => ({ kind: 'swap-payload', claims })),
+    fc
+      .record({
+        exp: fc.oneof(fc.integer(), fc.constant(9_999_999_999)),
+        scope: fc.constantFrom('statements:read', 'admin'),
+      })
+      .map((claims): TokenCase => ({ kind: 'swap-payload', claims })),
     fc.constant<TokenCase>({ kind: 'real' }),
   );
 
@@ -92,7 +132,10 @@ describe('property: POST /introspect and POST /revoke', () => {
         fc.asyncProperty(
           fc.constantFrom<'introspect' | 'revoke'>('introspect', 'revoke'),
           tokenCase,
-          fc.option(fc.oneof(fc.constantFrom('access_token', 'refresh_token', 'id_token', 'ACCESS_TOKEN', ''), anyText(20)), { nil: undefined }),
+          fc.option(
+            fc.oneof(fc.constantFrom('access_token', 'refresh_token', 'id_token', 'ACCESS_TOKEN', ''), anyText(20)),
+            { nil: undefined },
+          ),
           async (endpoint, tc, hint) => {
             const real = await issueToken();
             const [h, p, s] = real.split('.');
@@ -121,18 +164,31 @@ describe('property: POST /introspect and POST /revoke', () => {
             const entries: [string, string][] = [['token', token]];
             if (hint !== undefined) entries.push(['token_type_hint', hint]);
             const caller = endpoint === 'revoke' && tc.kind === 'real' ? owner : rs;
-            const res = await post(endpoint, encodeForm(entries), { 'content-type': FORM, ...basic(caller.clientId, caller.clientSecret) });
+            const res = await post(endpoint, encodeForm(entries), {
+              'content-type': FORM,
+              ...basic(caller.clientId, caller.clientSecret),
+            });
             expectOAuthResponse(res);
 
             // URLSearchParams turns lone surrogates into U+FFFD; the server sees a non-empty value whenever we sent one.
             const tokenOmitted = token === '';
             const hintGiven = hint !== undefined && hint !== '';
             if (endpoint === 'introspect') {
-              if (tokenOmitted) expect({ status: res.status, error: res.json.error }).toEqual({ status: 400, error: 'invalid_request' });
-              else if (tc.kind === 'real') expect(res.json).toMatchObject({ active: true, client_id: owner.clientId, token_type: 'Bearer' });
-              else expect({ status: res.status, body: res.json }, token).toEqual({ status: 200, body: { active: false } });
+              if (tokenOmitted)
+                expect({ status: res.status, error: res.json.error }).toEqual({
+                  status: 400,
+                  error: 'invalid_request',
+                });
+              else if (tc.kind === 'real')
+                expect(res.json).toMatchObject({ active: true, client_id: owner.clientId, token_type: 'Bearer' });
+              else
+                expect({ status: res.status, body: res.json }, token).toEqual({ status: 200, body: { active: false } });
             } else {
-              if (tokenOmitted) expect({ status: res.status, error: res.json.error }).toEqual({ status: 400, error: 'invalid_request' });
+              if (tokenOmitted)
+                expect({ status: res.status, error: res.json.error }).toEqual({
+                  status: 400,
+                  error: 'invalid_request',
+                });
               else {
                 // token_type_hint, valid or not, never changes the outcome (RFC 7009 §2.1).
                 expect({ status: res.status, body: res.json }).toEqual({ status: 200, body: {} });

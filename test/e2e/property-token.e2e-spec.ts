@@ -35,15 +35,27 @@ describe('property: POST /token', () => {
 
   beforeAll(async () => {
     t = await createTestApp();
-    basicClient = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_basic', scope: registeredScope.join(' '), resources });
-    postClient = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_post', scope: registeredScope.join(' '), resources });
+    basicClient = await createClient(t, {
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      scope: registeredScope.join(' '),
+      resources,
+    });
+    postClient = await createClient(t, {
+      tokenEndpointAuthMethod: 'client_secret_post',
+      scope: registeredScope.join(' '),
+      resources,
+    });
     const pk = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_jwt' });
     clientIds = [basicClient.clientId, postClient.clientId, pk.clientId];
   });
   afterAll(() => t.close());
 
   const post = (body: string | Uint8Array, headers: Record<string, string | undefined>) =>
-    send(t.tokenEndpoint, { method: 'POST', body, headers: Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string> });
+    send(t.tokenEndpoint, {
+      method: 'POST',
+      body,
+      headers: Object.fromEntries(Object.entries(headers).filter(([, v]) => v !== undefined)) as Record<string, string>,
+    });
 
   it(
     'random forms, content types and Authorization headers: never a token, never a 5xx, RFC 6749 errors',
@@ -53,7 +65,20 @@ describe('property: POST /token', () => {
           formEntries({ clientIds }),
           fc.oneof({ weight: 3, arbitrary: fc.constant(FORM) }, { weight: 1, arbitrary: contentType(FORM) }),
           authorizationHeader(clientIds),
-          fc.option(fc.dictionary(fc.constantFrom('accept', 'x-forwarded-for', 'origin', 'dpop', 'accept-charset', 'x-http-method-override'), anyText(40).map(headerSafe)), { nil: undefined }),
+          fc.option(
+            fc.dictionary(
+              fc.constantFrom(
+                'accept',
+                'x-forwarded-for',
+                'origin',
+                'dpop',
+                'accept-charset',
+                'x-http-method-override',
+              ),
+              anyText(40).map(headerSafe),
+            ),
+            { nil: undefined },
+          ),
           async (entries, type, authorization, extra) => {
             const res = await post(encodeForm(entries), { ...extra, 'content-type': type, authorization });
             expectOAuthResponse(res);
@@ -73,7 +98,10 @@ describe('property: POST /token', () => {
         fc.asyncProperty(
           fc.oneof(rawFormText(), rawBytes()),
           fc.oneof({ weight: 3, arbitrary: fc.constant(FORM) }, { weight: 1, arbitrary: contentType(FORM) }),
-          fc.oneof(fc.constant(basic(basicClient.clientId, basicClient.clientSecret).authorization), authorizationHeader(clientIds)),
+          fc.oneof(
+            fc.constant(basic(basicClient.clientId, basicClient.clientSecret).authorization),
+            authorizationHeader(clientIds),
+          ),
           async (body, type, authorization) => {
             const res = await post(body, { 'content-type': type, authorization });
             expectOAuthResponse(res);
@@ -102,16 +130,44 @@ describe('property: POST /token', () => {
     | { kind: 'content-type'; value: string }
     | { kind: 'scheme'; value: string };
 
-  const KNOWN = new Set(['grant_type', 'scope', 'resource', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type']);
+  const KNOWN = new Set([
+    'grant_type',
+    'scope',
+    'resource',
+    'client_id',
+    'client_secret',
+    'client_assertion',
+    'client_assertion_type',
+  ]);
 
   /** A near-valid or random replacement value. */
   const replacement = fc.oneof(
     anyText(60),
-    fc.constantFrom('client_credentials', 'Client_Credentials', 'client_credentials ', 'statements:read', 'statements:write statements:read', '  statements:read  ', 'statements:read statements:read', 'admin', 'statements:read\tstatements:write', 'https://api.example/', 'https://api.example', 'https://b.example/x#f', 'https://b.example/x', 'api.example', '', ' '),
+    fc.constantFrom(
+      'client_credentials',
+      'Client_Credentials',
+      'client_credentials ',
+      'statements:read',
+      'statements:write statements:read',
+      '  statements:read  ',
+      'statements:read statements:read',
+      'admin',
+      'statements:read\tstatements:write',
+      'https://api.example/',
+      'https://api.example',
+      'https://b.example/x#f',
+      'https://b.example/x',
+      'api.example',
+      '',
+      ' ',
+    ),
   );
 
   const mutation = (method: Method): fc.Arbitrary<Mutation> => {
-    const names = method === 'basic' ? ['grant_type', 'scope', 'resource'] : ['grant_type', 'scope', 'resource', 'client_id', 'client_secret'];
+    const names =
+      method === 'basic'
+        ? ['grant_type', 'scope', 'resource']
+        : ['grant_type', 'scope', 'resource', 'client_id', 'client_secret'];
     const name = fc.constantFrom(...names);
     return fc.oneof(
       fc.constant<Mutation>({ kind: 'none' }),
@@ -119,12 +175,47 @@ describe('property: POST /token', () => {
       name.map((n): Mutation => ({ kind: 'empty', name: n })),
       name.map((n): Mutation => ({ kind: 'duplicate', name: n })),
       fc.tuple(name, replacement).map(([n, value]): Mutation => ({ kind: 'replace', name: n, value })),
-      fc.tuple(fc.nat(), fc.constantFrom('A', 'z', '0', '-', '_', '%', ' ', '=', 'é')).map(([position, char]): Mutation => ({ kind: 'corrupt-secret', position, char })),
-      fc.tuple(anyText(20).filter((n) => n !== '' && !KNOWN.has(n)), anyText(40)).map(([n, value]): Mutation => ({ kind: 'add-unknown', name: n, value })),
-      ...(method === 'basic' ? [fc.oneof(fc.constant(basicClient.clientId), anyText(30)).map((value): Mutation => ({ kind: 'add-client-id', value }))] : []),
-      fc.constantFrom(...(method === 'basic' ? (['client_secret', 'client_assertion', 'client_assertion_type'] as const) : (['basic', 'client_assertion', 'client_assertion_type'] as const))).map((n): Mutation => ({ kind: 'second-method', name: n })),
-      fc.constantFrom(FORM, `${FORM}; charset=utf-8`, 'Application/X-WWW-Form-Urlencoded', 'application/json', 'text/plain', 'multipart/form-data', '').map((value): Mutation => ({ kind: 'content-type', value })),
-      ...(method === 'basic' ? [fc.constantFrom('Basic', 'basic', 'BASIC', 'Bearer', 'Basic\t', 'Digest').map((value): Mutation => ({ kind: 'scheme', value }))] : []),
+      fc
+        .tuple(fc.nat(), fc.constantFrom('A', 'z', '0', '-', '_', '%', ' ', '=', 'é'))
+        .map(([position, char]): Mutation => ({ kind: 'corrupt-secret', position, char })),
+      fc
+        .tuple(
+          anyText(20).filter((n) => n !== '' && !KNOWN.has(n)),
+          anyText(40),
+        )
+        .map(([n, value]): Mutation => ({ kind: 'add-unknown', name: n, value })),
+      ...(method === 'basic'
+        ? [
+            fc
+              .oneof(fc.constant(basicClient.clientId), anyText(30))
+              .map((value): Mutation => ({ kind: 'add-client-id', value })),
+          ]
+        : []),
+      fc
+        .constantFrom(
+          ...(method === 'basic'
+            ? (['client_secret', 'client_assertion', 'client_assertion_type'] as const)
+            : (['basic', 'client_assertion', 'client_assertion_type'] as const)),
+        )
+        .map((n): Mutation => ({ kind: 'second-method', name: n })),
+      fc
+        .constantFrom(
+          FORM,
+          `${FORM}; charset=utf-8`,
+          'Application/X-WWW-Form-Urlencoded',
+          'application/json',
+          'text/plain',
+          'multipart/form-data',
+          '',
+        )
+        .map((value): Mutation => ({ kind: 'content-type', value })),
+      ...(method === 'basic'
+        ? [
+            fc
+              .constantFrom('Basic', 'basic', 'BASIC', 'Bearer', 'Basic\t', 'Digest')
+              .map((value): Mutation => ({ kind: 'scheme', value })),
+          ]
+        : []),
     );
   };
 
@@ -153,12 +244,15 @@ describe('property: POST /token', () => {
         return m.name === 'resource' ? ok : invalidRequest;
       case 'replace': {
         if (m.value === '') return omitted(m.name);
-        if (m.name === 'grant_type') return m.value === 'client_credentials' ? ok : { status: 400, error: 'unsupported_grant_type' };
+        if (m.name === 'grant_type')
+          return m.value === 'client_credentials' ? ok : { status: 400, error: 'unsupported_grant_type' };
         if (m.name === 'client_id') return m.value === base.get('client_id') ? ok : invalidClient;
         if (m.name === 'client_secret') return m.value === secret ? ok : invalidClient;
         if (m.name === 'scope') {
           const tokens = m.value.split(' ').filter((s) => s !== '');
-          return tokens.every((s) => SCOPE_TOKEN.test(s) && registeredScope.includes(s)) ? ok : { status: 400, error: 'invalid_scope' };
+          return tokens.every((s) => SCOPE_TOKEN.test(s) && registeredScope.includes(s))
+            ? ok
+            : { status: 400, error: 'invalid_scope' };
         }
         // resource
         return resources.includes(m.value) ? ok : { status: 400, error: 'invalid_target' };
@@ -190,7 +284,9 @@ describe('property: POST /token', () => {
       const seen = new Map<string, number>();
       await fc.assert(
         fc.asyncProperty(
-          fc.constantFrom<Method>('basic', 'post').chain((method) => fc.tuple(fc.constant(method), mutation(method), fc.boolean(), fc.boolean())),
+          fc
+            .constantFrom<Method>('basic', 'post')
+            .chain((method) => fc.tuple(fc.constant(method), mutation(method), fc.boolean(), fc.boolean())),
           async ([method, m, withScope, withResource]) => {
             const client = method === 'basic' ? basicClient : postClient;
             const base = new Map<string, string>([['grant_type', 'client_credentials']]);
@@ -199,8 +295,18 @@ describe('property: POST /token', () => {
               base.set('client_secret', client.clientSecret);
             }
             // A mutation of scope/resource needs the parameter in the base request.
-            if (withScope || ((m.kind === 'drop' || m.kind === 'empty' || m.kind === 'duplicate' || m.kind === 'replace') && m.name === 'scope')) base.set('scope', 'statements:read');
-            if (withResource || ((m.kind === 'drop' || m.kind === 'empty' || m.kind === 'duplicate' || m.kind === 'replace') && m.name === 'resource')) base.set('resource', resources[0]);
+            if (
+              withScope ||
+              ((m.kind === 'drop' || m.kind === 'empty' || m.kind === 'duplicate' || m.kind === 'replace') &&
+                m.name === 'scope')
+            )
+              base.set('scope', 'statements:read');
+            if (
+              withResource ||
+              ((m.kind === 'drop' || m.kind === 'empty' || m.kind === 'duplicate' || m.kind === 'replace') &&
+                m.name === 'resource')
+            )
+              base.set('resource', resources[0]);
 
             let entries: [string, string][] = [...base.entries()];
             let secret = client.clientSecret;
@@ -214,7 +320,15 @@ describe('property: POST /token', () => {
                 entries = entries.map(([k, v]) => [k, k === m.name ? '' : v]);
                 break;
               case 'duplicate':
-                entries = entries.flatMap(([k, v]) => (k === m.name ? [[k, v], [k, v]] : [[k, v]]) as [string, string][]);
+                entries = entries.flatMap(
+                  ([k, v]) =>
+                    (k === m.name
+                      ? [
+                          [k, v],
+                          [k, v],
+                        ]
+                      : [[k, v]]) as [string, string][],
+                );
                 break;
               case 'replace':
                 entries = entries.map(([k, v]) => [k, k === m.name ? m.value : v]);
@@ -232,7 +346,8 @@ describe('property: POST /token', () => {
               case 'second-method':
                 if (m.name === 'client_secret') entries.push(['client_secret', client.clientSecret]);
                 if (m.name === 'client_assertion') entries.push(['client_assertion', 'a.b.c']);
-                if (m.name === 'client_assertion_type') entries.push(['client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer']);
+                if (m.name === 'client_assertion_type')
+                  entries.push(['client_assertion_type', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer']);
                 break;
               case 'content-type':
                 type = m.value;
@@ -242,18 +357,24 @@ describe('property: POST /token', () => {
                 break;
             }
             const headers: Record<string, string | undefined> = { 'content-type': type || undefined };
-            if (method === 'basic') headers.authorization = `${scheme} ${basic(client.clientId, secret).authorization.slice(6)}`;
-            if (method === 'post' && m.kind === 'second-method' && m.name === 'basic') headers.authorization = basic(client.clientId, client.clientSecret).authorization;
+            if (method === 'basic')
+              headers.authorization = `${scheme} ${basic(client.clientId, secret).authorization.slice(6)}`;
+            if (method === 'post' && m.kind === 'second-method' && m.name === 'basic')
+              headers.authorization = basic(client.clientId, client.clientSecret).authorization;
 
             const expected = predict(method, base, m, client.clientSecret);
             const res = await post(encodeForm(entries), headers);
             expectOAuthResponse(res, { tokenAllowed: expected.status === 200 });
-            expect({ status: res.status, error: res.json?.error }, `${method} ${JSON.stringify(m)}`).toEqual({ status: expected.status, error: expected.error });
+            expect({ status: res.status, error: res.json?.error }, `${method} ${JSON.stringify(m)}`).toEqual({
+              status: expected.status,
+              error: expected.error,
+            });
             if (expected.status === 200) {
               expect(res.json).toMatchObject({ token_type: 'Bearer', expires_in: 300 });
               expect(typeof res.json.access_token).toBe('string');
             }
-            if (expected.status === 401 && method === 'basic' && /^\s*basic /i.test(headers.authorization ?? '')) expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+            if (expected.status === 401 && method === 'basic' && /^\s*basic /i.test(headers.authorization ?? ''))
+              expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
             const outcome = expected.status === 200 ? 'token' : `${expected.status} ${expected.error}`;
             seen.set(outcome, (seen.get(outcome) ?? 0) + 1);
           },
@@ -262,7 +383,14 @@ describe('property: POST /token', () => {
       );
       // The generator is meaningful: it produces both valid requests (tokens) and each kind of failure.
       expect(seen.get('token') ?? 0).toBeGreaterThan(10);
-      for (const outcome of ['400 invalid_request', '401 invalid_client', '400 invalid_scope', '400 invalid_target', '400 unsupported_grant_type']) expect(seen.get(outcome) ?? 0, outcome).toBeGreaterThan(0);
+      for (const outcome of [
+        '400 invalid_request',
+        '401 invalid_client',
+        '400 invalid_scope',
+        '400 invalid_target',
+        '400 unsupported_grant_type',
+      ])
+        expect(seen.get(outcome) ?? 0, outcome).toBeGreaterThan(0);
     },
     propertyTimeout(RUNS.mutations),
   );

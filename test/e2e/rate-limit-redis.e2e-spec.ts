@@ -13,8 +13,18 @@ import { createTestApp, freePort, type TestApp } from '../support/test-app.js';
  */
 
 async function startRedis(port: number): Promise<ChildProcess> {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const probe = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => 50,
+    maxRetriesPerRequest: null,
+  });
   probe.on('error', () => undefined); // refused until the server is up
   await probe.connect().catch(() => undefined);
   await probe.ping(); // waits (retrying) until the server answers
@@ -38,7 +48,12 @@ describe('rate limits shared across two instances (Redis)', process.env.REDIS_UR
     }
     // TRUST_PROXY=1: the test names the client address in X-Forwarded-For, a fresh one per run, since
     // Redis counts in real time and keeps a window's counters across runs.
-    const env = { REDIS_URL: url, TRUST_PROXY: '1', RATE_LIMIT_WINDOW: '60', RATE_LIMIT_TOKEN_PER_ADDRESS: String(LIMIT) };
+    const env = {
+      REDIS_URL: url,
+      TRUST_PROXY: '1',
+      RATE_LIMIT_WINDOW: '60',
+      RATE_LIMIT_TOKEN_PER_ADDRESS: String(LIMIT),
+    };
     a = await createTestApp({ env });
     b = await createTestApp({ env: { ...env, ISSUER: a.issuer } });
     redis = new Redis(url, { keyPrefix: 'clavis:' });
@@ -50,7 +65,8 @@ describe('rate limits shared across two instances (Redis)', process.env.REDIS_UR
     privateRedis?.kill('SIGKILL');
   });
 
-  const from = (t: TestApp, address: string) => postForm(`${t.baseUrl}/token`, { grant_type: 'client_credentials' }, { 'x-forwarded-for': address });
+  const from = (t: TestApp, address: string) =>
+    postForm(`${t.baseUrl}/token`, { grant_type: 'client_credentials' }, { 'x-forwarded-for': address });
   const freshAddress = () => `10.${randomInt(256)}.${randomInt(256)}.${randomInt(1, 255)}`;
 
   it('one address alternating between A and B gets one budget: 429 after LIMIT requests in all', async () => {

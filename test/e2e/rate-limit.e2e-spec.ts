@@ -9,14 +9,21 @@ describe('rate limiting', () => {
 
   beforeAll(async () => {
     t = await createTestApp({
-      env: { RATE_LIMIT_WINDOW: '60', RATE_LIMIT_TOKEN_PER_ADDRESS: '8', RATE_LIMIT_TOKEN_PER_CLIENT: '3', RATE_LIMIT_REGISTER_PER_ADDRESS: '2', REDIS_URL: undefined },
+      env: {
+        RATE_LIMIT_WINDOW: '60',
+        RATE_LIMIT_TOKEN_PER_ADDRESS: '8',
+        RATE_LIMIT_TOKEN_PER_CLIENT: '3',
+        RATE_LIMIT_REGISTER_PER_ADDRESS: '2',
+        REDIS_URL: undefined,
+      },
     });
     c = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_basic' });
     d = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_basic' });
   });
   afterAll(() => t.close());
 
-  const token = (x: { clientId: string; clientSecret: string }) => postForm(`${t.baseUrl}/token`, { grant_type: 'client_credentials' }, basic(x.clientId, x.clientSecret));
+  const token = (x: { clientId: string; clientSecret: string }) =>
+    postForm(`${t.baseUrl}/token`, { grant_type: 'client_credentials' }, basic(x.clientId, x.clientSecret));
 
   it('limits authenticated token requests per client: 429 with Retry-After and an OAuth error body', async () => {
     for (let i = 0; i < 3; i++) expect((await token(c)).status).toBe(200);
@@ -32,7 +39,10 @@ describe('rate limiting', () => {
 
   it('limits requests per source address, failed ones included (brute force)', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await postForm(`${t.baseUrl}/token`, { grant_type: 'client_credentials' }, basic(d.clientId, 'guess'))).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push(
+        (await postForm(`${t.baseUrl}/token`, { grant_type: 'client_credentials' }, basic(d.clientId, 'guess'))).status,
+      );
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
     expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
   });
@@ -45,7 +55,15 @@ describe('rate limiting', () => {
   it('limits /register per source address', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 3; i++)
-      statuses.push((await fetch(`${t.baseUrl}/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status);
+      statuses.push(
+        (
+          await fetch(`${t.baseUrl}/register`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{}',
+          })
+        ).status,
+      );
     expect(statuses).toEqual([401, 401, 429]);
   });
 });

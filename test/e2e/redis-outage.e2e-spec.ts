@@ -7,9 +7,16 @@ import { createClient, createTestApp, freePort, type TestApp } from '../support/
 
 /** A private redis-server on its own port, so the test can stop and restart it. */
 async function startRedis(port: number): Promise<ChildProcess> {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const proc = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
   for (let i = 0; i < 50; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}`).then(() => true, (e: { cause?: { code?: string } }) => e.cause?.code !== 'ECONNREFUSED');
+    const ok = await fetch(`http://127.0.0.1:${port}`).then(
+      () => true,
+      (e: { cause?: { code?: string } }) => e.cause?.code !== 'ECONNREFUSED',
+    );
     if (ok) return proc;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -39,11 +46,20 @@ describe('Redis outage: fail closed with 503, recover without restart', needs('r
   });
 
   const pkRequest = async () =>
-    postForm(t.tokenEndpoint, { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: await assertion(pk.clientId, key, t.issuer, { now: t.clock.nowSeconds() }) });
+    postForm(t.tokenEndpoint, {
+      grant_type: 'client_credentials',
+      client_assertion_type: JWT_BEARER,
+      client_assertion: await assertion(pk.clientId, key, t.issuer, { now: t.clock.nowSeconds() }),
+    });
 
   it('works while Redis is up, and the replay check lives in Redis', async () => {
     const jwt = await assertion(pk.clientId, key, t.issuer, { now: t.clock.nowSeconds() });
-    const send = () => postForm(t.tokenEndpoint, { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: jwt });
+    const send = () =>
+      postForm(t.tokenEndpoint, {
+        grant_type: 'client_credentials',
+        client_assertion_type: JWT_BEARER,
+        client_assertion: jwt,
+      });
     expect((await send()).status).toBe(200);
     expect((await send()).status).toBe(401);
   });
@@ -53,13 +69,24 @@ describe('Redis outage: fail closed with 503, recover without restart', needs('r
     await new Promise((r) => redis.once('exit', r));
     const res = await pkRequest();
     expect(res.status).toBe(503);
-    expect(res.json).toEqual({ error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable' });
+    expect(res.json).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: 'the service is temporarily unavailable',
+    });
     expect(res.headers.get('retry-after')).toBe('5');
     expect(res.text).not.toMatch(/at .*\.(js|ts):\d+/);
-    const basicRes = await postForm(t.tokenEndpoint, { grant_type: 'client_credentials' }, basic(sec.clientId, sec.clientSecret));
+    const basicRes = await postForm(
+      t.tokenEndpoint,
+      { grant_type: 'client_credentials' },
+      basic(sec.clientId, sec.clientSecret),
+    );
     expect(basicRes.status).toBe(200);
     // Revocation needs the deny list: 503 too, never a silent success.
-    const revoke = await postForm(`${t.baseUrl}/revoke`, { token: basicRes.json.access_token }, basic(sec.clientId, sec.clientSecret));
+    const revoke = await postForm(
+      `${t.baseUrl}/revoke`,
+      { token: basicRes.json.access_token },
+      basic(sec.clientId, sec.clientSecret),
+    );
     expect(revoke.status).toBe(503);
   });
 

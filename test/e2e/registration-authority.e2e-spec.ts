@@ -2,7 +2,12 @@ import { request as httpRequest, type ClientRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ClientStore } from '@clavis/server/testing';
 import { expectOAuthError } from '../support/http.js';
-import { expectRegistrationError, registrationApi, tokenWithBasic, type JsonResponse } from '../support/registration.js';
+import {
+  expectRegistrationError,
+  registrationApi,
+  tokenWithBasic,
+  type JsonResponse,
+} from '../support/registration.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 /**
@@ -41,7 +46,17 @@ describe('RFC 7592: authorisation holds at the moment of the write', () => {
     let req!: ClientRequest;
     const response = new Promise<JsonResponse>((resolve, reject) => {
       req = httpRequest(
-        { host: url.hostname, port: url.port, path: url.pathname, method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
@@ -73,7 +88,11 @@ describe('RFC 7592: authorisation holds at the moment of the write', () => {
   it('a PUT whose body arrives after the operator rotated the registration token → 401; nothing changes', async () => {
     const reg = await api.registerOk(metadata);
     const mark = t.audit.events.length;
-    const body = JSON.stringify({ client_id: reg.client_id, client_name: 'attacker', scope: 'statements:read statements:write' });
+    const body = JSON.stringify({
+      client_id: reg.client_id,
+      client_name: 'attacker',
+      scope: 'statements:read statements:write',
+    });
     const slow = slowRequest('PUT', reg.registration_client_uri, reg.registration_access_token, body, reg.client_id);
     await slow.checked;
     const rotated = await t.clients.rotateRegistrationToken(reg.client_id);
@@ -87,7 +106,9 @@ describe('RFC 7592: authorisation holds at the moment of the write', () => {
     expect(read.json.scope).toBe('statements:read');
     expect((await tokenWithBasic(t, reg.client_id, reg.client_secret)).status).toBe(200);
     expect(t.audit.events.slice(mark).map((e) => e.type)).not.toContain('client.updated');
-    expect(t.audit.events.slice(mark)).toContainEqual(expect.objectContaining({ type: 'registration.denied', clientId: reg.client_id }));
+    expect(t.audit.events.slice(mark)).toContainEqual(
+      expect.objectContaining({ type: 'registration.denied', clientId: reg.client_id }),
+    );
   });
 
   it('a PUT whose body arrives after the owner rotated by its own PUT → 401; the owner keeps its new credentials', async () => {
@@ -95,7 +116,11 @@ describe('RFC 7592: authorisation holds at the moment of the write', () => {
     const body = JSON.stringify({ client_id: reg.client_id, client_name: 'attacker', scope: 'statements:read' });
     const slow = slowRequest('PUT', reg.registration_client_uri, reg.registration_access_token, body, reg.client_id);
     await slow.checked;
-    const owner = await api.update(reg.registration_client_uri, { ...metadata, client_id: reg.client_id }, reg.registration_access_token);
+    const owner = await api.update(
+      reg.registration_client_uri,
+      { ...metadata, client_id: reg.client_id },
+      reg.registration_access_token,
+    );
     expect(owner.status, owner.text).toBe(200);
     slow.finish();
     expectRegistrationError(await slow.response, 401, 'invalid_token');
@@ -105,7 +130,7 @@ describe('RFC 7592: authorisation holds at the moment of the write', () => {
     expect((await tokenWithBasic(t, reg.client_id, owner.json.client_secret)).status).toBe(200);
   });
 
-  it('a DELETE whose token is rotated between the server\'s token check and its write → 401; the client lives on', async () => {
+  it("a DELETE whose token is rotated between the server's token check and its write → 401; the client lives on", async () => {
     const reg = await api.registerOk(metadata);
     // A DELETE has no body to wait for: the window is between reading the client and deleting it.
     // The operator's rotation is run exactly there, by running it when the server has read the client.
@@ -113,7 +138,8 @@ describe('RFC 7592: authorisation holds at the moment of the write', () => {
     const find = t.clients.find.bind(t.clients);
     const spy = vi.spyOn(t.clients, 'find').mockImplementation(async (id: string) => {
       const found = await find(id);
-      if (id === reg.client_id && rotated === undefined) rotated = await t.clients.rotateRegistrationToken(reg.client_id);
+      if (id === reg.client_id && rotated === undefined)
+        rotated = await t.clients.rotateRegistrationToken(reg.client_id);
       return found;
     });
     let res: JsonResponse;
@@ -148,7 +174,11 @@ describe('RFC 7592: authorisation holds at the moment of the write', () => {
     const mark = t.audit.events.length;
     let res: JsonResponse;
     try {
-      res = await api.update(reg.registration_client_uri, { ...metadata, client_id: reg.client_id, client_name: 'late' }, reg.registration_access_token);
+      res = await api.update(
+        reg.registration_client_uri,
+        { ...metadata, client_id: reg.client_id, client_name: 'late' },
+        reg.registration_access_token,
+      );
     } finally {
       spy.mockRestore();
     }
@@ -176,7 +206,12 @@ describe('RFC 7592: authorisation holds at the moment of the write', () => {
 
   it('a PUT whose presented client_secret was retired while its body was in flight → 400; nothing changes', async () => {
     const reg = await api.registerOk(metadata);
-    const body = JSON.stringify({ ...metadata, client_id: reg.client_id, client_name: 'late', client_secret: reg.client_secret });
+    const body = JSON.stringify({
+      ...metadata,
+      client_id: reg.client_id,
+      client_name: 'late',
+      client_secret: reg.client_secret,
+    });
     const slow = slowRequest('PUT', reg.registration_client_uri, reg.registration_access_token, body, reg.client_id);
     await slow.checked;
     // The registration token stays valid; only the secret the body presents stops being valid.
@@ -190,7 +225,11 @@ describe('RFC 7592: authorisation holds at the moment of the write', () => {
 
   describe('operator paths (rotate-secret, retire-previous-secret, rotate-registration-token) write only what they read', () => {
     /** Runs `during` right after the operator call has read the client, before it writes. */
-    async function interleaved<T>(clientId: string, operator: () => Promise<T>, during: () => Promise<void>): Promise<T> {
+    async function interleaved<T>(
+      clientId: string,
+      operator: () => Promise<T>,
+      during: () => Promise<void>,
+    ): Promise<T> {
       const store = t.app.get(ClientStore);
       const read = store.findWithSecrets.bind(store);
       const spy = vi.spyOn(store, 'findWithSecrets').mockImplementation(async (id: string) => {
@@ -212,22 +251,37 @@ describe('RFC 7592: authorisation holds at the moment of the write', () => {
       ['rotateSecret', (id) => t.clients.rotateSecret(id)],
       ['retirePreviousSecret', (id) => t.clients.retirePreviousSecret(id)],
       ['rotateRegistrationToken', (id) => t.clients.rotateRegistrationToken(id)],
-    ])('%s racing an owner\'s PUT → refused (retry), the PUT\'s credentials stand, nothing is lost', async (_name, operation) => {
-      const reg = await api.registerOk(metadata);
-      // a second secret, so that retirePreviousSecret has something to retire
-      const first = await api.update(reg.registration_client_uri, { ...metadata, client_id: reg.client_id }, reg.registration_access_token);
-      let owner!: JsonResponse;
-      await expect(
-        interleaved(reg.client_id, () => operation(reg.client_id), async () => {
-          owner = await api.update(reg.registration_client_uri, { ...metadata, client_id: reg.client_id, client_name: 'by owner' }, first.json.registration_access_token);
-        }),
-      ).rejects.toMatchObject({ code: 'invalid_request' });
-      expect(owner.status, owner.text).toBe(200);
-      const read = await api.read(reg.registration_client_uri, owner.json.registration_access_token);
-      expect(read.status).toBe(200);
-      expect(read.json.client_name).toBe('by owner');
-      expect((await tokenWithBasic(t, reg.client_id, owner.json.client_secret)).status).toBe(200);
-      expect((await tokenWithBasic(t, reg.client_id, first.json.client_secret)).status).toBe(200); // the overlap the PUT opened
-    });
+    ])(
+      "%s racing an owner's PUT → refused (retry), the PUT's credentials stand, nothing is lost",
+      async (_name, operation) => {
+        const reg = await api.registerOk(metadata);
+        // a second secret, so that retirePreviousSecret has something to retire
+        const first = await api.update(
+          reg.registration_client_uri,
+          { ...metadata, client_id: reg.client_id },
+          reg.registration_access_token,
+        );
+        let owner!: JsonResponse;
+        await expect(
+          interleaved(
+            reg.client_id,
+            () => operation(reg.client_id),
+            async () => {
+              owner = await api.update(
+                reg.registration_client_uri,
+                { ...metadata, client_id: reg.client_id, client_name: 'by owner' },
+                first.json.registration_access_token,
+              );
+            },
+          ),
+        ).rejects.toMatchObject({ code: 'invalid_request' });
+        expect(owner.status, owner.text).toBe(200);
+        const read = await api.read(reg.registration_client_uri, owner.json.registration_access_token);
+        expect(read.status).toBe(200);
+        expect(read.json.client_name).toBe('by owner');
+        expect((await tokenWithBasic(t, reg.client_id, owner.json.client_secret)).status).toBe(200);
+        expect((await tokenWithBasic(t, reg.client_id, first.json.client_secret)).status).toBe(200); // the overlap the PUT opened
+      },
+    );
   });
 });

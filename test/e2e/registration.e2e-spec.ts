@@ -3,7 +3,15 @@ import { generateKeyPair, exportJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOAuthError } from '../support/http.js';
 import { assertion, generateKey, type TestKey } from '../support/keys.js';
-import { expectRegistrationError, jsonRequest, registrationApi, tokenWithAssertion, tokenWithBasic, tokenWithPost, type JsonResponse } from '../support/registration.js';
+import {
+  expectRegistrationError,
+  jsonRequest,
+  registrationApi,
+  tokenWithAssertion,
+  tokenWithBasic,
+  tokenWithPost,
+  type JsonResponse,
+} from '../support/registration.js';
 import { createClient, createTestApp, type TestApp } from '../support/test-app.js';
 
 /** RFC 7591 §3.2.1: server-issued members, then the registered metadata. */
@@ -37,7 +45,8 @@ describe('POST /register (RFC 7591)', () => {
   afterAll(() => t.close());
 
   const remember = (body: any) => {
-    for (const k of ['client_secret', 'registration_access_token']) if (typeof body?.[k] === 'string') credentials.push(body[k]);
+    for (const k of ['client_secret', 'registration_access_token'])
+      if (typeof body?.[k] === 'string') credentials.push(body[k]);
     return body;
   };
 
@@ -86,7 +95,11 @@ describe('POST /register (RFC 7591)', () => {
       const { token } = await t.initialTokens.create({ uses: 1 });
       expectRegistrationError(await api.register({ scope: 'admin' }, token), 400, 'invalid_client_metadata');
       expectRegistrationError(await api.register({ grant_types: ['password'] }, token), 400, 'invalid_client_metadata');
-      expectRegistrationError(await jsonRequest(api.endpoint, { method: 'POST', rawBody: '{', token }), 400, 'invalid_client_metadata');
+      expectRegistrationError(
+        await jsonRequest(api.endpoint, { method: 'POST', rawBody: '{', token }),
+        400,
+        'invalid_client_metadata',
+      );
       expectCreated(await api.register(body, token));
       expectRegistrationError(await api.register(body, token), 401, 'invalid_token');
     });
@@ -175,10 +188,21 @@ describe('POST /register (RFC 7591)', () => {
     });
 
     it('client_secret_jwt: a secret long enough for HS512; HS256 assertions work; a registered alg is enforced', async () => {
-      const res = await api.register({ token_endpoint_auth_method: 'client_secret_jwt', token_endpoint_auth_signing_alg: 'HS512', scope: 'statements:read' }, iat);
+      const res = await api.register(
+        {
+          token_endpoint_auth_method: 'client_secret_jwt',
+          token_endpoint_auth_signing_alg: 'HS512',
+          scope: 'statements:read',
+        },
+        iat,
+      );
       expectCreated(res);
       const b = remember(res.json);
-      expect(b).toMatchObject({ token_endpoint_auth_method: 'client_secret_jwt', token_endpoint_auth_signing_alg: 'HS512', client_secret_expires_at: 0 });
+      expect(b).toMatchObject({
+        token_endpoint_auth_method: 'client_secret_jwt',
+        token_endpoint_auth_signing_alg: 'HS512',
+        client_secret_expires_at: 0,
+      });
       expect(Buffer.from(b.client_secret, 'base64url').length).toBeGreaterThanOrEqual(64);
       const key = (alg: string) => ({ privateKey: new TextEncoder().encode(b.client_secret), alg });
       const ok = await assertion(b.client_id, key('HS512'), t.issuer, { now: now() });
@@ -190,7 +214,10 @@ describe('POST /register (RFC 7591)', () => {
 
     it('private_key_jwt with jwks: no client_secret, client_secret_expires_at 0, jwks echoed, assertions work', async () => {
       const key = await generateKey('ES256');
-      const res = await api.register({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] }, scope: 'statements:read' }, iat);
+      const res = await api.register(
+        { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] }, scope: 'statements:read' },
+        iat,
+      );
       expectCreated(res);
       const b = remember(res.json);
       expect(b).toEqual({
@@ -204,7 +231,9 @@ describe('POST /register (RFC 7591)', () => {
         scope: 'statements:read',
         jwks: { keys: [key.publicJwk] },
       });
-      expect((await tokenWithAssertion(t, await assertion(b.client_id, key, t.issuer, { now: now() }))).status).toBe(200);
+      expect((await tokenWithAssertion(t, await assertion(b.client_id, key, t.issuer, { now: now() }))).status).toBe(
+        200,
+      );
     });
 
     it.each([
@@ -215,23 +244,46 @@ describe('POST /register (RFC 7591)', () => {
     ])('private_key_jwt with token_endpoint_auth_signing_alg %s', async (alg, gen) => {
       const key = await generateKey(gen);
       const publicJwk = { ...key.publicJwk, alg };
-      const res = await api.register({ token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: alg, jwks: { keys: [publicJwk] } }, iat);
+      const res = await api.register(
+        {
+          token_endpoint_auth_method: 'private_key_jwt',
+          token_endpoint_auth_signing_alg: alg,
+          jwks: { keys: [publicJwk] },
+        },
+        iat,
+      );
       expectCreated(res);
       const b = remember(res.json);
       expect(b.token_endpoint_auth_signing_alg).toBe(alg);
-      const a = await assertion(b.client_id, { privateKey: key.privateKey, alg, kid: key.kid }, t.issuer, { now: now() });
+      const a = await assertion(b.client_id, { privateKey: key.privateKey, alg, kid: key.kid }, t.issuer, {
+        now: now(),
+      });
       expect((await tokenWithAssertion(t, a)).status).toBe(200);
     });
 
     it('a charset parameter on application/json is fine', async () => {
-      const res = await jsonRequest(api.endpoint, { method: 'POST', body: {}, token: iat, contentType: 'application/json; charset=utf-8' });
+      const res = await jsonRequest(api.endpoint, {
+        method: 'POST',
+        body: {},
+        token: iat,
+        contentType: 'application/json; charset=utf-8',
+      });
       expectCreated(res);
       remember(res.json);
     });
 
     it('every member the response carries is a known one (nothing internal leaks)', async () => {
       const res = await api.register({ client_name: 'x', contacts: ['a@example.com'] }, iat);
-      const allowed = [...ISSUED_MEMBERS, 'client_secret', 'registration_access_token', 'client_name', 'token_endpoint_auth_method', 'grant_types', 'scope', 'contacts'];
+      const allowed = [
+        ...ISSUED_MEMBERS,
+        'client_secret',
+        'registration_access_token',
+        'client_name',
+        'token_endpoint_auth_method',
+        'grant_types',
+        'scope',
+        'contacts',
+      ];
       expect(Object.keys(remember(res.json)).filter((k) => !allowed.includes(k))).toEqual([]);
     });
   });
@@ -261,9 +313,12 @@ describe('POST /register (RFC 7591)', () => {
       await expectRejected({ grant_types: grantTypes });
     });
 
-    it.each(['none', 'tls_client_auth', 'self_signed_tls_client_auth', 'CLIENT_SECRET_BASIC', ''])('token_endpoint_auth_method %j', async (method) => {
-      await expectRejected({ token_endpoint_auth_method: method });
-    });
+    it.each(['none', 'tls_client_auth', 'self_signed_tls_client_auth', 'CLIENT_SECRET_BASIC', ''])(
+      'token_endpoint_auth_method %j',
+      async (method) => {
+        await expectRejected({ token_endpoint_auth_method: method });
+      },
+    );
 
     it.each([
       ['a scope the server does not offer', 'admin'],
@@ -279,7 +334,11 @@ describe('POST /register (RFC 7591)', () => {
       await expectRejected({ token_endpoint_auth_method: 'private_key_jwt' });
     });
     it('private_key_jwt with both jwks and jwks_uri', async () => {
-      const res = await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [es256.publicJwk] }, jwks_uri: 'https://client.example.com/jwks' });
+      const res = await expectRejected({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [es256.publicJwk] },
+        jwks_uri: 'https://client.example.com/jwks',
+      });
       expect(res.json.error_description).toMatch(/mutually exclusive/);
     });
     it('jwks on a secret-based client', async () => {
@@ -290,30 +349,51 @@ describe('POST /register (RFC 7591)', () => {
     });
     it('a private key in jwks (JWK with d)', async () => {
       const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-      const res = await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'k' }] } });
+      const res = await expectRejected({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: 'k' }] },
+      });
       expect(res.json.error_description).toMatch(/public keys only/);
     });
     it('a private RSA key in jwks (d, p, q …)', async () => {
       const { privateKey } = await generateKeyPair('RS256', { extractable: true, modulusLength: 2048 });
-      await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [await exportJWK(privateKey)] } });
+      await expectRejected({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [await exportJWK(privateKey)] },
+      });
     });
     it('a public key next to a private one', async () => {
       const { privateKey } = await generateKeyPair('ES256', { extractable: true });
-      await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [es256.publicJwk, { ...(await exportJWK(privateKey)), kid: 'other' }] } });
+      await expectRejected({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [es256.publicJwk, { ...(await exportJWK(privateKey)), kid: 'other' }] },
+      });
     });
     it('a symmetric key (kty oct) in jwks', async () => {
-      await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'oct', k: Buffer.alloc(32, 1).toString('base64url'), kid: 'h' }] } });
+      await expectRejected({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [{ kty: 'oct', k: Buffer.alloc(32, 1).toString('base64url'), kid: 'h' }] },
+      });
     });
     it('an RSA key under 2048 bits', async () => {
       const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
-      await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), alg: 'RS256' }] } });
+      await expectRejected({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), alg: 'RS256' }] },
+      });
     });
     it('an encryption key (use enc)', async () => {
-      await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...es256.publicJwk, use: 'enc' }] } });
+      await expectRejected({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [{ ...es256.publicJwk, use: 'enc' }] },
+      });
     });
     it('duplicate kids', async () => {
       const other = await generateKey('ES256');
-      await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [es256.publicJwk, { ...other.publicJwk, kid: es256.kid }] } });
+      await expectRejected({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [es256.publicJwk, { ...other.publicJwk, kid: es256.kid }] },
+      });
     });
     it.each([
       ['not an object', 'keys'],
@@ -326,39 +406,75 @@ describe('POST /register (RFC 7591)', () => {
       await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', jwks });
     });
     it('jwks: more keys than allowed (16)', async () => {
-      await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: Array.from({ length: 17 }, (_, i) => ({ ...es256.publicJwk, kid: `k${i}` })) } });
+      await expectRejected({
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: Array.from({ length: 17 }, (_, i) => ({ ...es256.publicJwk, kid: `k${i}` })) },
+      });
     });
 
     describe('algorithm fit', () => {
       it('private_key_jwt with an HMAC alg', async () => {
-        await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'HS256', jwks: { keys: [es256.publicJwk] } });
+        await expectRejected({
+          token_endpoint_auth_method: 'private_key_jwt',
+          token_endpoint_auth_signing_alg: 'HS256',
+          jwks: { keys: [es256.publicJwk] },
+        });
       });
       it('private_key_jwt with alg none', async () => {
-        await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'none', jwks: { keys: [es256.publicJwk] } });
+        await expectRejected({
+          token_endpoint_auth_method: 'private_key_jwt',
+          token_endpoint_auth_signing_alg: 'none',
+          jwks: { keys: [es256.publicJwk] },
+        });
       });
       it('client_secret_jwt with an asymmetric alg', async () => {
-        await expectRejected({ token_endpoint_auth_method: 'client_secret_jwt', token_endpoint_auth_signing_alg: 'RS256' });
+        await expectRejected({
+          token_endpoint_auth_method: 'client_secret_jwt',
+          token_endpoint_auth_signing_alg: 'RS256',
+        });
       });
       it('a signing alg on client_secret_basic', async () => {
-        await expectRejected({ token_endpoint_auth_method: 'client_secret_basic', token_endpoint_auth_signing_alg: 'HS256' });
+        await expectRejected({
+          token_endpoint_auth_method: 'client_secret_basic',
+          token_endpoint_auth_signing_alg: 'HS256',
+        });
       });
       it('an EC P-256 key with a registered RS256', async () => {
         const { alg: _a, ...noAlg } = es256.publicJwk;
-        await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'RS256', jwks: { keys: [noAlg] } });
+        await expectRejected({
+          token_endpoint_auth_method: 'private_key_jwt',
+          token_endpoint_auth_signing_alg: 'RS256',
+          jwks: { keys: [noAlg] },
+        });
       });
       it('an EC P-256 key with a registered ES384', async () => {
         const { alg: _a, ...noAlg } = es256.publicJwk;
-        await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES384', jwks: { keys: [noAlg] } });
+        await expectRejected({
+          token_endpoint_auth_method: 'private_key_jwt',
+          token_endpoint_auth_signing_alg: 'ES384',
+          jwks: { keys: [noAlg] },
+        });
       });
       it('a key whose own alg differs from the registered alg', async () => {
         const rsa = await generateKey('RS256');
-        await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'PS256', jwks: { keys: [rsa.publicJwk] } });
+        await expectRejected({
+          token_endpoint_auth_method: 'private_key_jwt',
+          token_endpoint_auth_signing_alg: 'PS256',
+          jwks: { keys: [rsa.publicJwk] },
+        });
       });
       it('a key whose alg does not fit its type (EC key, alg RS256)', async () => {
-        await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...es256.publicJwk, alg: 'RS256' }] } });
+        await expectRejected({
+          token_endpoint_auth_method: 'private_key_jwt',
+          jwks: { keys: [{ ...es256.publicJwk, alg: 'RS256' }] },
+        });
       });
       it('an unknown alg', async () => {
-        await expectRejected({ token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES257', jwks: { keys: [es256.publicJwk] } });
+        await expectRejected({
+          token_endpoint_auth_method: 'private_key_jwt',
+          token_endpoint_auth_signing_alg: 'ES257',
+          jwks: { keys: [es256.publicJwk] },
+        });
       });
     });
 
@@ -391,7 +507,8 @@ describe('POST /register (RFC 7591)', () => {
   });
 
   describe('malformed requests → 400 invalid_client_metadata, never 500', () => {
-    const post = (rawBody: string | undefined, contentType: string | null = 'application/json') => jsonRequest(api.endpoint, { method: 'POST', rawBody, contentType, token: iat });
+    const post = (rawBody: string | undefined, contentType: string | null = 'application/json') =>
+      jsonRequest(api.endpoint, { method: 'POST', rawBody, contentType, token: iat });
 
     it.each([
       ['truncated JSON', '{"client_name": "x"'],
@@ -417,7 +534,11 @@ describe('POST /register (RFC 7591)', () => {
     });
 
     it('a body over the 64 KiB limit', async () => {
-      expectRegistrationError(await post(JSON.stringify({ client_name: 'x', pad: 'p'.repeat(70_000) })), 400, 'invalid_client_metadata');
+      expectRegistrationError(
+        await post(JSON.stringify({ client_name: 'x', pad: 'p'.repeat(70_000) })),
+        400,
+        'invalid_client_metadata',
+      );
     });
 
     it.each([
@@ -436,8 +557,14 @@ describe('POST /register (RFC 7591)', () => {
 
     it.each([
       ['a deeply nested unknown member', `{"x_custom":${'['.repeat(3000)}${']'.repeat(3000)}}`],
-      ['deeply nested jwks (arrays)', `{"token_endpoint_auth_method":"private_key_jwt","jwks":${'['.repeat(2000)}${']'.repeat(2000)}}`],
-      ['deeply nested jwks keys', `{"token_endpoint_auth_method":"private_key_jwt","jwks":{"keys":[${'['.repeat(3000)}${']'.repeat(3000)}]}}`],
+      [
+        'deeply nested jwks (arrays)',
+        `{"token_endpoint_auth_method":"private_key_jwt","jwks":${'['.repeat(2000)}${']'.repeat(2000)}}`,
+      ],
+      [
+        'deeply nested jwks keys',
+        `{"token_endpoint_auth_method":"private_key_jwt","jwks":{"keys":[${'['.repeat(3000)}${']'.repeat(3000)}]}}`,
+      ],
       ['deeply nested jwks (objects)', `{"jwks":${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}}`],
     ])('%s → 400, not a stack overflow (500)', async (_n, raw) => {
       expectRegistrationError(await post(raw), 400, 'invalid_client_metadata');
@@ -459,7 +586,11 @@ describe('POST /register (RFC 7591)', () => {
         expect(res.json.client_secret).toMatch(SECRET);
         expect((await tokenWithBasic(open, res.json.client_id, res.json.client_secret)).status).toBe(200);
         // still validated
-        expectRegistrationError(await registrationApi(open).register({ grant_types: ['implicit'] }), 400, 'invalid_client_metadata');
+        expectRegistrationError(
+          await registrationApi(open).register({ grant_types: ['implicit'] }),
+          400,
+          'invalid_client_metadata',
+        );
       } finally {
         await open.close();
       }
@@ -468,8 +599,16 @@ describe('POST /register (RFC 7591)', () => {
       const closed = await createTestApp({ env: { REGISTRATION_MODE: 'closed' } });
       try {
         const { token } = await closed.initialTokens.create();
-        expectRegistrationError(await registrationApi(closed).register({ client_name: 'closed' }, token), 401, 'invalid_token');
-        expectRegistrationError(await registrationApi(closed).register({ client_name: 'closed' }), 401, 'invalid_token');
+        expectRegistrationError(
+          await registrationApi(closed).register({ client_name: 'closed' }, token),
+          401,
+          'invalid_token',
+        );
+        expectRegistrationError(
+          await registrationApi(closed).register({ client_name: 'closed' }),
+          401,
+          'invalid_token',
+        );
         expect(closed.audit.ofType('client.registered')).toHaveLength(0);
       } finally {
         await closed.close();
@@ -503,16 +642,30 @@ describe('POST /register (RFC 7591)', () => {
       it('no token, a wrong token, or a token of another scheme → 401', async () => {
         const reg = remember(await api.registerOk(full));
         expectRegistrationError(await api.read(reg.registration_client_uri), 401, 'invalid_token');
-        expectRegistrationError(await api.read(reg.registration_client_uri, `${reg.registration_access_token}x`), 401, 'invalid_token');
+        expectRegistrationError(
+          await api.read(reg.registration_client_uri, `${reg.registration_access_token}x`),
+          401,
+          'invalid_token',
+        );
         expectRegistrationError(await api.read(reg.registration_client_uri, reg.client_secret), 401, 'invalid_token');
         expectRegistrationError(await api.read(reg.registration_client_uri, iat), 401, 'invalid_token');
-        const basicScheme = await jsonRequest(reg.registration_client_uri, { headers: { authorization: `Basic ${reg.registration_access_token}` } });
+        const basicScheme = await jsonRequest(reg.registration_client_uri, {
+          headers: { authorization: `Basic ${reg.registration_access_token}` },
+        });
         expectRegistrationError(basicScheme, 401, 'invalid_token');
       });
       it('an over-long client_id → 401, not 500', async () => {
         const reg = remember(await api.registerOk(full));
-        expectRegistrationError(await api.read(`${api.endpoint}/${'a'.repeat(5000)}`, reg.registration_access_token), 401, 'invalid_token');
-        expectRegistrationError(await api.read(`${api.endpoint}/%00`, reg.registration_access_token), 401, 'invalid_token');
+        expectRegistrationError(
+          await api.read(`${api.endpoint}/${'a'.repeat(5000)}`, reg.registration_access_token),
+          401,
+          'invalid_token',
+        );
+        expectRegistrationError(
+          await api.read(`${api.endpoint}/%00`, reg.registration_access_token),
+          401,
+          'invalid_token',
+        );
         // Invalid percent-encoding is refused by the router before Clavis sees it: a 400, never a 500.
         const undecodable = await api.read(`${api.endpoint}/%ff`, reg.registration_access_token);
         expect(undecodable.status).toBe(400);
@@ -523,9 +676,25 @@ describe('POST /register (RFC 7591)', () => {
     it('ids no client can have (NUL byte, over-long) are unknown clients everywhere: 401, never 500', async () => {
       const reg = remember(await api.registerOk(full));
       for (const id of ['a%00b', encodeURIComponent('x'.repeat(65))]) {
-        expectRegistrationError(await api.read(`${api.endpoint}/${id}`, reg.registration_access_token), 401, 'invalid_token');
-        expectRegistrationError(await api.update(`${api.endpoint}/${id}`, { client_id: decodeURIComponent(id) }, reg.registration_access_token), 401, 'invalid_token');
-        expectRegistrationError(await api.remove(`${api.endpoint}/${id}`, reg.registration_access_token), 401, 'invalid_token');
+        expectRegistrationError(
+          await api.read(`${api.endpoint}/${id}`, reg.registration_access_token),
+          401,
+          'invalid_token',
+        );
+        expectRegistrationError(
+          await api.update(
+            `${api.endpoint}/${id}`,
+            { client_id: decodeURIComponent(id) },
+            reg.registration_access_token,
+          ),
+          401,
+          'invalid_token',
+        );
+        expectRegistrationError(
+          await api.remove(`${api.endpoint}/${id}`, reg.registration_access_token),
+          401,
+          'invalid_token',
+        );
       }
       expectOAuthError(await tokenWithPost(t, 'a\u0000b', 'secret'), 401, 'invalid_client');
       expectOAuthError(await tokenWithBasic(t, 'a\u0000b', 'secret'), 401, 'invalid_client');
@@ -540,7 +709,12 @@ describe('POST /register (RFC 7591)', () => {
         b = remember(await api.registerOk({ ...full, client_name: 'B' }));
       });
       const unknownUri = () => `${api.endpoint}/no-such-client`;
-      const strip = (r: JsonResponse) => ({ status: r.status, json: r.json, www: r.headers.get('www-authenticate'), cache: r.headers.get('cache-control') });
+      const strip = (r: JsonResponse) => ({
+        status: r.status,
+        json: r.json,
+        www: r.headers.get('www-authenticate'),
+        cache: r.headers.get('cache-control'),
+      });
 
       it('GET: same answer as for an unknown client', async () => {
         const other = await api.read(b.registration_client_uri, a.registration_access_token);
@@ -551,9 +725,15 @@ describe('POST /register (RFC 7591)', () => {
         expect(other.text).not.toContain('B');
       });
       it('PUT: 401, B unchanged, A unchanged', async () => {
-        const other = await api.update(b.registration_client_uri, { client_id: b.client_id, client_name: 'hijacked' }, a.registration_access_token);
+        const other = await api.update(
+          b.registration_client_uri,
+          { client_id: b.client_id, client_name: 'hijacked' },
+          a.registration_access_token,
+        );
         expectRegistrationError(other, 401, 'invalid_token');
-        expect(strip(other)).toEqual(strip(await api.update(unknownUri(), { client_id: 'no-such-client' }, a.registration_access_token)));
+        expect(strip(other)).toEqual(
+          strip(await api.update(unknownUri(), { client_id: 'no-such-client' }, a.registration_access_token)),
+        );
         expect((await api.read(b.registration_client_uri, b.registration_access_token)).json.client_name).toBe('B');
         expect((await api.read(a.registration_client_uri, a.registration_access_token)).json.client_name).toBe('A');
         expect((await tokenWithBasic(t, b.client_id, b.client_secret)).status).toBe(200);
@@ -564,8 +744,12 @@ describe('POST /register (RFC 7591)', () => {
         expect(strip(other)).toEqual(strip(await api.remove(unknownUri(), a.registration_access_token)));
         expect((await tokenWithBasic(t, b.client_id, b.client_secret)).status).toBe(200);
       });
-      it('A with its own client_id in the body on B\'s URI → 401, not a 400 that would confirm B exists', async () => {
-        const res = await api.update(b.registration_client_uri, { client_id: a.client_id }, a.registration_access_token);
+      it("A with its own client_id in the body on B's URI → 401, not a 400 that would confirm B exists", async () => {
+        const res = await api.update(
+          b.registration_client_uri,
+          { client_id: a.client_id },
+          a.registration_access_token,
+        );
         expectRegistrationError(res, 401, 'invalid_token');
       });
     });
@@ -574,7 +758,11 @@ describe('POST /register (RFC 7591)', () => {
       it('replaces the metadata (omitted fields reset to defaults), rotates the secret and the registration token', async () => {
         const reg = remember(await api.registerOk(full));
         t.clock.advance(5);
-        const res = await api.update(reg.registration_client_uri, { client_id: reg.client_id, scope: 'statements:read' }, reg.registration_access_token);
+        const res = await api.update(
+          reg.registration_client_uri,
+          { client_id: reg.client_id, scope: 'statements:read' },
+          reg.registration_access_token,
+        );
         expect(res.status, res.text).toBe(200);
         expect(res.headers.get('cache-control')).toBe('no-store');
         const up = remember(res.json);
@@ -597,28 +785,72 @@ describe('POST /register (RFC 7591)', () => {
         // the registered scope now limits tokens
         const token = await tokenWithBasic(t, reg.client_id, up.client_secret);
         expect(token.json.scope).toBe('statements:read');
-        expectOAuthError(await tokenWithBasic(t, reg.client_id, up.client_secret, { scope: 'statements:write' }), 400, 'invalid_scope');
+        expectOAuthError(
+          await tokenWithBasic(t, reg.client_id, up.client_secret, { scope: 'statements:write' }),
+          400,
+          'invalid_scope',
+        );
       });
 
       it('the old registration access token fails at once (GET, PUT, DELETE); the new one works', async () => {
         const reg = remember(await api.registerOk(full));
-        const up = remember((await api.update(reg.registration_client_uri, { ...full, client_id: reg.client_id }, reg.registration_access_token)).json);
+        const up = remember(
+          (
+            await api.update(
+              reg.registration_client_uri,
+              { ...full, client_id: reg.client_id },
+              reg.registration_access_token,
+            )
+          ).json,
+        );
         const old = reg.registration_access_token;
         expectRegistrationError(await api.read(reg.registration_client_uri, old), 401, 'invalid_token');
-        expectRegistrationError(await api.update(reg.registration_client_uri, { ...full, client_id: reg.client_id }, old), 401, 'invalid_token');
+        expectRegistrationError(
+          await api.update(reg.registration_client_uri, { ...full, client_id: reg.client_id }, old),
+          401,
+          'invalid_token',
+        );
         expectRegistrationError(await api.remove(reg.registration_client_uri, old), 401, 'invalid_token');
         expect((await api.read(reg.registration_client_uri, up.registration_access_token)).status).toBe(200);
         // and a second PUT rotates again
-        const up2 = remember((await api.update(reg.registration_client_uri, { ...full, client_id: reg.client_id }, up.registration_access_token)).json);
-        expectRegistrationError(await api.read(reg.registration_client_uri, up.registration_access_token), 401, 'invalid_token');
+        const up2 = remember(
+          (
+            await api.update(
+              reg.registration_client_uri,
+              { ...full, client_id: reg.client_id },
+              up.registration_access_token,
+            )
+          ).json,
+        );
+        expectRegistrationError(
+          await api.read(reg.registration_client_uri, up.registration_access_token),
+          401,
+          'invalid_token',
+        );
         expect((await api.read(reg.registration_client_uri, up2.registration_access_token)).status).toBe(200);
       });
 
       it('client_id in the body must match: a different one or none → 400 invalid_request, nothing changes', async () => {
         const reg = remember(await api.registerOk(full));
-        expectRegistrationError(await api.update(reg.registration_client_uri, { ...full, client_id: 'someone-else' }, reg.registration_access_token), 400, 'invalid_request');
-        expectRegistrationError(await api.update(reg.registration_client_uri, { ...full }, reg.registration_access_token), 400, 'invalid_request');
-        expectRegistrationError(await api.update(reg.registration_client_uri, { ...full, client_id: 42 }, reg.registration_access_token), 400, 'invalid_client_metadata');
+        expectRegistrationError(
+          await api.update(
+            reg.registration_client_uri,
+            { ...full, client_id: 'someone-else' },
+            reg.registration_access_token,
+          ),
+          400,
+          'invalid_request',
+        );
+        expectRegistrationError(
+          await api.update(reg.registration_client_uri, { ...full }, reg.registration_access_token),
+          400,
+          'invalid_request',
+        );
+        expectRegistrationError(
+          await api.update(reg.registration_client_uri, { ...full, client_id: 42 }, reg.registration_access_token),
+          400,
+          'invalid_client_metadata',
+        );
         const read = await api.read(reg.registration_client_uri, reg.registration_access_token);
         expect(read.json).toEqual(withoutCredentials(reg));
       });
@@ -631,7 +863,11 @@ describe('POST /register (RFC 7591)', () => {
       ])('sending %s → 400 invalid_request; the token is not rotated, nothing changes', async (member, value) => {
         const reg = remember(await api.registerOk(full));
         const mark = t.audit.events.length;
-        const res = await api.update(reg.registration_client_uri, { ...full, client_name: 'changed', client_id: reg.client_id, [member]: value(reg) }, reg.registration_access_token);
+        const res = await api.update(
+          reg.registration_client_uri,
+          { ...full, client_name: 'changed', client_id: reg.client_id, [member]: value(reg) },
+          reg.registration_access_token,
+        );
         expectRegistrationError(res, 400, 'invalid_request');
         expect(res.json.error_description).toContain(member);
         const read = await api.read(reg.registration_client_uri, reg.registration_access_token);
@@ -642,85 +878,193 @@ describe('POST /register (RFC 7591)', () => {
 
       it('a client_secret in the body must be a currently valid secret', async () => {
         const reg = remember(await api.registerOk(full));
-        expectRegistrationError(await api.update(reg.registration_client_uri, { ...full, client_id: reg.client_id, client_secret: 'not-my-secret' }, reg.registration_access_token), 400, 'invalid_client_metadata');
+        expectRegistrationError(
+          await api.update(
+            reg.registration_client_uri,
+            { ...full, client_id: reg.client_id, client_secret: 'not-my-secret' },
+            reg.registration_access_token,
+          ),
+          400,
+          'invalid_client_metadata',
+        );
         const other = remember(await api.registerOk(full));
-        expectRegistrationError(await api.update(reg.registration_client_uri, { ...full, client_id: reg.client_id, client_secret: other.client_secret }, reg.registration_access_token), 400, 'invalid_client_metadata');
+        expectRegistrationError(
+          await api.update(
+            reg.registration_client_uri,
+            { ...full, client_id: reg.client_id, client_secret: other.client_secret },
+            reg.registration_access_token,
+          ),
+          400,
+          'invalid_client_metadata',
+        );
         // the failed attempts rotated nothing
         expect((await api.read(reg.registration_client_uri, reg.registration_access_token)).status).toBe(200);
-        const ok = await api.update(reg.registration_client_uri, { ...full, client_id: reg.client_id, client_secret: reg.client_secret }, reg.registration_access_token);
+        const ok = await api.update(
+          reg.registration_client_uri,
+          { ...full, client_id: reg.client_id, client_secret: reg.client_secret },
+          reg.registration_access_token,
+        );
         expect(ok.status, ok.text).toBe(200);
         const up = remember(ok.json);
         // the previous secret is still valid during the overlap: sending it is fine too
-        const ok2 = await api.update(reg.registration_client_uri, { ...full, client_id: reg.client_id, client_secret: reg.client_secret }, up.registration_access_token);
+        const ok2 = await api.update(
+          reg.registration_client_uri,
+          { ...full, client_id: reg.client_id, client_secret: reg.client_secret },
+          up.registration_access_token,
+        );
         expect(ok2.status, ok2.text).toBe(200);
         remember(ok2.json);
       });
 
       it('a client_secret in the body of a private_key_jwt client is refused', async () => {
         const key = await generateKey('ES256');
-        const reg = remember(await api.registerOk({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] } }));
-        const res = await api.update(reg.registration_client_uri, { client_id: reg.client_id, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] }, client_secret: 'anything' }, reg.registration_access_token);
+        const reg = remember(
+          await api.registerOk({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] } }),
+        );
+        const res = await api.update(
+          reg.registration_client_uri,
+          {
+            client_id: reg.client_id,
+            token_endpoint_auth_method: 'private_key_jwt',
+            jwks: { keys: [key.publicJwk] },
+            client_secret: 'anything',
+          },
+          reg.registration_access_token,
+        );
         expectRegistrationError(res, 400, 'invalid_client_metadata');
       });
 
       it('invalid metadata → 400 invalid_client_metadata; token, secret and metadata unchanged', async () => {
         const reg = remember(await api.registerOk(full));
-        for (const bad of [{ scope: 'admin' }, { grant_types: ['authorization_code'] }, { token_endpoint_auth_method: 'private_key_jwt' }, { jwks_uri: 'https://x.example/jwks' }]) {
-          expectRegistrationError(await api.update(reg.registration_client_uri, { ...full, client_id: reg.client_id, ...bad }, reg.registration_access_token), 400, 'invalid_client_metadata');
+        for (const bad of [
+          { scope: 'admin' },
+          { grant_types: ['authorization_code'] },
+          { token_endpoint_auth_method: 'private_key_jwt' },
+          { jwks_uri: 'https://x.example/jwks' },
+        ]) {
+          expectRegistrationError(
+            await api.update(
+              reg.registration_client_uri,
+              { ...full, client_id: reg.client_id, ...bad },
+              reg.registration_access_token,
+            ),
+            400,
+            'invalid_client_metadata',
+          );
         }
-        expect((await api.read(reg.registration_client_uri, reg.registration_access_token)).json).toEqual(withoutCredentials(reg));
+        expect((await api.read(reg.registration_client_uri, reg.registration_access_token)).json).toEqual(
+          withoutCredentials(reg),
+        );
         expect((await tokenWithBasic(t, reg.client_id, reg.client_secret)).status).toBe(200);
       });
 
       it('malformed bodies → 400 invalid_client_metadata, never 500', async () => {
         const reg = remember(await api.registerOk(full));
-        const put = (rawBody: string, contentType: string | null = 'application/json') => jsonRequest(reg.registration_client_uri, { method: 'PUT', rawBody, contentType, token: reg.registration_access_token });
-        for (const raw of ['{', '[]', 'null', '"x"', '']) expectRegistrationError(await put(raw), 400, 'invalid_client_metadata');
-        expectRegistrationError(await put(JSON.stringify({ client_id: reg.client_id }), 'text/plain'), 400, 'invalid_client_metadata');
-        expectRegistrationError(await put(JSON.stringify({ client_id: reg.client_id }), null), 400, 'invalid_client_metadata');
+        const put = (rawBody: string, contentType: string | null = 'application/json') =>
+          jsonRequest(reg.registration_client_uri, {
+            method: 'PUT',
+            rawBody,
+            contentType,
+            token: reg.registration_access_token,
+          });
+        for (const raw of ['{', '[]', 'null', '"x"', ''])
+          expectRegistrationError(await put(raw), 400, 'invalid_client_metadata');
+        expectRegistrationError(
+          await put(JSON.stringify({ client_id: reg.client_id }), 'text/plain'),
+          400,
+          'invalid_client_metadata',
+        );
+        expectRegistrationError(
+          await put(JSON.stringify({ client_id: reg.client_id }), null),
+          400,
+          'invalid_client_metadata',
+        );
         expect((await api.read(reg.registration_client_uri, reg.registration_access_token)).status).toBe(200);
       });
 
       it('switching client_secret_basic → private_key_jwt drops the secrets at once', async () => {
         const reg = remember(await api.registerOk(full));
         const key = await generateKey('ES256');
-        const res = await api.update(reg.registration_client_uri, { client_id: reg.client_id, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] }, scope: 'statements:read' }, reg.registration_access_token);
+        const res = await api.update(
+          reg.registration_client_uri,
+          {
+            client_id: reg.client_id,
+            token_endpoint_auth_method: 'private_key_jwt',
+            jwks: { keys: [key.publicJwk] },
+            scope: 'statements:read',
+          },
+          reg.registration_access_token,
+        );
         expect(res.status, res.text).toBe(200);
         const up = remember(res.json);
         expect(up.client_secret).toBeUndefined();
         expect(up.client_secret_expires_at).toBe(0);
         expect(up.jwks).toEqual({ keys: [key.publicJwk] });
         expectOAuthError(await tokenWithBasic(t, reg.client_id, reg.client_secret), 401, 'invalid_client');
-        expect((await tokenWithAssertion(t, await assertion(reg.client_id, key, t.issuer, { now: now() }))).status).toBe(200);
+        expect(
+          (await tokenWithAssertion(t, await assertion(reg.client_id, key, t.issuer, { now: now() }))).status,
+        ).toBe(200);
       });
 
       it('switching private_key_jwt → client_secret_post issues a secret; the key stops working', async () => {
         const key = await generateKey('ES256');
-        const reg = remember(await api.registerOk({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] } }));
-        const res = await api.update(reg.registration_client_uri, { client_id: reg.client_id, token_endpoint_auth_method: 'client_secret_post' }, reg.registration_access_token);
+        const reg = remember(
+          await api.registerOk({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] } }),
+        );
+        const res = await api.update(
+          reg.registration_client_uri,
+          { client_id: reg.client_id, token_endpoint_auth_method: 'client_secret_post' },
+          reg.registration_access_token,
+        );
         expect(res.status, res.text).toBe(200);
         const up = remember(res.json);
         expect(up.client_secret).toMatch(SECRET);
         expect(up.jwks).toBeUndefined();
         expect((await tokenWithPost(t, reg.client_id, up.client_secret)).status).toBe(200);
-        expectOAuthError(await tokenWithAssertion(t, await assertion(reg.client_id, key, t.issuer, { now: now() })), 401, 'invalid_client');
+        expectOAuthError(
+          await tokenWithAssertion(t, await assertion(reg.client_id, key, t.issuer, { now: now() })),
+          401,
+          'invalid_client',
+        );
       });
 
       it('switching client_secret_basic → client_secret_jwt issues a fresh HMAC secret; the old one stops at once', async () => {
         const reg = remember(await api.registerOk(full));
-        const res = await api.update(reg.registration_client_uri, { client_id: reg.client_id, token_endpoint_auth_method: 'client_secret_jwt' }, reg.registration_access_token);
+        const res = await api.update(
+          reg.registration_client_uri,
+          { client_id: reg.client_id, token_endpoint_auth_method: 'client_secret_jwt' },
+          reg.registration_access_token,
+        );
         const up = remember(res.json);
         expect(up.client_secret).toMatch(SECRET);
         expectOAuthError(await tokenWithBasic(t, reg.client_id, reg.client_secret), 401, 'invalid_client');
-        const a = await assertion(reg.client_id, { privateKey: new TextEncoder().encode(up.client_secret), alg: 'HS256' }, t.issuer, { now: now() });
+        const a = await assertion(
+          reg.client_id,
+          { privateKey: new TextEncoder().encode(up.client_secret), alg: 'HS256' },
+          t.issuer,
+          { now: now() },
+        );
         expect((await tokenWithAssertion(t, a)).status).toBe(200);
-        const withOld = await assertion(reg.client_id, { privateKey: new TextEncoder().encode(reg.client_secret), alg: 'HS256' }, t.issuer, { now: now() });
+        const withOld = await assertion(
+          reg.client_id,
+          { privateKey: new TextEncoder().encode(reg.client_secret), alg: 'HS256' },
+          t.issuer,
+          { now: now() },
+        );
         expectOAuthError(await tokenWithAssertion(t, withOld), 401, 'invalid_client');
       });
 
       it('concurrent PUTs with the same token → exactly one succeeds', async () => {
         const reg = remember(await api.registerOk(full));
-        const results = await Promise.all(Array.from({ length: 5 }, (_, i) => api.update(reg.registration_client_uri, { ...full, client_id: reg.client_id, client_name: `n${i}` }, reg.registration_access_token)));
+        const results = await Promise.all(
+          Array.from({ length: 5 }, (_, i) =>
+            api.update(
+              reg.registration_client_uri,
+              { ...full, client_id: reg.client_id, client_name: `n${i}` },
+              reg.registration_access_token,
+            ),
+          ),
+        );
         for (const r of results) remember(r.json);
         const ok = results.filter((r) => r.status === 200);
         expect(ok).toHaveLength(1);
@@ -738,17 +1082,37 @@ describe('POST /register (RFC 7591)', () => {
         expect(res.text).toBe('');
         expect(res.headers.get('cache-control')).toBe('no-store');
         expectOAuthError(await tokenWithBasic(t, reg.client_id, reg.client_secret), 401, 'invalid_client');
-        expectRegistrationError(await api.read(reg.registration_client_uri, reg.registration_access_token), 401, 'invalid_token');
-        expectRegistrationError(await api.update(reg.registration_client_uri, { client_id: reg.client_id }, reg.registration_access_token), 401, 'invalid_token');
-        expectRegistrationError(await api.remove(reg.registration_client_uri, reg.registration_access_token), 401, 'invalid_token');
+        expectRegistrationError(
+          await api.read(reg.registration_client_uri, reg.registration_access_token),
+          401,
+          'invalid_token',
+        );
+        expectRegistrationError(
+          await api.update(reg.registration_client_uri, { client_id: reg.client_id }, reg.registration_access_token),
+          401,
+          'invalid_token',
+        );
+        expectRegistrationError(
+          await api.remove(reg.registration_client_uri, reg.registration_access_token),
+          401,
+          'invalid_token',
+        );
         expect(await t.clients.find(reg.client_id)).toBeNull();
       });
       it('a private_key_jwt client: its assertions fail after deletion', async () => {
         const key = await generateKey('ES256');
-        const reg = remember(await api.registerOk({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] } }));
-        expect((await tokenWithAssertion(t, await assertion(reg.client_id, key, t.issuer, { now: now() }))).status).toBe(200);
+        const reg = remember(
+          await api.registerOk({ token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] } }),
+        );
+        expect(
+          (await tokenWithAssertion(t, await assertion(reg.client_id, key, t.issuer, { now: now() }))).status,
+        ).toBe(200);
         expect((await api.remove(reg.registration_client_uri, reg.registration_access_token)).status).toBe(204);
-        expectOAuthError(await tokenWithAssertion(t, await assertion(reg.client_id, key, t.issuer, { now: now() })), 401, 'invalid_client');
+        expectOAuthError(
+          await tokenWithAssertion(t, await assertion(reg.client_id, key, t.issuer, { now: now() })),
+          401,
+          'invalid_client',
+        );
       });
       it('a wrong token → 401 and the client lives on', async () => {
         const reg = remember(await api.registerOk(full));
@@ -761,7 +1125,15 @@ describe('POST /register (RFC 7591)', () => {
     it('lifecycle audit: registered, updated, secret rotated, registration token rotated, authentication failed, deleted', async () => {
       const mark = t.audit.events.length;
       const reg = remember(await api.registerOk(full));
-      const up = remember((await api.update(reg.registration_client_uri, { ...full, client_id: reg.client_id }, reg.registration_access_token)).json);
+      const up = remember(
+        (
+          await api.update(
+            reg.registration_client_uri,
+            { ...full, client_id: reg.client_id },
+            reg.registration_access_token,
+          )
+        ).json,
+      );
       await tokenWithBasic(t, reg.client_id, 'wrong-secret');
       expect((await api.remove(reg.registration_client_uri, up.registration_access_token)).status).toBe(204);
       await tokenWithBasic(t, reg.client_id, up.client_secret);
@@ -771,9 +1143,21 @@ describe('POST /register (RFC 7591)', () => {
         { type: 'client.updated', clientId: reg.client_id },
         { type: 'client.secret_rotated', clientId: reg.client_id, previousSecretValidUntil: now() + 86_400 },
         { type: 'client.registration_token_rotated', clientId: reg.client_id },
-        { type: 'client.authentication_failed', clientId: reg.client_id, method: 'client_secret_basic', reason: 'secret_mismatch', detail: expect.any(String) },
+        {
+          type: 'client.authentication_failed',
+          clientId: reg.client_id,
+          method: 'client_secret_basic',
+          reason: 'secret_mismatch',
+          detail: expect.any(String),
+        },
         { type: 'client.deleted', clientId: reg.client_id },
-        { type: 'client.authentication_failed', clientId: reg.client_id, method: 'client_secret_basic', reason: 'client_unknown', detail: expect.any(String) },
+        {
+          type: 'client.authentication_failed',
+          clientId: reg.client_id,
+          method: 'client_secret_basic',
+          reason: 'client_unknown',
+          detail: expect.any(String),
+        },
       ]);
     });
   });
@@ -782,7 +1166,9 @@ describe('POST /register (RFC 7591)', () => {
     it('client.registered names the client, the method and the channel', async () => {
       const mark = t.audit.events.length;
       const b = remember(await api.registerOk({ token_endpoint_auth_method: 'client_secret_post' }));
-      expect(t.audit.events.slice(mark).filter((e) => e.type === 'client.registered')).toEqual([{ type: 'client.registered', clientId: b.client_id, method: 'client_secret_post', via: 'http' }]);
+      expect(t.audit.events.slice(mark).filter((e) => e.type === 'client.registered')).toEqual([
+        { type: 'client.registered', clientId: b.client_id, method: 'client_secret_post', via: 'http' },
+      ]);
     });
     it('no secret, token or assertion appears in any recorded event', () => {
       const recorded = JSON.stringify(t.audit.events);

@@ -20,15 +20,21 @@ describe('revocation survives housekeeping until the token expires (database den
   });
   afterAll(() => t.close());
 
-  const newToken = async () => (await postForm(t.tokenEndpoint, { grant_type: 'client_credentials' }, basic(c.clientId, c.clientSecret))).json.access_token as string;
-  const introspect = async (token: string) => (await postForm(`${t.baseUrl}/introspect`, { token }, basic(c.clientId, c.clientSecret))).json;
-  const statements = async (token: string) => (await fetch(`${t.baseUrl}/statements`, { headers: { authorization: `Bearer ${token}` } })).status;
+  const newToken = async () =>
+    (await postForm(t.tokenEndpoint, { grant_type: 'client_credentials' }, basic(c.clientId, c.clientSecret))).json
+      .access_token as string;
+  const introspect = async (token: string) =>
+    (await postForm(`${t.baseUrl}/introspect`, { token }, basic(c.clientId, c.clientSecret))).json;
+  const statements = async (token: string) =>
+    (await fetch(`${t.baseUrl}/statements`, { headers: { authorization: `Bearer ${token}` } })).status;
 
   it('revoke → clock to 1 s before exp → housekeeping → still inactive (and refused by the guard); purged only after exp', async () => {
     const revoked = await newToken();
     const control = await newToken();
     const { iat, exp } = decodeJwt(revoked) as { iat: number; exp: number };
-    expect((await postForm(`${t.baseUrl}/revoke`, { token: revoked }, basic(c.clientId, c.clientSecret))).status).toBe(200);
+    expect((await postForm(`${t.baseUrl}/revoke`, { token: revoked }, basic(c.clientId, c.clientSecret))).status).toBe(
+      200,
+    );
     expect(await introspect(revoked)).toEqual({ active: false });
 
     const housekeeping = t.app.get(HousekeepingService);
@@ -64,7 +70,9 @@ describe('revocation in Redis lasts until exp (TTL)', needs('redis'), () => {
 
   it('the revoked:<jti> key expires no earlier than exp − now', async () => {
     const c = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_basic' });
-    const token = (await postForm(t.tokenEndpoint, { grant_type: 'client_credentials' }, basic(c.clientId, c.clientSecret))).json.access_token as string;
+    const token = (
+      await postForm(t.tokenEndpoint, { grant_type: 'client_credentials' }, basic(c.clientId, c.clientSecret))
+    ).json.access_token as string;
     const { jti, exp } = decodeJwt(token) as { jti: string; exp: number };
     expect((await postForm(`${t.baseUrl}/revoke`, { token }, basic(c.clientId, c.clientSecret))).status).toBe(200);
     const ttl = await redis.ttl(`revoked:${jti}`);

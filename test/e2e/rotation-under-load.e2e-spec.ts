@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientSecretBasic, privateKeyJwt, RegistrationClient, TokenClient, type ClientAuth, type Clock } from '@clavis/client';
+import {
+  clientSecretBasic,
+  privateKeyJwt,
+  RegistrationClient,
+  TokenClient,
+  type ClientAuth,
+  type Clock,
+} from '@clavis/client';
 import { expectOAuthError } from '../support/http.js';
 import { assertion, generateKey, type TestKey } from '../support/keys.js';
 import { startJwksServer, tokenWithAssertion, tokenWithBasic, type JwksServer } from '../support/registration.js';
@@ -93,7 +100,10 @@ describe('secret rotation through RFC 7592 under load (client_secret_basic)', ()
   it('8 instances, rotation by PUT, switch one by one: zero failed token requests; after the overlap only the new secret works', async () => {
     const { token: initialAccessToken } = await t.initialTokens.create({ uses: 1 });
     const registrar = new RegistrationClient({ issuer: t.issuer, registrationEndpoint: `${t.issuer}/register` });
-    const reg = await registrar.register({ token_endpoint_auth_method: 'client_secret_basic', scope: 'statements:read', client_name: 'fleet' }, { initialAccessToken });
+    const reg = await registrar.register(
+      { token_endpoint_auth_method: 'client_secret_basic', scope: 'statements:read', client_name: 'fleet' },
+      { initialAccessToken },
+    );
     const oldSecret = reg.client_secret!;
     const fleet = startFleet(t, reg.client_id, () => clientSecretBasic(reg.client_id, oldSecret));
     await fleet.progress(80);
@@ -153,10 +163,14 @@ describe('key roll through jwks_uri under load (private_key_jwt)', () => {
     const { token: initialAccessToken } = await t.initialTokens.create({ uses: 1 });
     const registrar = new RegistrationClient({ issuer: t.issuer, registrationEndpoint: `${t.issuer}/register` });
     const uri = `${jwks.url()}?client=${name}`;
-    const reg = await registrar.register({ token_endpoint_auth_method: 'private_key_jwt', jwks_uri: uri, scope: 'statements:read', client_name: name }, { initialAccessToken });
+    const reg = await registrar.register(
+      { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: uri, scope: 'statements:read', client_name: name },
+      { initialAccessToken },
+    );
     return reg.client_id;
   }
-  const withKey = (clientId: string, key: TestKey) => privateKeyJwt(clientId, key.privateKey, { kid: key.kid, alg: key.alg });
+  const withKey = (clientId: string, key: TestKey) =>
+    privateKeyJwt(clientId, key.privateKey, { kid: key.kid, alg: key.alg });
 
   /** After the roll: key1 assertions fail once the cached set expired, key2 assertions work. */
   async function expectOnlyKey2(clientId: string) {
@@ -164,7 +178,11 @@ describe('key roll through jwks_uri under load (private_key_jwt)', () => {
     t.clock.advance(MAX_AGE + 1);
     const now = t.clock.nowSeconds();
     expect((await tokenWithAssertion(t, await assertion(clientId, key2, t.issuer, { now }))).status).toBe(200);
-    expectOAuthError(await tokenWithAssertion(t, await assertion(clientId, key1, t.issuer, { now })), 401, 'invalid_client');
+    expectOAuthError(
+      await tokenWithAssertion(t, await assertion(clientId, key1, t.issuer, { now })),
+      401,
+      'invalid_client',
+    );
     expect((await tokenWithAssertion(t, await assertion(clientId, key2, t.issuer, { now }))).status).toBe(200);
   }
 
@@ -190,7 +208,9 @@ describe('key roll through jwks_uri under load (private_key_jwt)', () => {
     await fleet.progress(60);
     await fleet.stop();
     const summary = fleet.summary();
-    console.log(`jwks_uri key roll (one by one) under load: ${JSON.stringify({ ...summary, jwksFetches: jwks.hits.get('/jwks') })}`);
+    console.log(
+      `jwks_uri key roll (one by one) under load: ${JSON.stringify({ ...summary, jwksFetches: jwks.hits.get('/jwks') })}`,
+    );
     expect(fleet.failures()).toEqual([]);
     expect(summary.withOld).toBeGreaterThan(80);
     expect(summary.withNew).toBeGreaterThan(80);

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectOAuthError } from '../support/http.js';
 import { assertion, generateKey } from '../support/keys.js';
-import { expectRegistrationError, registrationApi, tokenWithAssertion, tokenWithBasic, tokenWithPost } from '../support/registration.js';
+import {
+  expectRegistrationError,
+  registrationApi,
+  tokenWithAssertion,
+  tokenWithBasic,
+  tokenWithPost,
+} from '../support/registration.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const DAY = 86_400;
@@ -17,7 +23,8 @@ async function registered(t: TestApp, metadata: Record<string, unknown> = {}) {
   const api = registrationApi(t);
   const reg = await api.registerOk({ scope: 'statements:read', ...metadata });
   const keep = (body: any) => {
-    for (const k of ['client_secret', 'registration_access_token']) if (typeof body[k] === 'string') issued.push(body[k]);
+    for (const k of ['client_secret', 'registration_access_token'])
+      if (typeof body[k] === 'string') issued.push(body[k]);
   };
   keep(reg);
   const state = {
@@ -41,7 +48,6 @@ async function registered(t: TestApp, metadata: Record<string, unknown> = {}) {
   return state;
 }
 
-
 function expectNoCredentialInAudit(t: TestApp): void {
   const recorded = JSON.stringify(t.audit.events);
   for (const c of issued) expect(recorded).not.toContain(c);
@@ -53,8 +59,10 @@ describe('secret rotation, default settings (overlap 24 h, no TTL, rotate on upd
     t = await createTestApp();
   });
   afterAll(() => t.close());
-  const ok = async (clientId: string, secret: string) => expect((await tokenWithBasic(t, clientId, secret)).status).toBe(200);
-  const fails = async (clientId: string, secret: string) => expectOAuthError(await tokenWithBasic(t, clientId, secret), 401, 'invalid_client');
+  const ok = async (clientId: string, secret: string) =>
+    expect((await tokenWithBasic(t, clientId, secret)).status).toBe(200);
+  const fails = async (clientId: string, secret: string) =>
+    expectOAuthError(await tokenWithBasic(t, clientId, secret), 401, 'invalid_client');
 
   it('PUT returns a new client_secret and client_secret_expires_at; the previous one works until the overlap ends', async () => {
     const c = await registered(t);
@@ -72,7 +80,9 @@ describe('secret rotation, default settings (overlap 24 h, no TTL, rotate on upd
     t.clock.advance(1);
     await fails(c.clientId, first);
     await ok(c.clientId, c.secret);
-    expect(t.audit.ofType('client.secret_rotated').filter((e) => e.clientId === c.clientId)).toEqual([{ type: 'client.secret_rotated', clientId: c.clientId, previousSecretValidUntil: rotatedAt + DAY }]);
+    expect(t.audit.ofType('client.secret_rotated').filter((e) => e.clientId === c.clientId)).toEqual([
+      { type: 'client.secret_rotated', clientId: c.clientId, previousSecretValidUntil: rotatedAt + DAY },
+    ]);
   });
 
   it('well past the overlap, still only the new secret works', async () => {
@@ -132,7 +142,10 @@ describe('secret rotation, default settings (overlap 24 h, no TTL, rotate on upd
     const first = c.secret;
     await c.put();
     issued.push(first, c.secret);
-    const signed = (secret: string) => assertion(c.clientId, { privateKey: new TextEncoder().encode(secret), alg: 'HS256' }, t.issuer, { now: t.clock.nowSeconds() });
+    const signed = (secret: string) =>
+      assertion(c.clientId, { privateKey: new TextEncoder().encode(secret), alg: 'HS256' }, t.issuer, {
+        now: t.clock.nowSeconds(),
+      });
     const withOld = await signed(first);
     const withNew = await signed(c.secret);
     issued.push(withOld, withNew);
@@ -144,10 +157,16 @@ describe('secret rotation, default settings (overlap 24 h, no TTL, rotate on upd
   });
 
   it('client_secret_jwt with HS512: both 64-byte secrets verify during the overlap', async () => {
-    const c = await registered(t, { token_endpoint_auth_method: 'client_secret_jwt', token_endpoint_auth_signing_alg: 'HS512' });
+    const c = await registered(t, {
+      token_endpoint_auth_method: 'client_secret_jwt',
+      token_endpoint_auth_signing_alg: 'HS512',
+    });
     const first = c.secret;
     await c.put();
-    const signed = (secret: string) => assertion(c.clientId, { privateKey: new TextEncoder().encode(secret), alg: 'HS512' }, t.issuer, { now: t.clock.nowSeconds() });
+    const signed = (secret: string) =>
+      assertion(c.clientId, { privateKey: new TextEncoder().encode(secret), alg: 'HS512' }, t.issuer, {
+        now: t.clock.nowSeconds(),
+      });
     expect((await tokenWithAssertion(t, await signed(first))).status).toBe(200);
     expect((await tokenWithAssertion(t, await signed(c.secret))).status).toBe(200);
   });
@@ -183,12 +202,16 @@ describe('secret rotation, default settings (overlap 24 h, no TTL, rotate on upd
       expect(rotated.registrationAccessToken).toBeUndefined();
       await ok(c.clientId, first);
       await ok(c.clientId, rotated.clientSecret!);
-      expect(t.audit.ofType('client.secret_rotated').filter((e) => e.clientId === c.clientId)).toEqual([{ type: 'client.secret_rotated', clientId: c.clientId, previousSecretValidUntil: now + DAY }]);
+      expect(t.audit.ofType('client.secret_rotated').filter((e) => e.clientId === c.clientId)).toEqual([
+        { type: 'client.secret_rotated', clientId: c.clientId, previousSecretValidUntil: now + DAY },
+      ]);
 
       expect(await t.clients.retirePreviousSecret(c.clientId)).toBe(true);
       await fails(c.clientId, first);
       await ok(c.clientId, rotated.clientSecret!);
-      expect(t.audit.ofType('client.previous_secret_retired').filter((e) => e.clientId === c.clientId)).toEqual([{ type: 'client.previous_secret_retired', clientId: c.clientId }]);
+      expect(t.audit.ofType('client.previous_secret_retired').filter((e) => e.clientId === c.clientId)).toEqual([
+        { type: 'client.previous_secret_retired', clientId: c.clientId },
+      ]);
       // nothing left to retire
       expect(await t.clients.retirePreviousSecret(c.clientId)).toBe(false);
       expect(t.audit.ofType('client.previous_secret_retired').filter((e) => e.clientId === c.clientId)).toHaveLength(1);
@@ -201,7 +224,9 @@ describe('secret rotation, default settings (overlap 24 h, no TTL, rotate on upd
       const rotated = await t.clients.rotateSecret(c.clientId, 0);
       await fails(c.clientId, c.secret);
       await ok(c.clientId, rotated.clientSecret!);
-      expect(t.audit.ofType('client.secret_rotated').filter((e) => e.clientId === c.clientId)).toEqual([{ type: 'client.secret_rotated', clientId: c.clientId, previousSecretValidUntil: null }]);
+      expect(t.audit.ofType('client.secret_rotated').filter((e) => e.clientId === c.clientId)).toEqual([
+        { type: 'client.secret_rotated', clientId: c.clientId, previousSecretValidUntil: null },
+      ]);
     });
 
     it('rotateSecret with a shorter overlap', async () => {
@@ -217,7 +242,10 @@ describe('secret rotation, default settings (overlap 24 h, no TTL, rotate on upd
     it('client_secret_jwt: retirePreviousSecret stops the old HMAC key at once', async () => {
       const c = await registered(t, { token_endpoint_auth_method: 'client_secret_jwt' });
       const rotated = await t.clients.rotateSecret(c.clientId);
-      const signed = (secret: string) => assertion(c.clientId, { privateKey: new TextEncoder().encode(secret), alg: 'HS256' }, t.issuer, { now: t.clock.nowSeconds() });
+      const signed = (secret: string) =>
+        assertion(c.clientId, { privateKey: new TextEncoder().encode(secret), alg: 'HS256' }, t.issuer, {
+          now: t.clock.nowSeconds(),
+        });
       expect((await tokenWithAssertion(t, await signed(c.secret))).status).toBe(200);
       await t.clients.retirePreviousSecret(c.clientId);
       expectOAuthError(await tokenWithAssertion(t, await signed(c.secret)), 401, 'invalid_client');
@@ -229,7 +257,9 @@ describe('secret rotation, default settings (overlap 24 h, no TTL, rotate on upd
       const c = await registered(t, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [key.publicJwk] } });
       await expect(t.clients.rotateSecret(c.clientId)).rejects.toMatchObject({ code: 'invalid_client_metadata' });
       await expect(t.clients.rotateSecret('no-such-client')).rejects.toMatchObject({ name: 'ClientNotFoundError' });
-      await expect(t.clients.retirePreviousSecret('no-such-client')).rejects.toMatchObject({ name: 'ClientNotFoundError' });
+      await expect(t.clients.retirePreviousSecret('no-such-client')).rejects.toMatchObject({
+        name: 'ClientNotFoundError',
+      });
     });
 
     it('a PUT right after an operator rotation keeps the two newest secrets', async () => {
@@ -271,7 +301,9 @@ describe('SECRET_ROTATION_OVERLAP=0', () => {
     await c.put();
     expectOAuthError(await tokenWithBasic(t, c.clientId, first), 401, 'invalid_client');
     expect((await tokenWithBasic(t, c.clientId, c.secret)).status).toBe(200);
-    expect(t.audit.ofType('client.secret_rotated').filter((e) => e.clientId === c.clientId)).toEqual([{ type: 'client.secret_rotated', clientId: c.clientId, previousSecretValidUntil: null }]);
+    expect(t.audit.ofType('client.secret_rotated').filter((e) => e.clientId === c.clientId)).toEqual([
+      { type: 'client.secret_rotated', clientId: c.clientId, previousSecretValidUntil: null },
+    ]);
   });
   it('service rotation: the same', async () => {
     const c = await registered(t);
@@ -283,7 +315,10 @@ describe('SECRET_ROTATION_OVERLAP=0', () => {
     const c = await registered(t, { token_endpoint_auth_method: 'client_secret_jwt' });
     const first = c.secret;
     await c.put();
-    const signed = (secret: string) => assertion(c.clientId, { privateKey: new TextEncoder().encode(secret), alg: 'HS256' }, t.issuer, { now: t.clock.nowSeconds() });
+    const signed = (secret: string) =>
+      assertion(c.clientId, { privateKey: new TextEncoder().encode(secret), alg: 'HS256' }, t.issuer, {
+        now: t.clock.nowSeconds(),
+      });
     expectOAuthError(await tokenWithAssertion(t, await signed(first)), 401, 'invalid_client');
     expect((await tokenWithAssertion(t, await signed(c.secret))).status).toBe(200);
   });
@@ -340,7 +375,12 @@ describe('CLIENT_SECRET_TTL=3600', () => {
     expect(jwt.expiresAt).toBe(t.clock.nowSeconds() + TTL);
     t.clock.advance(TTL);
     expectOAuthError(await tokenWithPost(t, post.clientId, post.secret), 401, 'invalid_client');
-    const a = await assertion(jwt.clientId, { privateKey: new TextEncoder().encode(jwt.secret), alg: 'HS256' }, t.issuer, { now: t.clock.nowSeconds() });
+    const a = await assertion(
+      jwt.clientId,
+      { privateKey: new TextEncoder().encode(jwt.secret), alg: 'HS256' },
+      t.issuer,
+      { now: t.clock.nowSeconds() },
+    );
     expectOAuthError(await tokenWithAssertion(t, a), 401, 'invalid_client');
   });
 
@@ -381,7 +421,9 @@ describe('CLIENT_SECRET_TTL=3600', () => {
     t.clock.advance(TTL);
     expect(await t.clients.retirePreviousSecret(c.clientId)).toBe(true);
     expect(await t.clients.retirePreviousSecret(c.clientId)).toBe(false);
-    expect((await registrationApi(t).read(c.uri, c.token)).json.client_secret_expires_at).toBe(rotated.clientSecretExpiresAt);
+    expect((await registrationApi(t).read(c.uri, c.token)).json.client_secret_expires_at).toBe(
+      rotated.clientSecretExpiresAt,
+    );
     expectOAuthError(await tokenWithBasic(t, c.clientId, rotated.clientSecret!), 401, 'invalid_client');
   });
 

@@ -45,8 +45,11 @@ describe('@clavis/client against Clavis', () => {
   });
 
   /** A token client on the server's clock, counting its requests. */
-  const tokenClient = (clientId: string, auth: ClientAuth, extra: Partial<ConstructorParameters<typeof TokenClient>[0]> = {}) =>
-    new TokenClient({ issuer: t.issuer, clientId, auth, clock: t.clock, fetch: countingFetch, ...extra });
+  const tokenClient = (
+    clientId: string,
+    auth: ClientAuth,
+    extra: Partial<ConstructorParameters<typeof TokenClient>[0]> = {},
+  ) => new TokenClient({ issuer: t.issuer, clientId, auth, clock: t.clock, fetch: countingFetch, ...extra });
 
   /** POST /revoke authenticated by an SDK strategy (the same headers and form parameters as at /token). */
   async function revokeWith(auth: ClientAuth, token: string) {
@@ -56,23 +59,38 @@ describe('@clavis/client against Clavis', () => {
 
   describe('TokenClient', () => {
     const methods: [string, () => Promise<{ clientId: string; auth: () => ClientAuth }>][] = [
-      ['client_secret_basic', async () => {
-        const c = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_basic' });
-        return { clientId: c.clientId, auth: () => clientSecretBasic(c.clientId, c.clientSecret) };
-      }],
-      ['client_secret_post', async () => {
-        const c = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_post' });
-        return { clientId: c.clientId, auth: () => clientSecretPost(c.clientId, c.clientSecret) };
-      }],
-      ['client_secret_jwt', async () => {
-        const c = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_jwt' });
-        return { clientId: c.clientId, auth: () => clientSecretJwt(c.clientId, c.clientSecret) };
-      }],
-      ['private_key_jwt', async () => {
-        const key = await generateKey('ES256');
-        const c = await createClient(t, { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [key.publicJwk] } });
-        return { clientId: c.clientId, auth: () => privateKeyJwt(c.clientId, key.privateKey, { kid: key.kid }) };
-      }],
+      [
+        'client_secret_basic',
+        async () => {
+          const c = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_basic' });
+          return { clientId: c.clientId, auth: () => clientSecretBasic(c.clientId, c.clientSecret) };
+        },
+      ],
+      [
+        'client_secret_post',
+        async () => {
+          const c = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_post' });
+          return { clientId: c.clientId, auth: () => clientSecretPost(c.clientId, c.clientSecret) };
+        },
+      ],
+      [
+        'client_secret_jwt',
+        async () => {
+          const c = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_jwt' });
+          return { clientId: c.clientId, auth: () => clientSecretJwt(c.clientId, c.clientSecret) };
+        },
+      ],
+      [
+        'private_key_jwt',
+        async () => {
+          const key = await generateKey('ES256');
+          const c = await createClient(t, {
+            tokenEndpointAuthMethod: 'private_key_jwt',
+            jwks: { keys: [key.publicJwk] },
+          });
+          return { clientId: c.clientId, auth: () => privateKeyJwt(c.clientId, key.privateKey, { kid: key.kid }) };
+        },
+      ],
     ];
 
     describe.each(methods)('%s', (_method, make) => {
@@ -85,7 +103,12 @@ describe('@clavis/client against Clavis', () => {
         const tokens = tokenClient(client.clientId, client.auth());
         const response = await tokens.getTokenResponse();
         expect(response).toMatchObject({ token_type: 'Bearer', expires_in: 300, scope: 'statements:read' });
-        expect(decodeJwt(response.access_token)).toMatchObject({ iss: t.issuer, client_id: client.clientId, sub: client.clientId, aud: t.issuer });
+        expect(decodeJwt(response.access_token)).toMatchObject({
+          iss: t.issuer,
+          client_id: client.clientId,
+          sub: client.clientId,
+          aud: t.issuer,
+        });
         expect(decodeProtectedHeader(response.access_token).typ).toBe('at+jwt');
         expect(requests.get('/.well-known/oauth-authorization-server')).toBe(1);
         await tokens.getToken();
@@ -118,7 +141,7 @@ describe('@clavis/client against Clavis', () => {
         expect(tokenRequests()).toBe(2);
       });
 
-      it('tokenClient.fetch(`${base}/statements`) → 200 with the client\'s statements', async () => {
+      it("tokenClient.fetch(`${base}/statements`) → 200 with the client's statements", async () => {
         const tokens = tokenClient(client.clientId, client.auth());
         const res = await tokens.fetch(statements);
         expect(res.status).toBe(200);
@@ -143,7 +166,11 @@ describe('@clavis/client against Clavis', () => {
     it('a wrong secret → ClavisClientError invalid_client (401), nothing cached', async () => {
       const c = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_basic' });
       const tokens = tokenClient(c.clientId, clientSecretBasic(c.clientId, 'not-the-secret'));
-      await expect(tokens.getToken()).rejects.toMatchObject({ name: 'ClavisClientError', code: 'invalid_client', status: 401 });
+      await expect(tokens.getToken()).rejects.toMatchObject({
+        name: 'ClavisClientError',
+        code: 'invalid_client',
+        status: 401,
+      });
       tokens.setAuth(clientSecretBasic(c.clientId, c.clientSecret));
       await expect(tokens.getToken()).resolves.toEqual(expect.any(String));
       expect(tokenRequests()).toBe(2);
@@ -151,7 +178,9 @@ describe('@clavis/client against Clavis', () => {
 
     it('a scope outside the registration → ClavisClientError invalid_scope', async () => {
       const c = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_post' });
-      await expect(tokenClient(c.clientId, clientSecretPost(c.clientId, c.clientSecret), { scope: 'statements:write' }).getToken()).rejects.toMatchObject({ code: 'invalid_scope', status: 400 });
+      await expect(
+        tokenClient(c.clientId, clientSecretPost(c.clientId, c.clientSecret), { scope: 'statements:write' }).getToken(),
+      ).rejects.toMatchObject({ code: 'invalid_scope', status: 400 });
     });
 
     it('a token without statements:read: fetch passes the 403 through without retrying', async () => {
@@ -165,7 +194,8 @@ describe('@clavis/client against Clavis', () => {
   describe('RegistrationClient', () => {
     const initialAccessToken = async () => (await t.initialTokens.create()).token;
     const registrationToken = async (registration: ClientRegistration) =>
-      (await jsonRequest(registration.registration_client_uri, { token: registration.registration_access_token })).status;
+      (await jsonRequest(registration.registration_client_uri, { token: registration.registration_access_token }))
+        .status;
 
     describe('a client_secret_basic client: register, read, update, rotateSecret, delete', () => {
       const saved: ClientRegistration[] = [];
@@ -175,9 +205,17 @@ describe('@clavis/client against Clavis', () => {
       beforeAll(async () => {
         registrar = new RegistrationClient({ issuer: t.issuer, onCredentials: (r) => void saved.push(r) });
         registered = await registrar.register(
-          { client_name: 'sdk e2e', token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], scope: 'statements:read' },
+          {
+            client_name: 'sdk e2e',
+            token_endpoint_auth_method: 'client_secret_basic',
+            grant_types: ['client_credentials'],
+            scope: 'statements:read',
+          },
           // The token's policy lets the client widen to statements:write later (the admission ceiling, ADR 0010).
-          { initialAccessToken: (await t.initialTokens.create({ allowedScope: 'statements:read statements:write' })).token },
+          {
+            initialAccessToken: (await t.initialTokens.create({ allowedScope: 'statements:read statements:write' }))
+              .token,
+          },
         );
       });
 
@@ -194,35 +232,54 @@ describe('@clavis/client against Clavis', () => {
         });
         expect(saved).toEqual([registered]);
         expect(registrar.registration).toEqual(registered);
-        const res = await tokenClient(registered.client_id, clientSecretBasic(registered.client_id, registered.client_secret!)).fetch(statements);
+        const res = await tokenClient(
+          registered.client_id,
+          clientSecretBasic(registered.client_id, registered.client_secret!),
+        ).fetch(statements);
         expect(res.status).toBe(200);
       });
 
       it('register without a valid initial access token → ClavisClientError invalid_token (401)', async () => {
         const other = new RegistrationClient({ issuer: t.issuer });
-        const error = await other.register({ token_endpoint_auth_method: 'client_secret_basic' }, { initialAccessToken: 'not-a-token' }).catch((e: unknown) => e);
+        const error = await other
+          .register({ token_endpoint_auth_method: 'client_secret_basic' }, { initialAccessToken: 'not-a-token' })
+          .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(ClavisClientError);
         expect(error).toMatchObject({ code: 'invalid_token', status: 401 });
         expect(other.registration).toBeUndefined();
       });
 
-      it('read: the server\'s view, credentials kept', async () => {
+      it("read: the server's view, credentials kept", async () => {
         const read = await registrar.read();
-        expect(read).toMatchObject({ client_id: registered.client_id, client_name: 'sdk e2e', scope: 'statements:read', client_secret: registered.client_secret });
+        expect(read).toMatchObject({
+          client_id: registered.client_id,
+          client_name: 'sdk e2e',
+          scope: 'statements:read',
+          client_secret: registered.client_secret,
+        });
         expect(read.registration_access_token).toBe(registered.registration_access_token);
       });
 
       it('update: new metadata; the registration access token rotates and the old one stops working', async () => {
         const before = registrar.registration!;
-        const updated = await registrar.update({ client_name: 'sdk e2e (renamed)', scope: 'statements:read statements:write' });
-        expect(updated).toMatchObject({ client_id: registered.client_id, client_name: 'sdk e2e (renamed)', scope: 'statements:read statements:write' });
+        const updated = await registrar.update({
+          client_name: 'sdk e2e (renamed)',
+          scope: 'statements:read statements:write',
+        });
+        expect(updated).toMatchObject({
+          client_id: registered.client_id,
+          client_name: 'sdk e2e (renamed)',
+          scope: 'statements:read statements:write',
+        });
         expect(updated.registration_access_token).not.toBe(before.registration_access_token);
         expect(await registrationToken(before)).toBe(401);
         expect(await registrationToken(updated)).toBe(200);
         expect(saved.at(-1)).toEqual(updated);
         // RFC 7592 §2.2 lets the server issue a new secret on PUT; Clavis does by default, and the SDK adopts it.
         expect(updated.client_secret).not.toBe(before.client_secret);
-        const tokens = tokenClient(updated.client_id, clientSecretBasic(updated.client_id, updated.client_secret!), { scope: 'statements:write' });
+        const tokens = tokenClient(updated.client_id, clientSecretBasic(updated.client_id, updated.client_secret!), {
+          scope: 'statements:write',
+        });
         expect(decodeJwt(await tokens.getToken()).scope).toBe('statements:write');
       });
 
@@ -247,12 +304,18 @@ describe('@clavis/client against Clavis', () => {
           expect(res.status).toBe(200);
         }
         // At most two valid secrets: the one from the registration, two rotations ago, is refused.
-        await expect(tokenClient(id, clientSecretBasic(id, registered.client_secret!)).getToken()).rejects.toMatchObject({ code: 'invalid_client' });
+        await expect(
+          tokenClient(id, clientSecretBasic(id, registered.client_secret!)).getToken(),
+        ).rejects.toMatchObject({ code: 'invalid_client' });
         // Once the overlap (24 h by default) is over, only the new one.
         t.clock.advance(86_400 + 1);
         try {
-          await expect(tokenClient(id, clientSecretBasic(id, before.client_secret!)).getToken()).rejects.toMatchObject({ code: 'invalid_client' });
-          await expect(tokenClient(id, clientSecretBasic(id, rotated.client_secret)).getToken()).resolves.toEqual(expect.any(String));
+          await expect(tokenClient(id, clientSecretBasic(id, before.client_secret!)).getToken()).rejects.toMatchObject({
+            code: 'invalid_client',
+          });
+          await expect(tokenClient(id, clientSecretBasic(id, rotated.client_secret)).getToken()).resolves.toEqual(
+            expect.any(String),
+          );
         } finally {
           t.clock.set(Date.now());
         }
@@ -260,7 +323,11 @@ describe('@clavis/client against Clavis', () => {
 
       it('onCredentials failing: the client keeps what the server issued and the error hands it over (ADR 0014)', async () => {
         const current = registrar.registration!;
-        const failing = new RegistrationClient({ issuer: t.issuer, registration: current, onCredentials: () => Promise.reject(new Error('vault down')) });
+        const failing = new RegistrationClient({
+          issuer: t.issuer,
+          registration: current,
+          onCredentials: () => Promise.reject(new Error('vault down')),
+        });
         const error = await failing.update({ client_name: 'adopted anyway' }).then(
           () => expect.unreachable('update resolved'),
           (e: ClavisClientError) => e,
@@ -276,12 +343,17 @@ describe('@clavis/client against Clavis', () => {
       it('delete: the client is gone and its credentials stop working', async () => {
         // The previous test left the server ahead of `registrar`; start from what the server answered there.
         const fresh = new RegistrationClient({ issuer: t.issuer });
-        const r = await fresh.register({ token_endpoint_auth_method: 'client_secret_post', scope: 'statements:read' }, { initialAccessToken: await initialAccessToken() });
+        const r = await fresh.register(
+          { token_endpoint_auth_method: 'client_secret_post', scope: 'statements:read' },
+          { initialAccessToken: await initialAccessToken() },
+        );
         await fresh.delete();
         expect(fresh.registration).toBeUndefined();
         await expect(fresh.read()).rejects.toMatchObject({ code: 'not_registered' });
         expect(await registrationToken(r)).toBe(401);
-        await expect(tokenClient(r.client_id, clientSecretPost(r.client_id, r.client_secret!)).getToken()).rejects.toMatchObject({ code: 'invalid_client', status: 401 });
+        await expect(
+          tokenClient(r.client_id, clientSecretPost(r.client_id, r.client_secret!)).getToken(),
+        ).rejects.toMatchObject({ code: 'invalid_client', status: 401 });
       });
     });
 
@@ -296,7 +368,10 @@ describe('@clavis/client against Clavis', () => {
       const tryKey = async (clientId: string, key: TestKey) =>
         tokenClient(clientId, privateKeyJwt(clientId, key.privateKey, { kid: key.kid }))
           .getToken()
-          .then(() => 'ok', (e: ClavisClientError) => e.code);
+          .then(
+            () => 'ok',
+            (e: ClavisClientError) => e.code,
+          );
 
       beforeAll(async () => {
         oldKey = await generateKey('ES256');
@@ -308,11 +383,21 @@ describe('@clavis/client against Clavis', () => {
             if (!tokens) return;
             tokens.invalidate();
             const viaTokenClient = (await tokens.fetch(statements)).status;
-            steps.push({ published: r.jwks!.keys.map((k) => k.kid!), oldKey: await tryKey(r.client_id, oldKey), newKey: await tryKey(r.client_id, newKey), tokenClient: viaTokenClient });
+            steps.push({
+              published: r.jwks!.keys.map((k) => k.kid!),
+              oldKey: await tryKey(r.client_id, oldKey),
+              newKey: await tryKey(r.client_id, newKey),
+              tokenClient: viaTokenClient,
+            });
           },
         });
         const r = await registrar.register(
-          { token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256', jwks: { keys: [oldKey.publicJwk] }, scope: 'statements:read' },
+          {
+            token_endpoint_auth_method: 'private_key_jwt',
+            token_endpoint_auth_signing_alg: 'ES256',
+            jwks: { keys: [oldKey.publicJwk] },
+            scope: 'statements:read',
+          },
           { initialAccessToken: await initialAccessToken() },
         );
         expect(r.client_secret).toBeUndefined();
@@ -321,7 +406,10 @@ describe('@clavis/client against Clavis', () => {
 
       it('publishes old + new, switches the token client, then drops the old key; tokens work at every step', async () => {
         expect((await tokens.fetch(statements)).status).toBe(200);
-        const final = await registrar.rollKeys({ newKey: { publicJwk: newKey.publicJwk, privateKey: newKey.privateKey, kid: newKey.kid }, tokenClient: tokens });
+        const final = await registrar.rollKeys({
+          newKey: { publicJwk: newKey.publicJwk, privateKey: newKey.privateKey, kid: newKey.kid },
+          tokenClient: tokens,
+        });
 
         expect(steps).toEqual([
           { published: [oldKey.kid, newKey.kid], oldKey: 'ok', newKey: 'ok', tokenClient: 200 },

@@ -1,7 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { clientSecretBasic, clientSecretJwt, privateKeyJwt, RegistrationClient, TokenClient, type FetchLike } from '@clavis/client';
+import {
+  clientSecretBasic,
+  clientSecretJwt,
+  privateKeyJwt,
+  RegistrationClient,
+  TokenClient,
+  type FetchLike,
+} from '@clavis/client';
 import { assertion, generateKey, JWT_BEARER, type TestKey } from '../support/keys.js';
 import { createLoggedTestApp, render, type LoggedTestApp } from '../support/logged-test-app.js';
 
@@ -46,10 +53,19 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
   const recordingFetch: FetchLike = async (input, init) => {
     const res = await fetch(input, init);
     const text = await res.clone().text();
-    responses.push({ what: `${init?.method ?? 'GET'} ${String(input)}`, status: res.status, headers: res.headers, text });
+    responses.push({
+      what: `${init?.method ?? 'GET'} ${String(input)}`,
+      status: res.status,
+      headers: res.headers,
+      text,
+    });
     return res;
   };
-  async function call(what: string, url: string, init: RequestInit = {}): Promise<{ status: number; json: any; text: string; headers: Headers }> {
+  async function call(
+    what: string,
+    url: string,
+    init: RequestInit = {},
+  ): Promise<{ status: number; json: any; text: string; headers: Headers }> {
     const res = await fetch(url, init);
     const text = await res.text();
     responses.push({ what, status: res.status, headers: res.headers, text });
@@ -62,15 +78,27 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
     return { status: res.status, json, text, headers: res.headers };
   }
   const form = (what: string, path: string, params: Record<string, string>, headers: Record<string, string> = {}) =>
-    call(what, `${t.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(params).toString() });
+    call(what, `${t.baseUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams(params).toString(),
+    });
   const json = (what: string, url: string, method: string, body?: unknown, token?: string) =>
-    call(what, url, { method, headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    call(what, url, {
+      method,
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   const basicHeader = (id: string, secret: string) => {
     const value = Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
     keep('basic credential (base64)', value);
     return { authorization: `Basic ${value}` };
   };
-  const token = (what: string, params: Record<string, string>, headers: Record<string, string> = {}) => form(what, '/token', { grant_type: 'client_credentials', ...params }, headers);
+  const token = (what: string, params: Record<string, string>, headers: Record<string, string> = {}) =>
+    form(what, '/token', { grant_type: 'client_credentials', ...params }, headers);
   const withAssertion = (what: string, a: string) => {
     keep('assertion', a);
     keep('assertion signature', a.split('.')[2]);
@@ -80,7 +108,10 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
 
   beforeAll(async () => {
     // Anything printed outside the Nest logger is captured too (and not printed).
-    for (const m of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const) spies.push(vi.spyOn(console, m).mockImplementation((...a: unknown[]) => void rawOutput.push(a.map(render).join(' '))));
+    for (const m of ['log', 'info', 'warn', 'error', 'debug', 'trace'] as const)
+      spies.push(
+        vi.spyOn(console, m).mockImplementation((...a: unknown[]) => void rawOutput.push(a.map(render).join(' '))),
+      );
     for (const stream of [process.stdout, process.stderr])
       spies.push(
         vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown, ...rest: unknown[]) => {
@@ -100,15 +131,27 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
     const now = () => t.clock.nowSeconds();
 
     // --- operator path: service calls, no CLI ---
-    const iat = keep('initial access token', (await t.initialTokens.create({ uses: 10, description: 'hygiene' })).token);
+    const iat = keep(
+      'initial access token',
+      (await t.initialTokens.create({ uses: 10, description: 'hygiene' })).token,
+    );
     const doomed = await t.initialTokens.create({ expiresIn: 600 });
     keep('initial access token (revoked)', doomed.token);
     expect(await t.initialTokens.revoke(doomed.record.id)).toBe(true);
     await t.initialTokens.list();
     const svc = {
-      basic: await t.clients.create({ tokenEndpointAuthMethod: 'client_secret_basic', scope: 'statements:read' }, { withRegistrationToken: true }),
-      post: await t.clients.create({ tokenEndpointAuthMethod: 'client_secret_post', scope: 'statements:read' }, { withRegistrationToken: true }),
-      jwt: await t.clients.create({ tokenEndpointAuthMethod: 'client_secret_jwt', scope: 'statements:read' }, { withRegistrationToken: true }),
+      basic: await t.clients.create(
+        { tokenEndpointAuthMethod: 'client_secret_basic', scope: 'statements:read' },
+        { withRegistrationToken: true },
+      ),
+      post: await t.clients.create(
+        { tokenEndpointAuthMethod: 'client_secret_post', scope: 'statements:read' },
+        { withRegistrationToken: true },
+      ),
+      jwt: await t.clients.create(
+        { tokenEndpointAuthMethod: 'client_secret_jwt', scope: 'statements:read' },
+        { withRegistrationToken: true },
+      ),
     };
     for (const [name, issued] of Object.entries(svc)) {
       clientIds.push(issued.client.clientId);
@@ -116,8 +159,14 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
       keep(`service ${name} registration token`, issued.registrationAccessToken);
     }
     const svcBasicOld = svc.basic.clientSecret!;
-    const svcBasicNew = keep('service rotated secret', (await t.clients.rotateSecret(svc.basic.client.clientId)).clientSecret);
-    const svcJwtNew = keep('service rotated hmac secret', (await t.clients.rotateSecret(svc.jwt.client.clientId)).clientSecret);
+    const svcBasicNew = keep(
+      'service rotated secret',
+      (await t.clients.rotateSecret(svc.basic.client.clientId)).clientSecret,
+    );
+    const svcJwtNew = keep(
+      'service rotated hmac secret',
+      (await t.clients.rotateSecret(svc.jwt.client.clientId)).clientSecret,
+    );
     expect(await t.clients.retirePreviousSecret(svc.basic.client.clientId)).toBe(true);
     keep('service rotated registration token', await t.clients.rotateRegistrationToken(svc.post.client.clientId));
     await t.keys.rotate({ force: true });
@@ -128,7 +177,12 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
     const strangerKey: TestKey = await generateKey('ES256');
     const registered: Record<string, any> = {};
     for (const method of ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt']) {
-      const body = { token_endpoint_auth_method: method, scope: 'statements:read', client_name: `hygiene ${method}`, ...(method === 'private_key_jwt' ? { jwks: { keys: [pkKey.publicJwk] } } : {}) };
+      const body = {
+        token_endpoint_auth_method: method,
+        scope: 'statements:read',
+        client_name: `hygiene ${method}`,
+        ...(method === 'private_key_jwt' ? { jwks: { keys: [pkKey.publicJwk] } } : {}),
+      };
       const res = await json(`register ${method}`, `${t.baseUrl}/register`, 'POST', body, iat);
       expect(res.status, res.text).toBe(201);
       registered[method] = res.json;
@@ -137,8 +191,15 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
       if (method !== 'private_key_jwt') keep(`secret ${method}`, res.json.client_secret);
     }
     // The SDK registers one too (its requests and responses recorded).
-    const registrar = new RegistrationClient({ issuer: t.issuer, registrationEndpoint: `${t.baseUrl}/register`, fetch: recordingFetch });
-    const sdkReg = await registrar.register({ token_endpoint_auth_method: 'client_secret_basic', scope: 'statements:read' }, { initialAccessToken: iat });
+    const registrar = new RegistrationClient({
+      issuer: t.issuer,
+      registrationEndpoint: `${t.baseUrl}/register`,
+      fetch: recordingFetch,
+    });
+    const sdkReg = await registrar.register(
+      { token_endpoint_auth_method: 'client_secret_basic', scope: 'statements:read' },
+      { initialAccessToken: iat },
+    );
     clientIds.push(sdkReg.client_id);
     keep('sdk secret', sdkReg.client_secret);
     keep('sdk registration token', sdkReg.registration_access_token);
@@ -147,18 +208,80 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
     keep('sdk rotated registration token', registrar.registration!.registration_access_token);
 
     // Registration failures.
-    expect((await json('register, unknown initial token', `${t.baseUrl}/register`, 'POST', { scope: 'statements:read' }, keep('wrong initial token', wrongValue()))).status).toBe(401);
-    expect((await json('register, revoked initial token', `${t.baseUrl}/register`, 'POST', { scope: 'statements:read' }, doomed.token)).status).toBe(401);
-    expect((await json('register, bad metadata', `${t.baseUrl}/register`, 'POST', { token_endpoint_auth_method: 'none' }, iat)).status).toBe(400);
-    expect((await call('register, broken JSON', `${t.baseUrl}/register`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${iat}` }, body: '{"scope": ' })).status).toBe(400);
+    expect(
+      (
+        await json(
+          'register, unknown initial token',
+          `${t.baseUrl}/register`,
+          'POST',
+          { scope: 'statements:read' },
+          keep('wrong initial token', wrongValue()),
+        )
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await json(
+          'register, revoked initial token',
+          `${t.baseUrl}/register`,
+          'POST',
+          { scope: 'statements:read' },
+          doomed.token,
+        )
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await json(
+          'register, bad metadata',
+          `${t.baseUrl}/register`,
+          'POST',
+          { token_endpoint_auth_method: 'none' },
+          iat,
+        )
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await call('register, broken JSON', `${t.baseUrl}/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${iat}` },
+          body: '{"scope": ',
+        })
+      ).status,
+    ).toBe(400);
 
     // --- RFC 7592 management: read, rotate by PUT, wrong tokens, delete ---
     const basicReg = registered.client_secret_basic;
     const jwtReg = registered.client_secret_jwt;
-    expect((await json('read', basicReg.registration_client_uri, 'GET', undefined, basicReg.registration_access_token)).status).toBe(200);
-    expect((await json('read with another client\'s token', basicReg.registration_client_uri, 'GET', undefined, jwtReg.registration_access_token)).status).toBe(401);
+    expect(
+      (await json('read', basicReg.registration_client_uri, 'GET', undefined, basicReg.registration_access_token))
+        .status,
+    ).toBe(200);
+    expect(
+      (
+        await json(
+          "read with another client's token",
+          basicReg.registration_client_uri,
+          'GET',
+          undefined,
+          jwtReg.registration_access_token,
+        )
+      ).status,
+    ).toBe(401);
     const put = async (reg: any, extra: Record<string, unknown> = {}) => {
-      const res = await json('rotate by PUT', reg.registration_client_uri, 'PUT', { client_id: reg.client_id, token_endpoint_auth_method: reg.token_endpoint_auth_method, scope: 'statements:read', ...extra }, reg.registration_access_token);
+      const res = await json(
+        'rotate by PUT',
+        reg.registration_client_uri,
+        'PUT',
+        {
+          client_id: reg.client_id,
+          token_endpoint_auth_method: reg.token_endpoint_auth_method,
+          scope: 'statements:read',
+          ...extra,
+        },
+        reg.registration_access_token,
+      );
       return res;
     };
     const basicOldSecret = basicReg.client_secret;
@@ -181,8 +304,28 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
     jwtReg.registration_access_token = keep('PUT rotated registration token', res.json.registration_access_token);
     const doomedReg = registered.client_secret_post;
     deletedClientIds.add(doomedReg.client_id);
-    expect((await json('delete', doomedReg.registration_client_uri, 'DELETE', undefined, doomedReg.registration_access_token)).status).toBe(204);
-    expect((await json('read after delete', doomedReg.registration_client_uri, 'GET', undefined, doomedReg.registration_access_token)).status).toBe(401);
+    expect(
+      (
+        await json(
+          'delete',
+          doomedReg.registration_client_uri,
+          'DELETE',
+          undefined,
+          doomedReg.registration_access_token,
+        )
+      ).status,
+    ).toBe(204);
+    expect(
+      (
+        await json(
+          'read after delete',
+          doomedReg.registration_client_uri,
+          'GET',
+          undefined,
+          doomedReg.registration_access_token,
+        )
+      ).status,
+    ).toBe(401);
 
     // --- the token endpoint: all four methods, old and new secrets, and failures ---
     const accessTokens: string[] = [];
@@ -197,35 +340,117 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
       expect(r.status, `${what}: ${r.text}`).toBe(401);
     };
     await ok('basic', token('basic', {}, basicHeader(basicReg.client_id, basicReg.client_secret)));
-    await ok('basic, previous secret in the overlap', token('basic previous', {}, basicHeader(basicReg.client_id, basicPreviousSecret)));
-    await fails('basic, secret from two rotations ago', token('basic two rotations ago', {}, basicHeader(basicReg.client_id, basicOldSecret)));
+    await ok(
+      'basic, previous secret in the overlap',
+      token('basic previous', {}, basicHeader(basicReg.client_id, basicPreviousSecret)),
+    );
+    await fails(
+      'basic, secret from two rotations ago',
+      token('basic two rotations ago', {}, basicHeader(basicReg.client_id, basicOldSecret)),
+    );
     await ok('service basic, new', token('svc basic', {}, basicHeader(svc.basic.client.clientId, svcBasicNew)));
-    await fails('service basic, retired', token('svc basic retired', {}, basicHeader(svc.basic.client.clientId, svcBasicOld)));
+    await fails(
+      'service basic, retired',
+      token('svc basic retired', {}, basicHeader(svc.basic.client.clientId, svcBasicOld)),
+    );
     await ok('post', token('post', { client_id: svc.post.client.clientId, client_secret: svc.post.clientSecret! }));
-    await ok('secret_jwt', withAssertion('secret_jwt', await assertion(jwtReg.client_id, hmac(jwtReg.client_secret), t.issuer, { now: now() })));
-    await ok('secret_jwt, previous secret', withAssertion('secret_jwt old', await assertion(jwtReg.client_id, hmac(jwtOldSecret), t.issuer, { now: now() })));
-    await ok('service secret_jwt', withAssertion('svc secret_jwt', await assertion(svc.jwt.client.clientId, hmac(svcJwtNew), t.issuer, { now: now() })));
+    await ok(
+      'secret_jwt',
+      withAssertion(
+        'secret_jwt',
+        await assertion(jwtReg.client_id, hmac(jwtReg.client_secret), t.issuer, { now: now() }),
+      ),
+    );
+    await ok(
+      'secret_jwt, previous secret',
+      withAssertion('secret_jwt old', await assertion(jwtReg.client_id, hmac(jwtOldSecret), t.issuer, { now: now() })),
+    );
+    await ok(
+      'service secret_jwt',
+      withAssertion(
+        'svc secret_jwt',
+        await assertion(svc.jwt.client.clientId, hmac(svcJwtNew), t.issuer, { now: now() }),
+      ),
+    );
     const pkId = registered.private_key_jwt.client_id;
     const pkAssertion = await assertion(pkId, pkKey, t.issuer, { now: now() });
     await ok('private_key_jwt', withAssertion('private_key_jwt', pkAssertion));
     await fails('replayed assertion', withAssertion('replay', pkAssertion));
-    await fails('wrong key', withAssertion('stranger key', await assertion(pkId, strangerKey, t.issuer, { now: now() })));
-    await fails('expired assertion', withAssertion('expired', await assertion(pkId, pkKey, t.issuer, { now: now() - 600 })));
-    await fails('token endpoint as audience', withAssertion('aud', await assertion(pkId, pkKey, t.tokenEndpoint, { now: now() })));
-    await fails('wrong hmac', withAssertion('wrong hmac', await assertion(jwtReg.client_id, hmac(keep('wrong hmac secret', wrongValue())), t.issuer, { now: now() })));
-    await fails('wrong basic secret', token('wrong basic', {}, basicHeader(basicReg.client_id, keep('wrong secret', wrongValue()))));
-    await fails('wrong post secret', token('wrong post', { client_id: svc.post.client.clientId, client_secret: keep('wrong secret', wrongValue()) }));
-    await fails('another client\'s secret', token('cross', {}, basicHeader(basicReg.client_id, svc.basic.clientSecret!)));
-    await fails('method mismatch', token('mismatch', { client_id: basicReg.client_id, client_secret: basicReg.client_secret }));
+    await fails(
+      'wrong key',
+      withAssertion('stranger key', await assertion(pkId, strangerKey, t.issuer, { now: now() })),
+    );
+    await fails(
+      'expired assertion',
+      withAssertion('expired', await assertion(pkId, pkKey, t.issuer, { now: now() - 600 })),
+    );
+    await fails(
+      'token endpoint as audience',
+      withAssertion('aud', await assertion(pkId, pkKey, t.tokenEndpoint, { now: now() })),
+    );
+    await fails(
+      'wrong hmac',
+      withAssertion(
+        'wrong hmac',
+        await assertion(jwtReg.client_id, hmac(keep('wrong hmac secret', wrongValue())), t.issuer, { now: now() }),
+      ),
+    );
+    await fails(
+      'wrong basic secret',
+      token('wrong basic', {}, basicHeader(basicReg.client_id, keep('wrong secret', wrongValue()))),
+    );
+    await fails(
+      'wrong post secret',
+      token('wrong post', { client_id: svc.post.client.clientId, client_secret: keep('wrong secret', wrongValue()) }),
+    );
+    await fails(
+      "another client's secret",
+      token('cross', {}, basicHeader(basicReg.client_id, svc.basic.clientSecret!)),
+    );
+    await fails(
+      'method mismatch',
+      token('mismatch', { client_id: basicReg.client_id, client_secret: basicReg.client_secret }),
+    );
     await fails('unknown client', token('unknown', {}, basicHeader('nobody', keep('wrong secret', wrongValue()))));
-    expect((await token('bad scope', { scope: 'admin' }, basicHeader(basicReg.client_id, basicReg.client_secret))).status).toBe(400);
-    expect((await call('token as JSON', `${t.baseUrl}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'client_credentials', client_secret: basicReg.client_secret }) })).status).toBe(400);
+    expect(
+      (await token('bad scope', { scope: 'admin' }, basicHeader(basicReg.client_id, basicReg.client_secret))).status,
+    ).toBe(400);
+    expect(
+      (
+        await call('token as JSON', `${t.baseUrl}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ grant_type: 'client_credentials', client_secret: basicReg.client_secret }),
+        })
+      ).status,
+    ).toBe(400);
 
     // The SDK, all four methods (its requests and responses recorded).
     const sdkClients = [
-      new TokenClient({ issuer: t.issuer, tokenEndpoint: t.tokenEndpoint, clientId: sdkReg.client_id, auth: clientSecretBasic(sdkReg.client_id, sdkRotated.client_secret), fetch: recordingFetch, clock: { now: () => t.clock.now() } }),
-      new TokenClient({ issuer: t.issuer, tokenEndpoint: t.tokenEndpoint, clientId: jwtReg.client_id, auth: clientSecretJwt(jwtReg.client_id, jwtReg.client_secret), fetch: recordingFetch, clock: { now: () => t.clock.now() } }),
-      new TokenClient({ issuer: t.issuer, tokenEndpoint: t.tokenEndpoint, clientId: pkId, auth: privateKeyJwt(pkId, pkKey.privateKey, { kid: pkKey.kid, alg: 'ES256' }), fetch: recordingFetch, clock: { now: () => t.clock.now() } }),
+      new TokenClient({
+        issuer: t.issuer,
+        tokenEndpoint: t.tokenEndpoint,
+        clientId: sdkReg.client_id,
+        auth: clientSecretBasic(sdkReg.client_id, sdkRotated.client_secret),
+        fetch: recordingFetch,
+        clock: { now: () => t.clock.now() },
+      }),
+      new TokenClient({
+        issuer: t.issuer,
+        tokenEndpoint: t.tokenEndpoint,
+        clientId: jwtReg.client_id,
+        auth: clientSecretJwt(jwtReg.client_id, jwtReg.client_secret),
+        fetch: recordingFetch,
+        clock: { now: () => t.clock.now() },
+      }),
+      new TokenClient({
+        issuer: t.issuer,
+        tokenEndpoint: t.tokenEndpoint,
+        clientId: pkId,
+        auth: privateKeyJwt(pkId, pkKey.privateKey, { kid: pkKey.kid, alg: 'ES256' }),
+        fetch: recordingFetch,
+        clock: { now: () => t.clock.now() },
+      }),
     ];
     for (const c of sdkClients) {
       const at = await c.getToken();
@@ -233,30 +458,77 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
       // The statements API, with the token (the resource guard logs at debug level).
       expect((await c.fetch(`${t.baseUrl}/statements`)).status).toBe(200);
     }
-    const wrongSdk = new TokenClient({ issuer: t.issuer, tokenEndpoint: t.tokenEndpoint, clientId: sdkReg.client_id, auth: clientSecretBasic(sdkReg.client_id, keep('wrong secret', wrongValue())), fetch: recordingFetch });
+    const wrongSdk = new TokenClient({
+      issuer: t.issuer,
+      tokenEndpoint: t.tokenEndpoint,
+      clientId: sdkReg.client_id,
+      auth: clientSecretBasic(sdkReg.client_id, keep('wrong secret', wrongValue())),
+      fetch: recordingFetch,
+    });
     await expect(wrongSdk.getToken()).rejects.toMatchObject({ code: 'invalid_client' });
 
     // --- introspection and revocation ---
     const basicAuth = basicHeader(basicReg.client_id, basicReg.client_secret);
     const victim = accessTokens[0];
-    expect((await form('introspect', '/introspect', { token: victim }, basicAuth)).json).toMatchObject({ active: true });
-    expect((await form('introspect, wrong client secret', '/introspect', { token: victim }, basicHeader(basicReg.client_id, keep('wrong secret', wrongValue())))).status).toBe(401);
+    expect((await form('introspect', '/introspect', { token: victim }, basicAuth)).json).toMatchObject({
+      active: true,
+    });
+    expect(
+      (
+        await form(
+          'introspect, wrong client secret',
+          '/introspect',
+          { token: victim },
+          basicHeader(basicReg.client_id, keep('wrong secret', wrongValue())),
+        )
+      ).status,
+    ).toBe(401);
     expect((await form('revoke', '/revoke', { token: victim }, basicAuth)).status).toBe(200);
-    expect((await form('introspect revoked', '/introspect', { token: victim }, basicAuth)).json).toEqual({ active: false });
-    expect((await form('revoke garbage', '/revoke', { token: keep('garbage token', wrongValue()) }, basicAuth)).status).toBe(200);
-    expect((await call('statements with revoked token', `${t.baseUrl}/statements`, { headers: { authorization: `Bearer ${victim}` } })).status).toBe(401);
-    expect((await call('statements with garbage token', `${t.baseUrl}/statements`, { headers: { authorization: `Bearer ${keep('garbage bearer', wrongValue())}` } })).status).toBe(401);
+    expect((await form('introspect revoked', '/introspect', { token: victim }, basicAuth)).json).toEqual({
+      active: false,
+    });
+    expect(
+      (await form('revoke garbage', '/revoke', { token: keep('garbage token', wrongValue()) }, basicAuth)).status,
+    ).toBe(200);
+    expect(
+      (
+        await call('statements with revoked token', `${t.baseUrl}/statements`, {
+          headers: { authorization: `Bearer ${victim}` },
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await call('statements with garbage token', `${t.baseUrl}/statements`, {
+          headers: { authorization: `Bearer ${keep('garbage bearer', wrongValue())}` },
+        })
+      ).status,
+    ).toBe(401);
 
     // --- odds and ends that produce error pages ---
     expect((await call('unknown route', `${t.baseUrl}/no-such-route`)).status).toBe(404);
     expect((await call('metadata', `${t.baseUrl}/.well-known/oauth-authorization-server`)).status).toBe(200);
     expect((await call('jwks', `${t.baseUrl}/jwks`)).status).toBe(200);
-    expect((await call('oversized form', `${t.baseUrl}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `client_secret=${basicReg.client_secret}&x=${'a'.repeat(40_000)}` })).status).toBeGreaterThanOrEqual(400);
+    expect(
+      (
+        await call('oversized form', `${t.baseUrl}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: `client_secret=${basicReg.client_secret}&x=${'a'.repeat(40_000)}`,
+        })
+      ).status,
+    ).toBeGreaterThanOrEqual(400);
 
     // Finally: the overlap ends and housekeeping runs; delete via the service.
     t.clock.advance(86_401);
-    await fails('basic, previous secret after the overlap', token('basic previous after overlap', {}, basicHeader(basicReg.client_id, basicPreviousSecret)));
-    await ok('basic, current secret after the overlap', token('basic after overlap', {}, basicHeader(basicReg.client_id, basicReg.client_secret)));
+    await fails(
+      'basic, previous secret after the overlap',
+      token('basic previous after overlap', {}, basicHeader(basicReg.client_id, basicPreviousSecret)),
+    );
+    await ok(
+      'basic, current secret after the overlap',
+      token('basic after overlap', {}, basicHeader(basicReg.client_id, basicReg.client_secret)),
+    );
     deletedClientIds.add(svc.post.client.clientId);
     expect(await t.clients.delete(svc.post.client.clientId)).toBe(true);
 
@@ -269,15 +541,28 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
     const ds = t.dataSource;
     const tables: string[] =
       ds.options.type === 'postgres'
-        ? (await ds.query(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`)).map((r: { name: string }) => r.name)
+        ? (
+            await ds.query(
+              `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`,
+            )
+          ).map((r: { name: string }) => r.name)
         : (await ds.query(`SELECT name FROM sqlite_master WHERE type = 'table'`)).map((r: { name: string }) => r.name);
-    expect(tables.filter((n) => n.startsWith('clavis_')).sort()).toEqual(['clavis_client', 'clavis_client_secret', 'clavis_initial_access_token', 'clavis_revoked_token', 'clavis_signing_key', 'clavis_used_jti']);
+    expect(tables.filter((n) => n.startsWith('clavis_')).sort()).toEqual([
+      'clavis_client',
+      'clavis_client_secret',
+      'clavis_initial_access_token',
+      'clavis_revoked_token',
+      'clavis_signing_key',
+      'clavis_used_jti',
+    ]);
     const parts: string[] = [];
     const counts: Record<string, number> = {};
     for (const name of tables) {
       const rows = await ds.query(`SELECT * FROM "${name.replace(/"/g, '""')}"`);
       counts[name] = rows.length;
-      parts.push(`-- ${name}\n${rows.map((r: unknown) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : Buffer.isBuffer(v) ? v.toString('base64') : v))).join('\n')}`);
+      parts.push(
+        `-- ${name}\n${rows.map((r: unknown) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : Buffer.isBuffer(v) ? v.toString('base64') : v))).join('\n')}`,
+      );
     }
     // The shared Redis (replay store, deny list, rate limits) when the app uses it: every key and string value.
     if (process.env.REDIS_URL) {
@@ -315,15 +600,21 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
     }
     const hashedSecret = [...credentials].find(([label]) => label.startsWith('PUT rotated secret'))![1];
     expect(dump.text, 'the hash of a secret is in the dump').toContain(sha256(hashedSecret));
-    expect(dump.text, 'the hash of the initial access token is in the dump').toContain(sha256([...credentials].find(([label]) => label.startsWith('initial access token#'))![1]));
+    expect(dump.text, 'the hash of the initial access token is in the dump').toContain(
+      sha256([...credentials].find(([label]) => label.startsWith('initial access token#'))![1]),
+    );
     expect(logs).toContain('Mapped {/token, POST}');
     expect(logs).toMatch(/client\.authentication_failed/);
-    expect(t.logs.entries.some((e) => e.level === 'debug'), 'debug lines are captured').toBe(true);
+    expect(
+      t.logs.entries.some((e) => e.level === 'debug'),
+      'debug lines are captured',
+    ).toBe(true);
 
     // The real check.
     const found: string[] = [];
     for (const [label, value] of credentials) {
-      for (const [where, text] of Object.entries(haystacks)) if (text.includes(value)) found.push(`${label} in ${where}`);
+      for (const [where, text] of Object.entries(haystacks))
+        if (text.includes(value)) found.push(`${label} in ${where}`);
     }
     print(
       `secret hygiene: searched ${credentials.size} credentials in ${dump.text.length} chars of dump (${JSON.stringify(dump.tables)}), ` +
@@ -333,8 +624,12 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
   });
 
   it('no response carries X-Powered-By or a stack trace, and none is a 5xx', async () => {
-    const bad = responses.filter((r) => r.headers.has('x-powered-by') || STACK.test(r.text) || /\n\s+at /.test(r.text) || r.status >= 500);
-    expect(bad.map((r) => `${r.what} ${r.status} ${r.headers.get('x-powered-by') ?? ''} ${r.text.slice(0, 200)}`)).toEqual([]);
+    const bad = responses.filter(
+      (r) => r.headers.has('x-powered-by') || STACK.test(r.text) || /\n\s+at /.test(r.text) || r.status >= 500,
+    );
+    expect(
+      bad.map((r) => `${r.what} ${r.status} ${r.headers.get('x-powered-by') ?? ''} ${r.text.slice(0, 200)}`),
+    ).toEqual([]);
     expect(responses.every((r) => !r.headers.has('x-powered-by'))).toBe(true);
   });
 });

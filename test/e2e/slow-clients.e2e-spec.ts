@@ -18,7 +18,11 @@ describe('slow clients (REQUEST_TIMEOUT=1)', () => {
   });
 
   /** Opens a raw connection, writes `start`, then `drip` every `everyMs` until the server closes it. */
-  function slowClient(start: string, drip?: string, everyMs = 200): Promise<{ response: string; closedAfterMs: number }> {
+  function slowClient(
+    start: string,
+    drip?: string,
+    everyMs = 200,
+  ): Promise<{ response: string; closedAfterMs: number }> {
     const { port } = new URL(t.baseUrl);
     return new Promise((resolve, reject) => {
       const began = Date.now();
@@ -40,10 +44,19 @@ describe('slow clients (REQUEST_TIMEOUT=1)', () => {
   }
 
   const tokenRequest = async () =>
-    (await fetch(`${t.baseUrl}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })).status;
+    (
+      await fetch(`${t.baseUrl}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=client_credentials',
+      })
+    ).status;
 
   it('a body trickled a byte at a time → 408 and closed after about 1 s; other clients are served meanwhile', async () => {
-    const slow = slowClient('POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\ngrant_type=', 'a');
+    const slow = slowClient(
+      'POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\ngrant_type=',
+      'a',
+    );
     expect(await tokenRequest()).toBe(401); // served (no client credentials) while the slow one waits
     const { response, closedAfterMs } = await slow;
     expect(response).toMatch(/^HTTP\/1\.1 408 /);
@@ -52,13 +65,19 @@ describe('slow clients (REQUEST_TIMEOUT=1)', () => {
   });
 
   it('headers never finished → 408 and closed', async () => {
-    const { response, closedAfterMs } = await slowClient('POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\n', 'X-a: b\r\n', 300);
+    const { response, closedAfterMs } = await slowClient(
+      'POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\n',
+      'X-a: b\r\n',
+      300,
+    );
     expect(response).toMatch(/^HTTP\/1\.1 408 /);
     expect(closedAfterMs).toBeLessThan(4_000);
   });
 
   it('a declared body that never comes → 408 and closed', async () => {
-    const { response, closedAfterMs } = await slowClient('POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n');
+    const { response, closedAfterMs } = await slowClient(
+      'POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n',
+    );
     expect(response).toMatch(/^HTTP\/1\.1 408 /);
     expect(closedAfterMs).toBeLessThan(4_000);
   });

@@ -24,7 +24,11 @@ async function startStatementsApi(options: StatementsApiOptions): Promise<{ url:
 async function get(url: string, token?: string) {
   const res = await fetch(url, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
   const text = await res.text();
-  return { status: res.status, challenge: res.headers.get('www-authenticate'), json: text ? JSON.parse(text) : undefined };
+  return {
+    status: res.status,
+    challenge: res.headers.get('www-authenticate'),
+    json: text ? JSON.parse(text) : undefined,
+  };
 }
 
 describe('apps/statements-api against a Clavis issuer', () => {
@@ -33,8 +37,15 @@ describe('apps/statements-api against a Clavis issuer', () => {
   let reader: { clientId: string; clientSecret: string };
   let writer: { clientId: string; clientSecret: string };
 
-  const tokenFor = async (c: { clientId: string; clientSecret: string }, extra: Record<string, string> = {}): Promise<string> => {
-    const res = await postForm(t.tokenEndpoint, { grant_type: 'client_credentials', ...extra }, basic(c.clientId, c.clientSecret));
+  const tokenFor = async (
+    c: { clientId: string; clientSecret: string },
+    extra: Record<string, string> = {},
+  ): Promise<string> => {
+    const res = await postForm(
+      t.tokenEndpoint,
+      { grant_type: 'client_credentials', ...extra },
+      basic(c.clientId, c.clientSecret),
+    );
     expect(res.status, res.text).toBe(200);
     return res.json.access_token;
   };
@@ -57,7 +68,11 @@ describe('apps/statements-api against a Clavis issuer', () => {
   });
 
   it('without a token: 401 with a bare challenge whose realm is the audience', async () => {
-    expect(await get(api.url)).toEqual({ status: 401, challenge: `Bearer realm="${t.issuer}"`, json: { error_description: 'an access token is required' } });
+    expect(await get(api.url)).toEqual({
+      status: 401,
+      challenge: `Bearer realm="${t.issuer}"`,
+      json: { error_description: 'an access token is required' },
+    });
   });
 
   it('serves /statements for a Clavis token with statements:read', async () => {
@@ -77,8 +92,18 @@ describe('apps/statements-api against a Clavis issuer', () => {
     const key = await generateKey('ES256');
     const pk = await createClient(t, { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [key.publicJwk] } });
     for (const tokens of [
-      new TokenClient({ issuer: t.issuer, clientId: reader.clientId, auth: clientSecretBasic(reader.clientId, reader.clientSecret), clock: t.clock }),
-      new TokenClient({ issuer: t.issuer, clientId: pk.clientId, auth: privateKeyJwt(pk.clientId, key.privateKey, { kid: key.kid }), clock: t.clock }),
+      new TokenClient({
+        issuer: t.issuer,
+        clientId: reader.clientId,
+        auth: clientSecretBasic(reader.clientId, reader.clientSecret),
+        clock: t.clock,
+      }),
+      new TokenClient({
+        issuer: t.issuer,
+        clientId: pk.clientId,
+        auth: privateKeyJwt(pk.clientId, key.privateKey, { kid: key.kid }),
+        clock: t.clock,
+      }),
     ]) {
       const res = await tokens.fetch(api.url);
       expect(res.status).toBe(200);
@@ -97,7 +122,16 @@ describe('apps/statements-api against a Clavis issuer', () => {
   it('a token of another issuer (its own key and iss) → 401 invalid_token', async () => {
     const other = await generateKey('ES256');
     const now = t.clock.nowSeconds();
-    const forged = await new SignJWT({ iss: 'https://other-issuer.example', sub: reader.clientId, client_id: reader.clientId, aud: t.issuer, scope: 'statements:read', jti: randomUUID(), iat: now, exp: now + 300 })
+    const forged = await new SignJWT({
+      iss: 'https://other-issuer.example',
+      sub: reader.clientId,
+      client_id: reader.clientId,
+      aud: t.issuer,
+      scope: 'statements:read',
+      jti: randomUUID(),
+      iat: now,
+      exp: now + 300,
+    })
       .setProtectedHeader({ alg: 'ES256', kid: other.kid, typ: 'at+jwt' })
       .sign(other.privateKey);
     expect(await get(api.url, forged)).toEqual(invalidToken());
@@ -105,7 +139,9 @@ describe('apps/statements-api against a Clavis issuer', () => {
 
   it('a tampered token → 401 invalid_token', async () => {
     const [h, p, s] = (await tokenFor(writer)).split('.');
-    const widened = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), scope: 'statements:read' })).toString('base64url');
+    const widened = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), scope: 'statements:read' }),
+    ).toString('base64url');
     expect(await get(api.url, `${h}.${widened}.${s}`)).toEqual(invalidToken());
   });
 
@@ -154,13 +190,20 @@ describe('apps/statements-api against a Clavis issuer', () => {
   describe('when the issuer cannot be reached', () => {
     let orphan: { url: string; close(): Promise<void> };
     beforeAll(async () => {
-      orphan = await startStatementsApi({ issuer: `http://127.0.0.1:${await freePort()}`, audience: 'https://statements.example.com' });
+      orphan = await startStatementsApi({
+        issuer: `http://127.0.0.1:${await freePort()}`,
+        audience: 'https://statements.example.com',
+      });
     });
     afterAll(() => orphan.close());
 
     it('boots anyway (discovery is lazy) and answers 503 temporarily_unavailable without a challenge', async () => {
       const res = await get(orphan.url, await tokenFor(reader));
-      expect(res).toEqual({ status: 503, challenge: null, json: { error: 'temporarily_unavailable', error_description: 'the access token cannot be checked right now' } });
+      expect(res).toEqual({
+        status: 503,
+        challenge: null,
+        json: { error: 'temporarily_unavailable', error_description: 'the access token cannot be checked right now' },
+      });
     });
   });
 

@@ -2,8 +2,27 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLAVIS_ENTITIES, CLAVIS_MIGRATIONS, FixedClock, StorageUnavailableError, type ClientRecord } from '@clavis/server';
-import { ClientStore, DenyList, ReplayStore, type ClientSecretRecord, type SigningKeyRecord, InMemoryClientStore, InMemoryDenyList, InMemoryEncryptedValueStore, InMemoryInitialAccessTokenStore, InMemoryReplayStore, InMemorySigningKeyStore, InMemoryTables } from '@clavis/server/testing';
+import {
+  CLAVIS_ENTITIES,
+  CLAVIS_MIGRATIONS,
+  FixedClock,
+  StorageUnavailableError,
+  type ClientRecord,
+} from '@clavis/server';
+import {
+  ClientStore,
+  DenyList,
+  ReplayStore,
+  type ClientSecretRecord,
+  type SigningKeyRecord,
+  InMemoryClientStore,
+  InMemoryDenyList,
+  InMemoryEncryptedValueStore,
+  InMemoryInitialAccessTokenStore,
+  InMemoryReplayStore,
+  InMemorySigningKeyStore,
+  InMemoryTables,
+} from '@clavis/server/testing';
 import { ClientVersionConflictError } from '../../libs/server/src/clients/client.store.js';
 import { EncryptedValueStore } from '../../libs/server/src/key-encryption/encrypted-value.store.js';
 import { SigningKeyStore } from '../../libs/server/src/keys/signing-key.store.js';
@@ -59,8 +78,17 @@ function memory(): Backend {
   };
 }
 
-async function typeorm(options: DataSourceOptions, after: (ds: DataSource) => Promise<void> = async () => undefined): Promise<Backend> {
-  const ds = await new DataSource({ ...options, entities: [...CLAVIS_ENTITIES], migrations: [...CLAVIS_MIGRATIONS], migrationsRun: true, synchronize: false } as DataSourceOptions).initialize();
+async function typeorm(
+  options: DataSourceOptions,
+  after: (ds: DataSource) => Promise<void> = async () => undefined,
+): Promise<Backend> {
+  const ds = await new DataSource({
+    ...options,
+    entities: [...CLAVIS_ENTITIES],
+    migrations: [...CLAVIS_MIGRATIONS],
+    migrationsRun: true,
+    synchronize: false,
+  } as DataSourceOptions).initialize();
   const c = new TypeOrmConnection(ds);
   return {
     stores: {
@@ -86,13 +114,20 @@ async function postgres(): Promise<Backend> {
   const admin = await new DataSource({ type: 'postgres', url }).initialize();
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.destroy();
-  return typeorm({ type: 'postgres', url, schema, extra: { options: `-c search_path=${schema}` } }, async (ds) => void (await ds.query(`DROP SCHEMA ${schema} CASCADE`)));
+  return typeorm(
+    { type: 'postgres', url, schema, extra: { options: `-c search_path=${schema}` } },
+    async (ds) => void (await ds.query(`DROP SCHEMA ${schema} CASCADE`)),
+  );
 }
 
 async function redisOn(base: Backend): Promise<Backend> {
   const redis = new Redis(process.env.REDIS_URL!, { keyPrefix: `clavis:contract:${randomUUID()}:` });
   return {
-    stores: { ...base.stores, replay: new RedisReplayStore(redis, () => clock.nowSeconds()), denyList: new RedisDenyList(redis, () => clock.nowSeconds()) },
+    stores: {
+      ...base.stores,
+      replay: new RedisReplayStore(redis, () => clock.nowSeconds()),
+      denyList: new RedisDenyList(redis, () => clock.nowSeconds()),
+    },
     purges: false,
     close: async () => {
       await redis.quit();
@@ -124,15 +159,45 @@ const client = (clientId: string, over: Partial<ClientRecord> = {}): ClientRecor
   version: 1,
   ...over,
 });
-const secret = (clientId: string, id: string, createdAt: number, secretEncrypted: string | null = null): ClientSecretRecord => ({ id, clientId, secretHash: secretEncrypted ? null : `h-${id}`, secretEncrypted, createdAt, expiresAt: null, retiresAt: null });
-const key = (kid: string, state: SigningKeyRecord['state']): SigningKeyRecord => ({ kid, alg: 'ES256', state, publicJwk: { kty: 'EC' }, privateJwkEncrypted: `enc-${kid}`, createdAt: NOW, activatedAt: state === 'active' ? NOW : null, retiredAt: null, removeAt: null });
-const settled = async (ps: Promise<unknown>[]) => (await Promise.allSettled(ps)).map((r) => (r.status === 'fulfilled' ? r.value : r.reason instanceof ClientVersionConflictError ? 'conflict' : r.reason));
+const secret = (
+  clientId: string,
+  id: string,
+  createdAt: number,
+  secretEncrypted: string | null = null,
+): ClientSecretRecord => ({
+  id,
+  clientId,
+  secretHash: secretEncrypted ? null : `h-${id}`,
+  secretEncrypted,
+  createdAt,
+  expiresAt: null,
+  retiresAt: null,
+});
+const key = (kid: string, state: SigningKeyRecord['state']): SigningKeyRecord => ({
+  kid,
+  alg: 'ES256',
+  state,
+  publicJwk: { kty: 'EC' },
+  privateJwkEncrypted: `enc-${kid}`,
+  createdAt: NOW,
+  activatedAt: state === 'active' ? NOW : null,
+  retiredAt: null,
+  removeAt: null,
+});
+const settled = async (ps: Promise<unknown>[]) =>
+  (await Promise.allSettled(ps)).map((r) =>
+    r.status === 'fulfilled' ? r.value : r.reason instanceof ClientVersionConflictError ? 'conflict' : r.reason,
+  );
 
 const BACKENDS: [string, () => Promise<Backend>, object][] = [
   ['memory', async () => memory(), {}],
   ['SQLite', () => typeorm({ type: 'better-sqlite3', database: ':memory:' }), {}],
   ['PostgreSQL', postgres, needs('postgres')],
-  ['SQLite + Redis', async () => redisOn(await typeorm({ type: 'better-sqlite3', database: ':memory:' })), needs('redis')],
+  [
+    'SQLite + Redis',
+    async () => redisOn(await typeorm({ type: 'better-sqlite3', database: ':memory:' })),
+    needs('redis'),
+  ],
 ];
 
 for (const [name, open, requirement] of BACKENDS) {
@@ -177,19 +242,31 @@ for (const [name, open, requirement] of BACKENDS) {
       const mine = await s.clients.findById(id);
       mine!.scope = 'changed locally';
       expect((await s.clients.findById(id))!.scope).toBe('a');
-      const outcomes = await settled([1, 2, 3, 4].map((n) => s.clients.update(client(id, { scope: `s${n}`, version: 2 }), [secret(id, `n${n}`, NOW + 10)])));
+      const outcomes = await settled(
+        [1, 2, 3, 4].map((n) =>
+          s.clients.update(client(id, { scope: `s${n}`, version: 2 }), [secret(id, `n${n}`, NOW + 10)]),
+        ),
+      );
       expect(outcomes.filter((o) => o === undefined)).toHaveLength(1);
       expect(outcomes.filter((o) => o === 'conflict')).toHaveLength(3);
       const after = await s.clients.findWithSecrets(id);
       const winner = outcomes.indexOf(undefined) + 1;
-      expect({ scope: after!.client.scope, version: after!.client.version, secrets: after!.secrets.map((x) => x.id) }).toEqual({ scope: `s${winner}`, version: 2, secrets: [`n${winner}`] });
+      expect({
+        scope: after!.client.scope,
+        version: after!.client.version,
+        secrets: after!.secrets.map((x) => x.id),
+      }).toEqual({ scope: `s${winner}`, version: 2, secrets: [`n${winner}`] });
     });
 
     it('clients: the registration-token condition is checked in the write and the delete', async () => {
       const id = uid();
       await s.clients.create(client(id), []);
-      await expect(s.clients.update(client(id, { version: 2 }), undefined, { registrationAccessTokenHash: 'other' })).rejects.toBeInstanceOf(ClientVersionConflictError);
-      await s.clients.update(client(id, { version: 2, registrationAccessTokenHash: 'rat-2' }), undefined, { registrationAccessTokenHash: 'rat-1' });
+      await expect(
+        s.clients.update(client(id, { version: 2 }), undefined, { registrationAccessTokenHash: 'other' }),
+      ).rejects.toBeInstanceOf(ClientVersionConflictError);
+      await s.clients.update(client(id, { version: 2, registrationAccessTokenHash: 'rat-2' }), undefined, {
+        registrationAccessTokenHash: 'rat-1',
+      });
       expect(await s.clients.delete(id, { registrationAccessTokenHash: 'rat-1' })).toBe(false);
       expect(await s.clients.delete(id, { registrationAccessTokenHash: 'rat-2' })).toBe(true);
       expect(await s.clients.findById(id)).toBeNull();
@@ -199,7 +276,17 @@ for (const [name, open, requirement] of BACKENDS) {
 
     it('initial access tokens: concurrent uses never exceed the limit; refund gives one back; expiry ends it', async () => {
       const hash = randomUUID();
-      await s.initialTokens.insert({ id: uid(), tokenHash: hash, description: null, createdAt: NOW, expiresAt: NOW + 100, usesRemaining: 2, allowedScope: null, allowedResources: null, allowedMethods: null });
+      await s.initialTokens.insert({
+        id: uid(),
+        tokenHash: hash,
+        description: null,
+        createdAt: NOW,
+        expiresAt: NOW + 100,
+        usesRemaining: 2,
+        allowedScope: null,
+        allowedResources: null,
+        allowedMethods: null,
+      });
       const uses = await Promise.all(Array.from({ length: 6 }, () => s.initialTokens.consume(hash, NOW)));
       expect(uses.filter(Boolean)).toHaveLength(2);
       expect(await s.initialTokens.findUsable(hash, NOW)).toBeNull();
@@ -225,9 +312,13 @@ for (const [name, open, requirement] of BACKENDS) {
     it('encrypted values: replace is a compare-and-set on the stored ciphertext', async () => {
       const id = uid();
       const secretId = uid();
-      await s.clients.create(client(id, { tokenEndpointAuthMethod: 'client_secret_jwt' }), [secret(id, secretId, NOW, 'v1')]);
+      await s.clients.create(client(id, { tokenEndpointAuthMethod: 'client_secret_jwt' }), [
+        secret(id, secretId, NOW, 'v1'),
+      ]);
       const page = (await s.encrypted.page('client_secret', null, 10_000)).filter((v) => v.id === secretId);
-      expect(page).toEqual([{ kind: 'client_secret', id: secretId, context: `client_secret:${id}:${secretId}`, ciphertext: 'v1' }]);
+      expect(page).toEqual([
+        { kind: 'client_secret', id: secretId, context: `client_secret:${id}:${secretId}`, ciphertext: 'v1' },
+      ]);
       expect(await s.encrypted.replace(page[0]!, 'v2')).toBe(true);
       expect(await s.encrypted.replace(page[0]!, 'v3')).toBe(false); // stale: the row holds v2 now
       expect((await s.clients.findWithSecrets(id))!.secrets[0]!.secretEncrypted).toBe('v2');
@@ -247,7 +338,9 @@ describe('storage contract: driver failures become StorageUnavailableError in th
   });
   it('a conflict is not an outage: ClientVersionConflictError passes unchanged', async () => {
     const b = await typeorm({ type: 'better-sqlite3', database: ':memory:' });
-    await expect(b.stores.clients.update(client('missing', { version: 2 }))).rejects.toBeInstanceOf(ClientVersionConflictError);
+    await expect(b.stores.clients.update(client('missing', { version: 2 }))).rejects.toBeInstanceOf(
+      ClientVersionConflictError,
+    );
     await b.close();
   });
 });

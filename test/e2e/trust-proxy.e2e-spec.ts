@@ -21,10 +21,20 @@ async function startProxy(target: string): Promise<Proxy> {
     const seen = req.socket.remoteAddress!.replace(/^::ffff:/, '');
     const prior = [req.headers['x-forwarded-for'] ?? []].flat().join(', ');
     const headers: IncomingHttpHeaders = { ...req.headers, 'x-forwarded-for': prior ? `${prior}, ${seen}` : seen };
-    const out = request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers, localAddress: '127.0.0.1' }, (up) => {
-      res.writeHead(up.statusCode!, up.headers);
-      up.pipe(res);
-    });
+    const out = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: req.method,
+        path: req.url,
+        headers,
+        localAddress: '127.0.0.1',
+      },
+      (up) => {
+        res.writeHead(up.statusCode!, up.headers);
+        up.pipe(res);
+      },
+    );
     out.on('error', () => res.destroy());
     req.pipe(out);
   });
@@ -46,7 +56,11 @@ function tokenFrom(base: string, from: string, xff?: string): Promise<number> {
         method: 'POST',
         localAddress: from,
         agent: false,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), ...(xff ? { 'x-forwarded-for': xff } : {}) },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': Buffer.byteLength(body),
+          ...(xff ? { 'x-forwarded-for': xff } : {}),
+        },
       },
       (res) => {
         res.resume();
@@ -160,6 +174,8 @@ describe.each(['fastify', 'express'] as const)('TRUST_PROXY through a forwarding
 
 describe('TRUST_PROXY values that mean nothing are refused at boot', () => {
   it.each(['yes', '10.0.0.0/33', '10.0.0.1,', 'example.com', '99', '1.2.3.4/8x'])('%s', async (value) => {
-    await expect(createTestApp({ env: { TRUST_PROXY: value } })).rejects.toThrow(/TRUST_PROXY .*: use true, a hop count 1–32, or comma-separated addresses\/CIDRs/);
+    await expect(createTestApp({ env: { TRUST_PROXY: value } })).rejects.toThrow(
+      /TRUST_PROXY .*: use true, a hop count 1–32, or comma-separated addresses\/CIDRs/,
+    );
   });
 });

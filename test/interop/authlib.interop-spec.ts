@@ -36,21 +36,29 @@ describe(`interop: Python authlib ${version ?? ''} against Clavis`, needs('pytho
     pemPath = join(mkdtempSync(join(tmpdir(), 'clavis-authlib-')), 'key.pem');
     writeFileSync(pemPath, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
     jwtClient = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_jwt' });
-    pkClient = await createClient(t, { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [{ ...(publicKey.export({ format: 'jwk' }) as JWK), use: 'sig' }] } });
+    pkClient = await createClient(t, {
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwks: { keys: [{ ...(publicKey.export({ format: 'jwk' }) as JWK), use: 'sig' }] },
+    });
   });
   afterAll(async () => t?.close());
 
   const authlib = (method: string, clientId: string, credential: string) =>
     new Promise<{ code: number; out: any; stderr: string }>((resolve) => {
-      execFile(PYTHON, [SCRIPT, t.issuer, t.tokenEndpoint, method, clientId, credential], { timeout: 20_000 }, (error, stdout, stderr) => {
-        let out: any;
-        try {
-          out = JSON.parse(stdout);
-        } catch {
-          out = stdout;
-        }
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out, stderr });
-      });
+      execFile(
+        PYTHON,
+        [SCRIPT, t.issuer, t.tokenEndpoint, method, clientId, credential],
+        { timeout: 20_000 },
+        (error, stdout, stderr) => {
+          let out: any;
+          try {
+            out = JSON.parse(stdout);
+          } catch {
+            out = stdout;
+          }
+          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, out, stderr });
+        },
+      );
     });
 
   const expectToken = async (method: string, clientId: string, credential: string) => {
@@ -63,13 +71,17 @@ describe(`interop: Python authlib ${version ?? ''} against Clavis`, needs('pytho
     // authlib's defaults, unchanged: an hour between iat and exp.
     expect(res.out.claims.exp - res.out.claims.iat).toBe(3600);
     expect(res.out.claims.aud).toBe(t.issuer);
-    const access = await fetch(`${t.baseUrl}/statements`, { headers: { authorization: `Bearer ${res.out.token.access_token}` } });
+    const access = await fetch(`${t.baseUrl}/statements`, {
+      headers: { authorization: `Bearer ${res.out.token.access_token}` },
+    });
     expect(access.status).toBe(200);
   };
 
-  it('client_secret_jwt (HS256), authlib defaults: a token', async () => expectToken('client_secret_jwt', jwtClient.clientId, jwtClient.clientSecret));
+  it('client_secret_jwt (HS256), authlib defaults: a token', async () =>
+    expectToken('client_secret_jwt', jwtClient.clientId, jwtClient.clientSecret));
 
-  it('private_key_jwt (RS256), authlib defaults: a token', async () => expectToken('private_key_jwt', pkClient.clientId, pemPath));
+  it('private_key_jwt (RS256), authlib defaults: a token', async () =>
+    expectToken('private_key_jwt', pkClient.clientId, pemPath));
 
   it('the wrong secret: authlib reports invalid_client', async () => {
     t.clock.set(Date.now());

@@ -1,10 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 // @ts-expect-error oidc-provider ships no type declarations (and @types/oidc-provider is not installed)
@@ -42,10 +37,7 @@ let assertionKey: CryptoKey;
 const assertionAudiences: unknown[] = [];
 
 beforeAll(async () => {
-  let handler: (req: IncomingMessage, res: ServerResponse) => void = (
-    _req,
-    res,
-  ) => res.writeHead(503).end();
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.writeHead(503).end();
   server = createServer((req, res) => handler(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -95,12 +87,7 @@ beforeAll(async () => {
         },
       },
     ],
-    clientAuthMethods: [
-      'client_secret_basic',
-      'client_secret_post',
-      'client_secret_jwt',
-      'private_key_jwt',
-    ],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'],
     features: {
       clientCredentials: { enabled: true },
       devInteractions: { enabled: false },
@@ -119,13 +106,9 @@ beforeAll(async () => {
     },
     cookies: { keys: [secret()] },
     // Strict audience, as Clavis and draft-ietf-oauth-rfc7523bis require: the issuer, nothing else.
-    async assertJwtClientAuthClaimsAndHeader(
-      ctx: { oidc: { issuer: string } },
-      claims: { aud?: unknown },
-    ) {
+    async assertJwtClientAuthClaimsAndHeader(ctx: { oidc: { issuer: string } }, claims: { aud?: unknown }) {
       assertionAudiences.push(claims.aud);
-      if (claims.aud !== ctx.oidc.issuer)
-        throw new errors.InvalidClientAuth('aud must be the issuer identifier');
+      if (claims.aud !== ctx.oidc.issuer) throw new errors.InvalidClientAuth('aud must be the issuer identifier');
     },
   });
   handler = provider.callback();
@@ -137,50 +120,31 @@ afterAll(async () => {
 });
 
 const methods: [string, string, () => ClientAuth][] = [
-  [
-    'client_secret_basic',
-    'basic-client',
-    () => clientSecretBasic('basic-client', secrets.basic),
-  ],
-  [
-    'client_secret_post',
-    'post-client',
-    () => clientSecretPost('post-client', secrets.post),
-  ],
-  [
-    'client_secret_jwt',
-    'jwt-client',
-    () => clientSecretJwt('jwt-client', secrets.jwt),
-  ],
-  [
-    'private_key_jwt',
-    'pkjwt-client',
-    () => privateKeyJwt('pkjwt-client', assertionKey, { kid: 'client-key-1' }),
-  ],
+  ['client_secret_basic', 'basic-client', () => clientSecretBasic('basic-client', secrets.basic)],
+  ['client_secret_post', 'post-client', () => clientSecretPost('post-client', secrets.post)],
+  ['client_secret_jwt', 'jwt-client', () => clientSecretJwt('jwt-client', secrets.jwt)],
+  ['private_key_jwt', 'pkjwt-client', () => privateKeyJwt('pkjwt-client', assertionKey, { kid: 'client-key-1' })],
 ];
 
 describe('@clavis/client against oidc-provider 9', () => {
-  it.each(methods)(
-    '%s: discovers the token endpoint and gets an access token',
-    async (_method, clientId, auth) => {
-      const tokens = new TokenClient({
-        issuer,
-        clientId,
-        auth: auth(),
-        scope: SCOPE,
-      });
-      const response = await tokens.getTokenResponse();
-      expect(response).toMatchObject({ token_type: 'Bearer', scope: SCOPE });
-      expect(typeof response.access_token).toBe('string');
-      expect(response.access_token.length).toBeGreaterThan(20);
-      expect(response.expires_in).toBeGreaterThan(0);
-      expect(await tokens.getToken()).toBe(response.access_token); // cached
+  it.each(methods)('%s: discovers the token endpoint and gets an access token', async (_method, clientId, auth) => {
+    const tokens = new TokenClient({
+      issuer,
+      clientId,
+      auth: auth(),
+      scope: SCOPE,
+    });
+    const response = await tokens.getTokenResponse();
+    expect(response).toMatchObject({ token_type: 'Bearer', scope: SCOPE });
+    expect(typeof response.access_token).toBe('string');
+    expect(response.access_token.length).toBeGreaterThan(20);
+    expect(response.expires_in).toBeGreaterThan(0);
+    expect(await tokens.getToken()).toBe(response.access_token); // cached
 
-      // a second request carries a fresh assertion (oidc-provider rejects a replayed jti)
-      tokens.invalidate();
-      expect(await tokens.getToken()).not.toBe(response.access_token);
-    },
-  );
+    // a second request carries a fresh assertion (oidc-provider rejects a replayed jti)
+    tokens.invalidate();
+    expect(await tokens.getToken()).not.toBe(response.access_token);
+  });
 
   it('sent aud = issuer as a single string in every assertion', () => {
     expect(assertionAudiences.length).toBeGreaterThanOrEqual(4);

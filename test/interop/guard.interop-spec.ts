@@ -26,14 +26,22 @@ describe('guard interop: GET /statements on the demo app', () => {
   beforeEach(() => t.clock.set(Date.now()));
 
   const tokenFor = async (c: { clientId: string; clientSecret: string }): Promise<string> => {
-    const res = await postForm(t.tokenEndpoint, { grant_type: 'client_credentials' }, basic(c.clientId, c.clientSecret));
+    const res = await postForm(
+      t.tokenEndpoint,
+      { grant_type: 'client_credentials' },
+      basic(c.clientId, c.clientSecret),
+    );
     expect(res.status, res.text).toBe(200);
     return res.json.access_token;
   };
   const get = async (token?: string) => {
     const res = await fetch(statements, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
     const text = await res.text();
-    return { status: res.status, challenge: res.headers.get('www-authenticate'), json: text ? JSON.parse(text) : undefined };
+    return {
+      status: res.status,
+      challenge: res.headers.get('www-authenticate'),
+      json: text ? JSON.parse(text) : undefined,
+    };
   };
   const invalidToken = () => ({
     status: 401,
@@ -43,12 +51,24 @@ describe('guard interop: GET /statements on the demo app', () => {
   /** Claims the server would issue to `reader`, at the server's clock. */
   const claims = (overrides: Record<string, unknown> = {}) => {
     const iat = t.clock.nowSeconds();
-    return { iss: t.issuer, sub: reader.clientId, client_id: reader.clientId, aud: t.issuer, scope: 'statements:read', jti: randomUUID(), iat, exp: iat + 300, ...overrides };
+    return {
+      iss: t.issuer,
+      sub: reader.clientId,
+      client_id: reader.clientId,
+      aud: t.issuer,
+      scope: 'statements:read',
+      jti: randomUUID(),
+      iat,
+      exp: iat + 300,
+      ...overrides,
+    };
   };
   /** Signs with the server's own active key, so that only the changed member can be what fails. */
   const signWithServerKey = async (payload: Record<string, unknown>, header: Record<string, unknown> = {}) => {
     const key = await t.keys.activeKey();
-    return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...header }).sign(key.privateKey);
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...header })
+      .sign(key.privateKey);
   };
 
   it('accepts a Clavis token with the scope and hands the handler the claims', async () => {
@@ -80,18 +100,27 @@ describe('guard interop: GET /statements on the demo app', () => {
     it('another key claiming our iss and the kid of our active key', async () => {
       const other = await generateKey('ES256');
       const { kid } = await t.keys.activeKey();
-      const forged = await new SignJWT(claims()).setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' }).sign(other.privateKey);
+      const forged = await new SignJWT(claims())
+        .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
+        .sign(other.privateKey);
       expect(await get(forged)).toEqual(invalidToken());
     });
 
     it('our key, but another iss', async () => {
-      expect(await get(await signWithServerKey(claims({ iss: 'https://other-issuer.example' })))).toEqual(invalidToken());
+      expect(await get(await signWithServerKey(claims({ iss: 'https://other-issuer.example' })))).toEqual(
+        invalidToken(),
+      );
     });
 
     it('tampered payload (scope widened, signature kept)', async () => {
       const [h, p, s] = (await tokenFor(writer)).split('.');
-      const payload = { ...JSON.parse(Buffer.from(p, 'base64url').toString()), scope: 'statements:read statements:write' };
-      expect(await get(`${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${s}`)).toEqual(invalidToken());
+      const payload = {
+        ...JSON.parse(Buffer.from(p, 'base64url').toString()),
+        scope: 'statements:read statements:write',
+      };
+      expect(await get(`${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${s}`)).toEqual(
+        invalidToken(),
+      );
     });
 
     it('tampered signature', async () => {

@@ -1,4 +1,12 @@
-import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, type CryptoKey } from 'jose';
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  exportJWK,
+  generateKeyPair,
+  jwtVerify,
+  type CryptoKey,
+} from 'jose';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClient, createTestApp, type TestApp } from '../support/test-app.js';
@@ -27,7 +35,14 @@ describe('interop: openid-client 6 against Clavis', () => {
   let issuer: URL;
   const sent: Sent[] = [];
   const recordingFetch: client.CustomFetch = (url, options) => {
-    sent.push({ url, method: options.method, headers: { ...options.headers }, body: new URLSearchParams(typeof options.body === 'string' || options.body instanceof URLSearchParams ? options.body : '') });
+    sent.push({
+      url,
+      method: options.method,
+      headers: { ...options.headers },
+      body: new URLSearchParams(
+        typeof options.body === 'string' || options.body instanceof URLSearchParams ? options.body : '',
+      ),
+    });
     return fetch(url, options as RequestInit);
   };
   const lastTo = (path: string) => [...sent].reverse().find((r) => new URL(r.url).pathname === path)!;
@@ -40,13 +55,41 @@ describe('interop: openid-client 6 against Clavis', () => {
 
   /** openid-client's own discovery of the issuer, bound to one client and one auth method. */
   const discover = (clientId: string, auth: client.ClientAuth, metadata: Partial<client.ClientMetadata> = {}) =>
-    client.discovery(issuer, clientId, metadata, auth, { algorithm: 'oauth2', execute: [client.allowInsecureRequests], [client.customFetch]: recordingFetch });
+    client.discovery(issuer, clientId, metadata, auth, {
+      algorithm: 'oauth2',
+      execute: [client.allowInsecureRequests],
+      [client.customFetch]: recordingFetch,
+    });
 
   const methods: [string, () => Promise<{ config: client.Configuration; clientId: string }>][] = [
-    ['client_secret_basic', async () => ({ config: await discover(basicClient.clientId, client.ClientSecretBasic(basicClient.clientSecret)), clientId: basicClient.clientId })],
-    ['client_secret_post', async () => ({ config: await discover(postClient.clientId, client.ClientSecretPost(postClient.clientSecret)), clientId: postClient.clientId })],
-    ['client_secret_jwt', async () => ({ config: await discover(jwtClient.clientId, client.ClientSecretJwt(jwtClient.clientSecret)), clientId: jwtClient.clientId })],
-    ['private_key_jwt', async () => ({ config: await discover(pkClient.clientId, client.PrivateKeyJwt(pkKey)), clientId: pkClient.clientId })],
+    [
+      'client_secret_basic',
+      async () => ({
+        config: await discover(basicClient.clientId, client.ClientSecretBasic(basicClient.clientSecret)),
+        clientId: basicClient.clientId,
+      }),
+    ],
+    [
+      'client_secret_post',
+      async () => ({
+        config: await discover(postClient.clientId, client.ClientSecretPost(postClient.clientSecret)),
+        clientId: postClient.clientId,
+      }),
+    ],
+    [
+      'client_secret_jwt',
+      async () => ({
+        config: await discover(jwtClient.clientId, client.ClientSecretJwt(jwtClient.clientSecret)),
+        clientId: jwtClient.clientId,
+      }),
+    ],
+    [
+      'private_key_jwt',
+      async () => ({
+        config: await discover(pkClient.clientId, client.PrivateKeyJwt(pkKey)),
+        clientId: pkClient.clientId,
+      }),
+    ],
   ];
 
   beforeAll(async () => {
@@ -54,10 +97,16 @@ describe('interop: openid-client 6 against Clavis', () => {
     issuer = new URL(t.issuer);
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     pkKey = { key: privateKey, kid: 'oc-es256' };
-    basicClient = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_basic', scope: 'statements:read statements:write' });
+    basicClient = await createClient(t, {
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      scope: 'statements:read statements:write',
+    });
     postClient = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_post' });
     jwtClient = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_jwt' });
-    pkClient = await createClient(t, { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: pkKey.kid, use: 'sig' }] } });
+    pkClient = await createClient(t, {
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: pkKey.kid, use: 'sig' }] },
+    });
   });
   afterAll(() => t.close());
   // The libraries sign with the wall clock; keep the server's FixedClock on it.
@@ -65,7 +114,12 @@ describe('interop: openid-client 6 against Clavis', () => {
 
   async function verifyAccessToken(config: client.Configuration, token: string, clientId: string) {
     const jwks = createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri!));
-    const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer: t.issuer, audience: t.issuer, typ: 'at+jwt', currentDate: t.clock.date() });
+    const { payload, protectedHeader } = await jwtVerify(token, jwks, {
+      issuer: t.issuer,
+      audience: t.issuer,
+      typ: 'at+jwt',
+      currentDate: t.clock.date(),
+    });
     expect(protectedHeader).toMatchObject({ typ: 'at+jwt', alg: 'ES256', kid: expect.any(String) });
     expect(payload).toMatchObject({ iss: t.issuer, sub: clientId, client_id: clientId, aud: t.issuer });
     return payload;
@@ -74,7 +128,9 @@ describe('interop: openid-client 6 against Clavis', () => {
   describe('discovery', () => {
     it('reads the RFC 8414 metadata with algorithm oauth2', async () => {
       const config = await discover(basicClient.clientId, client.ClientSecretBasic(basicClient.clientSecret));
-      expect(lastTo('/.well-known/oauth-authorization-server').url).toBe(`${t.issuer}/.well-known/oauth-authorization-server`);
+      expect(lastTo('/.well-known/oauth-authorization-server').url).toBe(
+        `${t.issuer}/.well-known/oauth-authorization-server`,
+      );
       expect(config.serverMetadata()).toMatchObject({
         issuer: t.issuer,
         token_endpoint: `${t.issuer}/token`,
@@ -91,14 +147,18 @@ describe('interop: openid-client 6 against Clavis', () => {
     });
 
     it('the default (OpenID Connect) discovery finds no document: Clavis is not an OpenID Provider', async () => {
-      const failing = client.discovery(issuer, basicClient.clientId, basicClient.clientSecret, undefined, { execute: [client.allowInsecureRequests] });
+      const failing = client.discovery(issuer, basicClient.clientId, basicClient.clientSecret, undefined, {
+        execute: [client.allowInsecureRequests],
+      });
       await expect(failing).rejects.toThrow();
       const res = await fetch(`${t.issuer}/.well-known/openid-configuration`);
       expect(res.status).toBe(404);
     });
 
     it('refuses the http issuer without allowInsecureRequests', async () => {
-      await expect(client.discovery(issuer, basicClient.clientId, basicClient.clientSecret, undefined, { algorithm: 'oauth2' })).rejects.toThrow(/https/i);
+      await expect(
+        client.discovery(issuer, basicClient.clientId, basicClient.clientSecret, undefined, { algorithm: 'oauth2' }),
+      ).rejects.toThrow(/https/i);
     });
   });
 
@@ -106,7 +166,11 @@ describe('interop: openid-client 6 against Clavis', () => {
     it('gets an RFC 9068 access token that verifies against /jwks', async () => {
       const { config, clientId } = await make();
       const tokens = await client.clientCredentialsGrant(config);
-      expect(tokens).toMatchObject({ token_type: 'bearer', expires_in: 300, scope: expect.stringContaining('statements:read') });
+      expect(tokens).toMatchObject({
+        token_type: 'bearer',
+        expires_in: 300,
+        scope: expect.stringContaining('statements:read'),
+      });
       expect(tokens.expiresIn()).toBeGreaterThan(290);
       await verifyAccessToken(config, tokens.access_token, clientId);
 
@@ -138,7 +202,10 @@ describe('interop: openid-client 6 against Clavis', () => {
       await client.clientCredentialsGrant(config);
       await client.clientCredentialsGrant(config);
       if (method.endsWith('_jwt')) {
-        const [a, b] = sent.filter((r) => new URL(r.url).pathname === '/token').slice(-2).map((r) => decodeJwt(r.body.get('client_assertion')!));
+        const [a, b] = sent
+          .filter((r) => new URL(r.url).pathname === '/token')
+          .slice(-2)
+          .map((r) => decodeJwt(r.body.get('client_assertion')!));
         expect(a.jti).not.toBe(b.jti);
       }
     });
@@ -172,7 +239,10 @@ describe('interop: openid-client 6 against Clavis', () => {
     ])('%s key → header alg %s, accepted', async (genAlg, expectedAlg) => {
       const { privateKey, publicKey } = await generateKeyPair(genAlg);
       const kid = `oc-${genAlg}`;
-      const c = await createClient(t, { tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [{ ...(await exportJWK(publicKey)), kid }] } });
+      const c = await createClient(t, {
+        tokenEndpointAuthMethod: 'private_key_jwt',
+        jwks: { keys: [{ ...(await exportJWK(publicKey)), kid }] },
+      });
       const config = await discover(c.clientId, client.PrivateKeyJwt({ key: privateKey, kid }));
       const tokens = await client.clientCredentialsGrant(config);
       expect(decodeProtectedHeader(lastTo('/token').body.get('client_assertion')!)).toEqual({ alg: expectedAlg, kid });
@@ -188,7 +258,9 @@ describe('interop: openid-client 6 against Clavis', () => {
       const error = await client.clientCredentialsGrant(config).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(client.WWWAuthenticateChallengeError);
       expect(error).toMatchObject({ status: 401, cause: [{ scheme: 'basic', parameters: { realm: t.issuer } }] });
-      expect(await (error as client.WWWAuthenticateChallengeError).response.json()).toMatchObject({ error: 'invalid_client' });
+      expect(await (error as client.WWWAuthenticateChallengeError).response.json()).toMatchObject({
+        error: 'invalid_client',
+      });
     });
 
     it('a wrong secret with client_secret_post → ResponseBodyError invalid_client, 401', async () => {
@@ -200,25 +272,36 @@ describe('interop: openid-client 6 against Clavis', () => {
 
     it('a method the client did not register → invalid_client', async () => {
       const config = await discover(basicClient.clientId, client.ClientSecretPost(basicClient.clientSecret));
-      await expect(client.clientCredentialsGrant(config)).rejects.toMatchObject({ error: 'invalid_client', status: 401 });
+      await expect(client.clientCredentialsGrant(config)).rejects.toMatchObject({
+        error: 'invalid_client',
+        status: 401,
+      });
     });
 
     it('a key the client did not register → invalid_client', async () => {
       const { privateKey } = await generateKeyPair('ES256');
       const config = await discover(pkClient.clientId, client.PrivateKeyJwt({ key: privateKey, kid: pkKey.kid }));
-      await expect(client.clientCredentialsGrant(config)).rejects.toMatchObject({ error: 'invalid_client', status: 401 });
+      await expect(client.clientCredentialsGrant(config)).rejects.toMatchObject({
+        error: 'invalid_client',
+        status: 401,
+      });
     });
 
     it('a scope outside the registration → invalid_scope, 400', async () => {
       const config = await discover(postClient.clientId, client.ClientSecretPost(postClient.clientSecret));
-      await expect(client.clientCredentialsGrant(config, { scope: 'statements:write' })).rejects.toMatchObject({ error: 'invalid_scope', status: 400 });
+      await expect(client.clientCredentialsGrant(config, { scope: 'statements:write' })).rejects.toMatchObject({
+        error: 'invalid_scope',
+        status: 400,
+      });
     });
 
     it('a tampered token at /statements → WWWAuthenticateChallengeError with error invalid_token', async () => {
       const { config } = await methods[0][1]();
       const { access_token } = await client.clientCredentialsGrant(config);
       const tampered = `${access_token.slice(0, -2)}${access_token.endsWith('AA') ? 'BB' : 'AA'}`;
-      const error = await client.fetchProtectedResource(config, tampered, new URL(`${t.baseUrl}/statements`), 'GET').catch((e: unknown) => e);
+      const error = await client
+        .fetchProtectedResource(config, tampered, new URL(`${t.baseUrl}/statements`), 'GET')
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(client.WWWAuthenticateChallengeError);
       const [challenge] = (error as client.WWWAuthenticateChallengeError).cause;
       expect(challenge).toMatchObject({ scheme: 'bearer', parameters: { realm: t.issuer, error: 'invalid_token' } });
@@ -230,11 +313,19 @@ describe('interop: openid-client 6 against Clavis', () => {
       const { config, clientId } = await make();
       const { access_token } = await client.clientCredentialsGrant(config);
       const active = await client.tokenIntrospection(config, access_token);
-      expect(active).toMatchObject({ active: true, client_id: clientId, sub: clientId, iss: t.issuer, scope: expect.stringContaining('statements:read') });
+      expect(active).toMatchObject({
+        active: true,
+        client_id: clientId,
+        sub: clientId,
+        iss: t.issuer,
+        scope: expect.stringContaining('statements:read'),
+      });
 
       await client.tokenRevocation(config, access_token);
       expect(await client.tokenIntrospection(config, access_token)).toEqual({ active: false });
-      await expect(client.fetchProtectedResource(config, access_token, new URL(`${t.baseUrl}/statements`), 'GET')).rejects.toBeInstanceOf(client.WWWAuthenticateChallengeError);
+      await expect(
+        client.fetchProtectedResource(config, access_token, new URL(`${t.baseUrl}/statements`), 'GET'),
+      ).rejects.toBeInstanceOf(client.WWWAuthenticateChallengeError);
     });
 
     it('an unknown token introspects as inactive; revoking it is a 200 no-op (RFC 7009 §2.2)', async () => {

@@ -22,12 +22,14 @@ export interface CliResult {
 export async function cli(...argv: string[]): Promise<CliResult> {
   const out: string[] = [];
   const err: string[] = [];
-  const capture = (sink: string[]) => (chunk: unknown, ...rest: unknown[]) => {
-    sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-    const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-    cb?.();
-    return true;
-  };
+  const capture =
+    (sink: string[]) =>
+    (chunk: unknown, ...rest: unknown[]) => {
+      sink.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      cb?.();
+      return true;
+    };
   const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture(out) as typeof process.stdout.write);
   const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture(err) as typeof process.stderr.write);
   let code: number;

@@ -1,11 +1,23 @@
 import { expect } from 'vitest';
 
 /** POSTs a form (as application/x-www-form-urlencoded, params may repeat). */
-export async function postForm(url: string, params: Record<string, string | string[]> | [string, string][], headers: Record<string, string> = {}) {
+export async function postForm(
+  url: string,
+  params: Record<string, string | string[]> | [string, string][],
+  headers: Record<string, string> = {},
+) {
   const body = new URLSearchParams();
-  const entries = Array.isArray(params) ? params : Object.entries(params).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]]));
+  const entries = Array.isArray(params)
+    ? params
+    : Object.entries(params).flatMap(([k, v]) =>
+        Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : [[k, v] as [string, string]],
+      );
   for (const [k, v] of entries) body.append(k, v);
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: body.toString() });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: body.toString(),
+  });
   const text = await res.text();
   let json: any;
   try {
@@ -23,7 +35,11 @@ export function basic(clientId: string, secret: string): Record<string, string> 
 }
 
 /** Asserts an exact RFC 6749 §5.2 error response. */
-export function expectOAuthError(res: { status: number; json: any; headers: Headers }, status: number, error: string): void {
+export function expectOAuthError(
+  res: { status: number; json: any; headers: Headers },
+  status: number,
+  error: string,
+): void {
   expect({ status: res.status, error: res.json?.error }).toEqual({ status, error });
   expect(typeof res.json.error_description).toBe('string');
   expect(Object.keys(res.json).sort()).toEqual(['error', 'error_description']);

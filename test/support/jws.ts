@@ -24,7 +24,13 @@ export async function rawJws(header: unknown, payload: unknown, signer: Signer):
 async function sign(input: string, signer: Signer): Promise<Uint8Array> {
   switch (signer.kind) {
     case 'ecdsa':
-      return new Uint8Array(await webcrypto.subtle.sign({ name: 'ECDSA', hash: signer.hash }, signer.key as unknown as webcrypto.CryptoKey, Buffer.from(input)));
+      return new Uint8Array(
+        await webcrypto.subtle.sign(
+          { name: 'ECDSA', hash: signer.hash },
+          signer.key as unknown as webcrypto.CryptoKey,
+          Buffer.from(input),
+        ),
+      );
     case 'hmac':
       return createHmac(signer.hash, signer.secret).update(input).digest();
     case 'none':

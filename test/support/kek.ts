@@ -76,8 +76,14 @@ export async function ownDatabase(): Promise<OwnDatabase> {
 
 /** A `client_secret_jwt` token request (HS256 assertion made with the secret). */
 export async function hmacToken(t: TestApp, clientId: string, secret: string, issuer = t.issuer) {
-  const jwt = await assertion(clientId, { privateKey: new TextEncoder().encode(secret), alg: 'HS256' }, issuer, { now: t.clock.nowSeconds() });
-  return postForm(`${t.baseUrl}/token`, { grant_type: 'client_credentials', client_assertion_type: JWT_BEARER, client_assertion: jwt });
+  const jwt = await assertion(clientId, { privateKey: new TextEncoder().encode(secret), alg: 'HS256' }, issuer, {
+    now: t.clock.nowSeconds(),
+  });
+  return postForm(`${t.baseUrl}/token`, {
+    grant_type: 'client_credentials',
+    client_assertion_type: JWT_BEARER,
+    client_assertion: jwt,
+  });
 }
 
 /** A `client_secret_basic` token request. */
@@ -91,7 +97,11 @@ let built = false;
 /** Builds the demo server once per test process (`nest build auth-server`, as `npm run cli` does). */
 export function buildServer(): void {
   if (built) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'), 'build', 'auth-server'], { cwd: ROOT, stdio: 'ignore', timeout: 180_000 });
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js'), 'build', 'auth-server'],
+    { cwd: ROOT, stdio: 'ignore', timeout: 180_000 },
+  );
   built = true;
 }
 
@@ -100,12 +110,22 @@ export function buildServer(): void {
  * server without) as a real process with exactly `env` (plus PATH); resolves when it exits, or kills
  * it after `timeoutMs` (code null then).
  */
-export function runServerProcess(args: string[], env: Record<string, string>, timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runServerProcess(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 90_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [join(ROOT, 'dist', 'apps', 'auth-server', 'main.js'), ...args],
-      { cwd: ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024 },
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+        maxBuffer: 16 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
         resolve({ code: error?.killed ? null : code, stdout: String(stdout), stderr: String(stderr) });

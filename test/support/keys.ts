@@ -23,7 +23,15 @@ export async function assertion(
   opts: { claims?: Record<string, unknown>; header?: Record<string, unknown>; now?: number } = {},
 ): Promise<string> {
   const now = opts.now ?? Math.floor(Date.now() / 1000);
-  const claims: Record<string, unknown> = { iss: clientId, sub: clientId, aud, jti: randomUUID(), iat: now, exp: now + 60, ...opts.claims };
+  const claims: Record<string, unknown> = {
+    iss: clientId,
+    sub: clientId,
+    aud,
+    jti: randomUUID(),
+    iat: now,
+    exp: now + 60,
+    ...opts.claims,
+  };
   for (const k of Object.keys(claims)) if (claims[k] === undefined) delete claims[k];
   const header: Record<string, unknown> = { alg: key.alg, ...(key.kid ? { kid: key.kid } : {}), ...opts.header };
   for (const k of Object.keys(header)) if (header[k] === undefined) delete header[k];

@@ -45,7 +45,8 @@ export class CapturingLogger implements LoggerService {
 /** Anything a log call may carry, as text (errors with their stack, objects in full). */
 export function render(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (value instanceof Error) return `${value.stack ?? value.message}${value.cause ? ` cause: ${render(value.cause)}` : ''}`;
+  if (value instanceof Error)
+    return `${value.stack ?? value.message}${value.cause ? ` cause: ${render(value.cause)}` : ''}`;
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
@@ -72,7 +73,9 @@ export interface LoggedTestApp extends TestApp {
  * createTestApp's twin with all log output captured: a CapturingLogger at every level (also the
  * static Logger instances of the libraries), and audit events both kept and logged.
  */
-export async function createLoggedTestApp(opts: { env?: Record<string, string | undefined>; clock?: FixedClock } = {}): Promise<LoggedTestApp> {
+export async function createLoggedTestApp(
+  opts: { env?: Record<string, string | undefined>; clock?: FixedClock } = {},
+): Promise<LoggedTestApp> {
   const audit = new TeeAuditSink();
   const logs = new CapturingLogger();
   // Loggers created before the app (static `new Logger(...)` fields) follow the override too.

@@ -34,12 +34,22 @@ function runAs(): { uid: number; gid: number } | undefined {
   return { uid, gid };
 }
 
-function run(bin: string, args: string[], user: { uid: number; gid: number } | undefined, timeout = 30_000): Promise<string> {
+function run(
+  bin: string,
+  args: string[],
+  user: { uid: number; gid: number } | undefined,
+  timeout = 30_000,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(bin, args, { timeout, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', LANG: 'C', TZ: 'UTC' }, ...user }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${bin} ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      bin,
+      args,
+      { timeout, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', LANG: 'C', TZ: 'UTC' }, ...user },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${bin} ${args.join(' ')} failed: ${error.message}\n${stdout}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -57,7 +67,12 @@ export async function startPrivatePostgres(opts: { database?: string } = {}): Pr
   const data = join(dir, 'data');
   const port = await freePort();
   const database = opts.database ?? 'clavis';
-  await run(join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions'], user, 60_000);
+  await run(
+    join(bin, 'initdb'),
+    ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--no-instructions'],
+    user,
+    60_000,
+  );
   const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=50`;
   const pgCtl = (...args: string[]) => run(join(bin, 'pg_ctl'), ['-D', data, ...args], user);
   const state: PrivatePostgres = {

@@ -63,13 +63,25 @@ export interface RawResponse {
  * One request with fetch; a hang (no answer within `timeoutMs`) fails the property. Bodies may be
  * strings or raw bytes; headers are sent as given (the caller keeps them to what HTTP can carry).
  */
-export async function send(url: string, init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array } = {}, timeoutMs = 15_000): Promise<RawResponse> {
+export async function send(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array } = {},
+  timeoutMs = 15_000,
+): Promise<RawResponse> {
   let res: Response;
   try {
-    res = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body as BodyInit | undefined, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    res = await fetch(url, {
+      method: init.method ?? 'GET',
+      headers: init.headers,
+      body: init.body as BodyInit | undefined,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (e) {
     const err = e as Error & { cause?: { message?: string } };
-    throw new Error(`request ${init.method ?? 'GET'} ${url.slice(0, 200)} failed (hang or connection error): ${err.name}: ${err.message} ${err.cause?.message ?? ''}`);
+    throw new Error(
+      `request ${init.method ?? 'GET'} ${url.slice(0, 200)} failed (hang or connection error): ${err.name}: ${err.message} ${err.cause?.message ?? ''}`,
+    );
   }
   const text = await res.text();
   let json: any;
@@ -139,21 +151,45 @@ export const anyText = (maxLength = 64): fc.Arbitrary<string> =>
     fc.string({ maxLength }),
     fc.string({ unit: 'grapheme', maxLength }),
     fc.string({ unit: 'binary', maxLength }),
-    fc.string({ unit: fc.constantFrom('%', '&', '=', '+', ';', ' ', '\0', '\r', '\n', '"', '\\', 'é', '☃', '\u{1F600}', '\uD800', 'a', '0', '.', ':', '/'), maxLength }),
+    fc.string({
+      unit: fc.constantFrom(
+        '%',
+        '&',
+        '=',
+        '+',
+        ';',
+        ' ',
+        '\0',
+        '\r',
+        '\n',
+        '"',
+        '\\',
+        'é',
+        '☃',
+        '\u{1F600}',
+        '\uD800',
+        'a',
+        '0',
+        '.',
+        ':',
+        '/',
+      ),
+      maxLength,
+    }),
   );
 
 /** A huge string (up to `max` characters, of one repeated unit or random). */
 export const hugeText = (min = 1_000, max = 20_000): fc.Arbitrary<string> =>
   fc.oneof(
-    fc.tuple(fc.constantFrom('a', 'é', '☃', '%', '\u{1F600}', ' ', '=', '&'), fc.integer({ min, max })).map(([c, n]) => c.repeat(Math.ceil(n / c.length))),
+    fc
+      .tuple(fc.constantFrom('a', 'é', '☃', '%', '\u{1F600}', ' ', '=', '&'), fc.integer({ min, max }))
+      .map(([c, n]) => c.repeat(Math.ceil(n / c.length))),
     fc.string({ minLength: min, maxLength: Math.min(max, min + 2_000) }),
   );
 
 /** A header value HTTP (and fetch) can carry: Latin-1 without CR, LF, NUL; trimmed. */
 export function headerSafe(s: string): string {
-  return s
-    .replace(/[^\x20-\x7e\x80-\xff\t]/g, (c) => String.fromCharCode(0x21 + (c.codePointAt(0)! % 94)))
-    .trim();
+  return s.replace(/[^\x20-\x7e\x80-\xff\t]/g, (c) => String.fromCharCode(0x21 + (c.codePointAt(0)! % 94))).trim();
 }
 
 /** application/x-www-form-urlencoded encoding that never throws (lone surrogates become U+FFFD). */
@@ -167,7 +203,21 @@ export function authorizationHeader(clientIds: string[] = []): fc.Arbitrary<stri
   const idArb = fc.oneof(fc.constantFrom(...(clientIds.length ? clientIds : ['nobody'])), anyText(40));
   return fc.oneof(
     fc.constant(undefined),
-    fc.constantFrom('Basic', 'Basic ', 'Basic =', 'Basic ====', 'Basic Og==', 'Basic OjpkOg==', 'basic  %%%', 'Bearer', 'Bearer ', 'Digest username="x"', 'Basic YTpi, Basic YTpi', 'BASIC YWJjOmRlZg==', ' Basic   YTpi  '),
+    fc.constantFrom(
+      'Basic',
+      'Basic ',
+      'Basic =',
+      'Basic ====',
+      'Basic Og==',
+      'Basic OjpkOg==',
+      'basic  %%%',
+      'Bearer',
+      'Bearer ',
+      'Digest username="x"',
+      'Basic YTpi, Basic YTpi',
+      'BASIC YWJjOmRlZg==',
+      ' Basic   YTpi  ',
+    ),
     fc.tuple(idArb, anyText(80)).map(([id, secret]) => `Basic ${b64(`${id}:${secret}`)}`),
     fc.tuple(idArb, anyText(80)).map(([id, secret]) => `Basic ${b64(`${formEncode(id)}:${formEncode(secret)}`)}`),
     anyText(80).map((s) => `Basic ${b64(s)}`),
@@ -175,7 +225,9 @@ export function authorizationHeader(clientIds: string[] = []): fc.Arbitrary<stri
     fc.uint8Array({ maxLength: 120 }).map((b) => `Basic ${Buffer.from(b).toString('base64')}`),
     anyText(200).map((s) => `Bearer ${headerSafe(s)}`),
     fc.base64String({ maxLength: 400 }).map((s) => `Bearer ${s}`),
-    fc.tuple(fc.constantFrom('Basic', 'Bearer', 'DPoP', 'Negotiate', 'x'), anyText(100)).map(([scheme, s]) => `${scheme} ${headerSafe(s)}`),
+    fc
+      .tuple(fc.constantFrom('Basic', 'Bearer', 'DPoP', 'Negotiate', 'x'), anyText(100))
+      .map(([scheme, s]) => `${scheme} ${headerSafe(s)}`),
     anyText(120).map(headerSafe),
     hugeText(2_000, 8_000).map((s) => `Basic ${b64(s)}`.slice(0, 8_000)),
   );
@@ -185,20 +237,83 @@ export function authorizationHeader(clientIds: string[] = []): fc.Arbitrary<stri
 export function contentType(valid: string): fc.Arbitrary<string | undefined> {
   return fc.oneof(
     fc.constant(undefined),
-    fc.constantFrom(valid, valid.toUpperCase(), `${valid}; charset=utf-8`, `${valid};charset=ISO-8859-1`, ` ${valid} `, `${valid};`),
-    fc.constantFrom('application/json', 'application/x-www-form-urlencoded', 'text/plain', 'multipart/form-data; boundary=x', 'application/jwt', '*/*', '', ';', 'application/json; charset=utf-16', 'application/x-www-form-urlencodedx', 'application/jsonx', 'application/merge-patch+json'),
+    fc.constantFrom(
+      valid,
+      valid.toUpperCase(),
+      `${valid}; charset=utf-8`,
+      `${valid};charset=ISO-8859-1`,
+      ` ${valid} `,
+      `${valid};`,
+    ),
+    fc.constantFrom(
+      'application/json',
+      'application/x-www-form-urlencoded',
+      'text/plain',
+      'multipart/form-data; boundary=x',
+      'application/jwt',
+      '*/*',
+      '',
+      ';',
+      'application/json; charset=utf-16',
+      'application/x-www-form-urlencodedx',
+      'application/jsonx',
+      'application/merge-patch+json',
+    ),
     anyText(60).map(headerSafe),
   );
 }
 
 /** Names of the token-endpoint parameters, to make random forms hit real code paths. */
-export const FORM_NAMES = ['grant_type', 'scope', 'resource', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type', 'token', 'token_type_hint', 'audience', 'username', 'password', 'code', 'refresh_token', '__proto__', 'constructor', 'hasOwnProperty', 'toString'];
+export const FORM_NAMES = [
+  'grant_type',
+  'scope',
+  'resource',
+  'client_id',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+  'token',
+  'token_type_hint',
+  'audience',
+  'username',
+  'password',
+  'code',
+  'refresh_token',
+  '__proto__',
+  'constructor',
+  'hasOwnProperty',
+  'toString',
+];
 
-const FORM_VALUES = ['client_credentials', 'password', 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', 'statements:read', 'statements:read statements:write', 'https://api.example/', 'access_token', 'refresh_token', 'null', 'undefined', '[]', '{}', 'a.b.c', 'eyJhbGciOiJub25lIn0.e30.', '%', '%E0%A4%A'];
+const FORM_VALUES = [
+  'client_credentials',
+  'password',
+  'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+  'statements:read',
+  'statements:read statements:write',
+  'https://api.example/',
+  'access_token',
+  'refresh_token',
+  'null',
+  'undefined',
+  '[]',
+  '{}',
+  'a.b.c',
+  'eyJhbGciOiJub25lIn0.e30.',
+  '%',
+  '%E0%A4%A',
+];
 
 /** A random form: names and values from the known set, random text, empty or huge; names may repeat. */
-export function formEntries(opts: { clientIds?: string[]; maxEntries?: number } = {}): fc.Arbitrary<[string, string][]> {
-  const name = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...FORM_NAMES) }, { weight: 2, arbitrary: anyText(30) }, { weight: 1, arbitrary: fc.constant('') }, { weight: 1, arbitrary: hugeText(500, 3_000) });
+export function formEntries(
+  opts: { clientIds?: string[]; maxEntries?: number } = {},
+): fc.Arbitrary<[string, string][]> {
+  const name = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...FORM_NAMES) },
+    { weight: 2, arbitrary: anyText(30) },
+    { weight: 1, arbitrary: fc.constant('') },
+    { weight: 1, arbitrary: hugeText(500, 3_000) },
+  );
   const value = fc.oneof(
     { weight: 3, arbitrary: fc.constantFrom(...FORM_VALUES, ...(opts.clientIds ?? [])) },
     { weight: 3, arbitrary: anyText(80) },
@@ -218,12 +333,39 @@ export function encodeForm(entries: [string, string][]): string {
 /** A raw "form-ish" body: random text built from the form syntax characters and broken escapes. */
 export const rawFormText = (): fc.Arbitrary<string> =>
   fc.oneof(
-    fc.array(fc.constantFrom('grant_type', 'client_credentials', '=', '&', '%', '%2', '%zz', '%E0%A4%A', '%C0%AF', '%00', '+', ';', '[]', '[a]', 'scope', 'client_id', 'é', '\u{1F600}', '\uD800', '\0'), { maxLength: 60 }).map((a) => a.join('')),
+    fc
+      .array(
+        fc.constantFrom(
+          'grant_type',
+          'client_credentials',
+          '=',
+          '&',
+          '%',
+          '%2',
+          '%zz',
+          '%E0%A4%A',
+          '%C0%AF',
+          '%00',
+          '+',
+          ';',
+          '[]',
+          '[a]',
+          'scope',
+          'client_id',
+          'é',
+          '\u{1F600}',
+          '\uD800',
+          '\0',
+        ),
+        { maxLength: 60 },
+      )
+      .map((a) => a.join('')),
     fc.string({ unit: 'binary', maxLength: 300 }),
   );
 
 /** Random bytes (up to `max`). */
-export const rawBytes = (max = 20_000): fc.Arbitrary<Uint8Array> => fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ minLength: 1_000, maxLength: max }));
+export const rawBytes = (max = 20_000): fc.Arbitrary<Uint8Array> =>
+  fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ minLength: 1_000, maxLength: max }));
 
 /** Base64url of a JSON value or a string. */
 export function b64url(value: unknown): string {
@@ -232,10 +374,31 @@ export function b64url(value: unknown): string {
 
 /** A JSON value of any kind, incl. deep nesting, huge strings and prototype-ish keys. */
 export function anyJson(): fc.Arbitrary<unknown> {
-  const key = fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'keys', 'length', '0', ''));
+  const key = fc.oneof(
+    fc.string({ maxLength: 20 }),
+    fc.constantFrom(
+      '__proto__',
+      'constructor',
+      'prototype',
+      'toString',
+      'valueOf',
+      'hasOwnProperty',
+      'keys',
+      'length',
+      '0',
+      '',
+    ),
+  );
   return fc.oneof(
     { weight: 4, arbitrary: fc.jsonValue({ maxDepth: 4 }) },
-    { weight: 2, arbitrary: fc.anything({ maxDepth: 3, key, values: [fc.boolean(), fc.integer(), fc.double(), fc.string({ unit: 'grapheme' }), fc.constant(null)] }) },
+    {
+      weight: 2,
+      arbitrary: fc.anything({
+        maxDepth: 3,
+        key,
+        values: [fc.boolean(), fc.integer(), fc.double(), fc.string({ unit: 'grapheme' }), fc.constant(null)],
+      }),
+    },
     { weight: 1, arbitrary: fc.dictionary(key, fc.jsonValue({ maxDepth: 2 }), { maxKeys: 8 }) },
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 60 }).map((d) => nest(d)) },
     { weight: 1, arbitrary: hugeText(1_000, 80_000) },

@@ -18,7 +18,14 @@ export interface JsonResponse {
  */
 export async function jsonRequest(
   url: string,
-  opts: { method?: string; token?: string; body?: unknown; rawBody?: string; contentType?: string | null; headers?: Record<string, string> } = {},
+  opts: {
+    method?: string;
+    token?: string;
+    body?: unknown;
+    rawBody?: string;
+    contentType?: string | null;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<JsonResponse> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
@@ -71,7 +78,11 @@ export function registrationApi(t: TestApp) {
 /** POST /token with client_secret_basic; the Basic credential per RFC 6749 §2.3.1. */
 export function tokenWithBasic(t: TestApp, clientId: string, secret: string, extra: Record<string, string> = {}) {
   const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
-  return postForm(t.tokenEndpoint, { grant_type: 'client_credentials', ...extra }, { authorization: `Basic ${Buffer.from(`${enc(clientId)}:${enc(secret)}`).toString('base64')}` });
+  return postForm(
+    t.tokenEndpoint,
+    { grant_type: 'client_credentials', ...extra },
+    { authorization: `Basic ${Buffer.from(`${enc(clientId)}:${enc(secret)}`).toString('base64')}` },
+  );
 }
 
 /** POST /token with client_secret_post. */
@@ -81,7 +92,11 @@ export function tokenWithPost(t: TestApp, clientId: string, secret: string) {
 
 /** POST /token with a client assertion. */
 export function tokenWithAssertion(t: TestApp, assertion: string) {
-  return postForm(t.tokenEndpoint, { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion });
+  return postForm(t.tokenEndpoint, {
+    grant_type: 'client_credentials',
+    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion: assertion,
+  });
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;

@@ -16,7 +16,8 @@ import { findPostgresBin } from './postgres-bin.js';
  */
 export const REQUIREMENTS = {
   initdb: {
-    description: 'PostgreSQL server binaries initdb and pg_ctl, under /usr/lib/postgresql/<version>/bin or on PATH, for a private throw-away cluster',
+    description:
+      'PostgreSQL server binaries initdb and pg_ctl, under /usr/lib/postgresql/<version>/bin or on PATH, for a private throw-away cluster',
     probe: () => findPostgresBin() !== undefined,
   },
   'redis-server': {
@@ -32,7 +33,8 @@ export const REQUIREMENTS = {
     probe: () => Boolean(process.env.REDIS_URL),
   },
   'python-authlib': {
-    description: "/usr/bin/python3 with authlib and requests, Debian's python3-authlib and python3-requests, for interop with a Python client",
+    description:
+      "/usr/bin/python3 with authlib and requests, Debian's python3-authlib and python3-requests, for interop with a Python client",
     probe: () => spawnSync('/usr/bin/python3', ['-c', 'import authlib, requests']).status === 0,
   },
 } satisfies Record<string, { description: string; probe: () => boolean }>;
@@ -49,7 +51,9 @@ export function requiredOnThisPass(env: NodeJS.ProcessEnv = process.env): Set<st
   const names = raw.split(/[\s,]+/).filter(Boolean);
   const unknown = names.filter((n) => !(n in REQUIREMENTS));
   if (unknown.length) {
-    throw new Error(`CLAVIS_REQUIRE names unknown requirement(s): ${unknown.join(', ')} (known: ${Object.keys(REQUIREMENTS).join(', ')})`);
+    throw new Error(
+      `CLAVIS_REQUIRE names unknown requirement(s): ${unknown.join(', ')} (known: ${Object.keys(REQUIREMENTS).join(', ')})`,
+    );
   }
   return new Set(names);
 }

@@ -6,7 +6,12 @@ export interface ModuleResult {
   relativeModuleId: string;
   state(): string;
   children: {
-    allTests(): Iterable<{ fullName: string; tags: readonly string[]; options: { mode: string }; result(): { state: string; note?: string } }>;
+    allTests(): Iterable<{
+      fullName: string;
+      tags: readonly string[];
+      options: { mode: string };
+      result(): { state: string; note?: string };
+    }>;
   };
 }
 
@@ -23,7 +28,10 @@ export interface SkipReport {
  * Every skipped test is a violation unless `needs(...)` tagged it with a requirement that `required`
  * does not list; a file that loaded but reported no test is one too.
  */
-export function checkSkips(modules: ReadonlyArray<ModuleResult>, required: ReadonlySet<string> | undefined): SkipReport {
+export function checkSkips(
+  modules: ReadonlyArray<ModuleResult>,
+  required: ReadonlySet<string> | undefined,
+): SkipReport {
   const report: SkipReport = { violations: [], declared: new Map(), unloaded: 0 };
   for (const module of modules) {
     const file = module.relativeModuleId;
@@ -37,7 +45,10 @@ export function checkSkips(modules: ReadonlyArray<ModuleResult>, required: Reado
     for (const test of tests) {
       const result = test.result();
       if (result.state !== 'skipped') continue;
-      const excused = test.tags.filter((t) => t.startsWith('needs:')).map((t) => t.slice('needs:'.length)).filter((n) => !required?.has(n));
+      const excused = test.tags
+        .filter((t) => t.startsWith('needs:'))
+        .map((t) => t.slice('needs:'.length))
+        .filter((n) => !required?.has(n));
       if (excused.length) {
         const names = report.declared.get(file) ?? new Set<string>();
         excused.forEach((n) => names.add(n));
@@ -79,7 +90,9 @@ export default class SkipGuardReporter implements Reporter {
     if (!required) return;
     if (violations.length === 0) {
       const failed = unloaded ? `; ${unloaded} file(s) failed to load, see their errors above` : '';
-      log(`skip-guard: no unexpected skips (this pass requires: ${[...required].join(', ') || 'nothing outside Node'})${failed}`);
+      log(
+        `skip-guard: no unexpected skips (this pass requires: ${[...required].join(', ') || 'nothing outside Node'})${failed}`,
+      );
       return;
     }
     error(`\nskip-guard: FAILED — tests did not run on a pass that must run them:`);

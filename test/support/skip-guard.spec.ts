@@ -29,13 +29,18 @@ const multiInstance = file('test/e2e/multi-instance.e2e-spec.ts', [
 
 describe('skip guard: which skips fail a CI pass', () => {
   it('a suite that needs(...) a requirement the pass does not list may skip; it is listed, not failed', () => {
-    const report = checkSkips([multiInstance, file('test/e2e/token.e2e-spec.ts', [{ name: 'a', state: 'passed' }])], SQLITE_PASS);
+    const report = checkSkips(
+      [multiInstance, file('test/e2e/token.e2e-spec.ts', [{ name: 'a', state: 'passed' }])],
+      SQLITE_PASS,
+    );
     expect(report.violations).toEqual([]);
     expect(report.declared).toEqual(new Map([['test/e2e/multi-instance.e2e-spec.ts', new Set(['postgres'])]]));
   });
 
   it('the same suite skipped on a pass that requires it fails, named in one line', () => {
-    expect(checkSkips([multiInstance], POSTGRES_PASS).violations).toEqual(['test/e2e/multi-instance.e2e-spec.ts: skipped entirely (2 tests)']);
+    expect(checkSkips([multiInstance], POSTGRES_PASS).violations).toEqual([
+      'test/e2e/multi-instance.e2e-spec.ts: skipped entirely (2 tests)',
+    ]);
   });
 
   it('a suite skipped without needs(...) (describe.skipIf, it.skip) fails even when the pass requires nothing', () => {
@@ -43,7 +48,9 @@ describe('skip guard: which skips fail a CI pass', () => {
       { name: 'Redis outage > up', state: 'skipped', mode: 'skip' },
       { name: 'Redis outage > down', state: 'skipped', mode: 'skip' },
     ]);
-    expect(checkSkips([redisOutage], new Set()).violations).toEqual(['test/e2e/redis-outage.e2e-spec.ts: skipped entirely (2 tests)']);
+    expect(checkSkips([redisOutage], new Set()).violations).toEqual([
+      'test/e2e/redis-outage.e2e-spec.ts: skipped entirely (2 tests)',
+    ]);
   });
 
   it('single skipped tests in a file that ran are named with how they were skipped', () => {
@@ -61,7 +68,10 @@ describe('skip guard: which skips fail a CI pass', () => {
   });
 
   it('a file that loaded but reported no tests fails; one that failed to load is left to its own error', () => {
-    const report = checkSkips([file('test/e2e/empty.e2e-spec.ts', []), file('test/e2e/broken.e2e-spec.ts', [], 'failed')], SQLITE_PASS);
+    const report = checkSkips(
+      [file('test/e2e/empty.e2e-spec.ts', []), file('test/e2e/broken.e2e-spec.ts', [], 'failed')],
+      SQLITE_PASS,
+    );
     expect(report.violations).toEqual(['test/e2e/empty.e2e-spec.ts: reported no tests']);
     expect(report.unloaded).toBe(1);
   });
@@ -76,8 +86,12 @@ describe('needs(...) and CLAVIS_REQUIRE', () => {
   it('reads the pass requirements, and refuses a name it does not know', () => {
     expect(requiredOnThisPass({})).toBeUndefined();
     expect(requiredOnThisPass({ CLAVIS_REQUIRE: '' })).toEqual(new Set());
-    expect(requiredOnThisPass({ CLAVIS_REQUIRE: 'initdb, redis-server postgres' })).toEqual(new Set(['initdb', 'redis-server', 'postgres']));
-    expect(() => requiredOnThisPass({ CLAVIS_REQUIRE: 'initdb redis-srever' })).toThrow(/unknown requirement\(s\): redis-srever/);
+    expect(requiredOnThisPass({ CLAVIS_REQUIRE: 'initdb, redis-server postgres' })).toEqual(
+      new Set(['initdb', 'redis-server', 'postgres']),
+    );
+    expect(() => requiredOnThisPass({ CLAVIS_REQUIRE: 'initdb redis-srever' })).toThrow(
+      /unknown requirement\(s\): redis-srever/,
+    );
   });
 
   it('a missing requirement skips (tagged) locally and on a pass that does not list it, and throws on a pass that does', () => {

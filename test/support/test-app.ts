@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { Test } from '@nestjs/testing';
 import type { INestApplication, LoggerService, Type } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import { ClientService, FixedClock, InitialAccessTokenService, SigningKeyService, clavisFastifyOptions, configureClavisHttp, type ClientMetadata } from '@clavis/server';
+import {
+  ClientService,
+  FixedClock,
+  InitialAccessTokenService,
+  SigningKeyService,
+  clavisFastifyOptions,
+  configureClavisHttp,
+  type ClientMetadata,
+} from '@clavis/server';
 import { MemoryAuditSink } from '@clavis/server/testing';
 import { AppModule } from '../../apps/auth-server/src/app.module.js';
 
@@ -88,15 +96,24 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: '1000000',
     ...opts.env,
   };
-  const testing = Test.createTestingModule({ imports: [AppModule.forRoot({ env, clock, auditSink: audit, firstRun: false })], controllers: opts.hostControllers ?? [] });
+  const testing = Test.createTestingModule({
+    imports: [AppModule.forRoot({ env, clock, auditSink: audit, firstRun: false })],
+    controllers: opts.hostControllers ?? [],
+  });
   const moduleRef = await (opts.logger ? testing.setLogger(opts.logger) : testing).compile();
-  const options = { bodyParser: (opts.bodyParser ?? TEST_BODY_PARSER) === 'on', logger: opts.logger ?? (process.env.TEST_LOGS ? undefined : (false as const)) };
+  const options = {
+    bodyParser: (opts.bodyParser ?? TEST_BODY_PARSER) === 'on',
+    logger: opts.logger ?? (process.env.TEST_LOGS ? undefined : (false as const)),
+  };
   const http = {
     requestTimeout: env.REQUEST_TIMEOUT ? Number(env.REQUEST_TIMEOUT) : undefined,
     trustProxy: env.TRUST_PROXY,
     maxConnectionsPerAddress: env.MAX_CONNECTIONS_PER_ADDRESS ? Number(env.MAX_CONNECTIONS_PER_ADDRESS) : undefined,
   };
-  const app = (opts.adapter ?? TEST_HTTP_ADAPTER) === 'fastify' ? moduleRef.createNestApplication(new FastifyAdapter(clavisFastifyOptions(http)), options) : moduleRef.createNestApplication(options);
+  const app =
+    (opts.adapter ?? TEST_HTTP_ADAPTER) === 'fastify'
+      ? moduleRef.createNestApplication(new FastifyAdapter(clavisFastifyOptions(http)), options)
+      : moduleRef.createNestApplication(options);
   if (opts.logger) app.useLogger(opts.logger);
   configureClavisHttp(app, http);
   try {
@@ -124,5 +141,10 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
 /** Creates a client through the service (the operator path); returns its credentials. */
 export async function createClient(t: TestApp, metadata: ClientMetadata) {
   const issued = await t.clients.create({ scope: 'statements:read', ...metadata }, { withRegistrationToken: true });
-  return { clientId: issued.client.clientId, clientSecret: issued.clientSecret!, registrationAccessToken: issued.registrationAccessToken!, client: issued.client };
+  return {
+    clientId: issued.client.clientId,
+    clientSecret: issued.clientSecret!,
+    registrationAccessToken: issued.registrationAccessToken!,
+    client: issued.client,
+  };
 }

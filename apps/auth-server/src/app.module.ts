@@ -27,14 +27,25 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, validate: () => ({ app: loadConfig(env) }) }),
-        TypeOrmModule.forRootAsync({ inject: [ConfigService], useFactory: (config: ConfigService) => typeOrmOptions(config.getOrThrow<AppConfig>('app')) }),
+        TypeOrmModule.forRootAsync({
+          inject: [ConfigService],
+          useFactory: (config: ConfigService) => typeOrmOptions(config.getOrThrow<AppConfig>('app')),
+        }),
         ClavisServerModule.forRootAsync({
           isGlobal: true,
           routePrefix,
           inject: [ConfigService],
           useFactory: (config: ConfigService) => {
             const app = config.getOrThrow<AppConfig>('app');
-            return { ...app.server, issuer: app.issuer, keyEncryptionKey: app.kek.value, redisUrl: app.redisUrl, clock: opts.clock, auditSink: opts.auditSink, firstRunInitialAccessToken: { print: opts.firstRun ?? true } };
+            return {
+              ...app.server,
+              issuer: app.issuer,
+              keyEncryptionKey: app.kek.value,
+              redisUrl: app.redisUrl,
+              clock: opts.clock,
+              auditSink: opts.auditSink,
+              firstRunInitialAccessToken: { print: opts.firstRun ?? true },
+            };
           },
         }),
         DemoModule,
@@ -46,8 +57,15 @@ export class AppModule {
 
 /** The app's own DataSource, which Clavis joins: SQLite by default, PostgreSQL with DATABASE_URL. */
 export function typeOrmOptions(app: AppConfig): TypeOrmModuleOptions {
-  const common = { entities: [...CLAVIS_ENTITIES], migrations: [...CLAVIS_MIGRATIONS], migrationsRun: true, synchronize: false, logging: false };
-  if (app.database.type === 'postgres') return { ...common, type: 'postgres', url: app.database.url, extra: { max: 10, connectionTimeoutMillis: 3_000 } };
+  const common = {
+    entities: [...CLAVIS_ENTITIES],
+    migrations: [...CLAVIS_MIGRATIONS],
+    migrationsRun: true,
+    synchronize: false,
+    logging: false,
+  };
+  if (app.database.type === 'postgres')
+    return { ...common, type: 'postgres', url: app.database.url, extra: { max: 10, connectionTimeoutMillis: 3_000 } };
   return {
     ...common,
     type: 'better-sqlite3',

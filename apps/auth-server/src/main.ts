@@ -16,9 +16,15 @@ async function main(): Promise<void> {
   }
   const config = loadConfig(process.env);
   // The host's body parsing stays as Nest makes it: Clavis reads its own request bodies.
-  const http = { trustProxy: config.trustProxy, requestTimeout: config.requestTimeout, maxConnectionsPerAddress: config.maxConnectionsPerAddress };
+  const http = {
+    trustProxy: config.trustProxy,
+    requestTimeout: config.requestTimeout,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+  };
   const adapter = new FastifyAdapter(clavisFastifyOptions(http));
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), adapter, { logger: config.logLevels });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), adapter, {
+    logger: config.logLevels,
+  });
   configureClavisHttp(app, http);
   app.enableShutdownHooks();
   // Fastify listens on localhost only unless told otherwise: default to every interface, like Express.
@@ -30,6 +36,9 @@ main().catch((e: unknown) => {
   const kek = describeKekMismatch(e, process.env);
   // One line, no stack, for the server and for a CLI command (both boot the same application).
   if (kek) process.stderr.write(`${process.argv.length > 2 ? 'error' : 'Clavis cannot start'}: ${kek}\n`);
-  else process.stderr.write(`${e instanceof EnvironmentError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  else
+    process.stderr.write(
+      `${e instanceof EnvironmentError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+    );
   process.exit(1);
 });

@@ -20,7 +20,9 @@ export class AppModule {
   static forRoot(options: StatementsApiOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [ClavisResourceModule.forRoot({ issuer: options.issuer, audience: options.audience, clock: options.clock })],
+      imports: [
+        ClavisResourceModule.forRoot({ issuer: options.issuer, audience: options.audience, clock: options.clock }),
+      ],
       controllers: [StatementsController],
     };
   }

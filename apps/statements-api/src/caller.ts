@@ -32,7 +32,12 @@ async function main(env: Record<string, string | undefined>): Promise<void> {
   if (!clientId && env.INITIAL_ACCESS_TOKEN) {
     const registrar = new RegistrationClient({ issuer });
     const registered = await registrar.register(
-      { client_name: 'example caller service', token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], scope },
+      {
+        client_name: 'example caller service',
+        token_endpoint_auth_method: 'client_secret_basic',
+        grant_types: ['client_credentials'],
+        scope,
+      },
       { initialAccessToken: env.INITIAL_ACCESS_TOKEN },
     );
     [clientId, clientSecret] = [registered.client_id, registered.client_secret];
@@ -41,13 +46,22 @@ async function main(env: Record<string, string | undefined>): Promise<void> {
         `  CLIENT_ID=${clientId}\n  CLIENT_SECRET=${clientSecret}\n  REGISTRATION_ACCESS_TOKEN=${registered.registration_access_token}\n\n`,
     );
   }
-  if (!clientId || !clientSecret) throw new UsageError('set CLIENT_ID and CLIENT_SECRET (or INITIAL_ACCESS_TOKEN to register a client first)');
+  if (!clientId || !clientSecret)
+    throw new UsageError('set CLIENT_ID and CLIENT_SECRET (or INITIAL_ACCESS_TOKEN to register a client first)');
 
-  const tokens = new TokenClient({ issuer, clientId, auth: authFor(env.CLIENT_AUTH_METHOD ?? 'client_secret_basic', clientId, clientSecret), scope });
+  const tokens = new TokenClient({
+    issuer,
+    clientId,
+    auth: authFor(env.CLIENT_AUTH_METHOD ?? 'client_secret_basic', clientId, clientSecret),
+    scope,
+  });
   // Bearer token from the cache (fetched on first use); a 401 invalid_token gets one retry with a new token.
   const response = await tokens.fetch(resourceUrl, { headers: { accept: 'application/json' } });
   const body = await response.text();
-  if (!response.ok) throw new UsageError(`GET ${resourceUrl} answered ${response.status}: ${response.headers.get('www-authenticate') ?? body}`);
+  if (!response.ok)
+    throw new UsageError(
+      `GET ${resourceUrl} answered ${response.status}: ${response.headers.get('www-authenticate') ?? body}`,
+    );
   process.stdout.write(`${JSON.stringify(JSON.parse(body), null, 2)}\n`);
 }
 
@@ -67,7 +81,12 @@ function authFor(method: string, clientId: string, clientSecret: string): Client
 class UsageError extends Error {}
 
 main(process.env).catch((e: unknown) => {
-  const message = e instanceof ClavisClientError ? `${e.code}${e.status ? ` (HTTP ${e.status})` : ''}: ${e.description}` : e instanceof Error ? e.message : String(e);
+  const message =
+    e instanceof ClavisClientError
+      ? `${e.code}${e.status ? ` (HTTP ${e.status})` : ''}: ${e.description}`
+      : e instanceof Error
+        ? e.message
+        : String(e);
   process.stderr.write(`caller: ${message}\n`);
   process.exit(1);
 });

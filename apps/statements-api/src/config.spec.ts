@@ -3,10 +3,22 @@ import { loadConfig } from './config.js';
 
 describe('loadConfig', () => {
   it('defaults: the demo issuer, audience = issuer, port 3001', () => {
-    expect(loadConfig({})).toEqual({ issuer: 'http://localhost:3000', audience: ['http://localhost:3000'], port: 3001, host: undefined });
+    expect(loadConfig({})).toEqual({
+      issuer: 'http://localhost:3000',
+      audience: ['http://localhost:3000'],
+      port: 3001,
+      host: undefined,
+    });
   });
   it('reads ISSUER, AUDIENCE (a list), PORT and HOST', () => {
-    expect(loadConfig({ ISSUER: 'https://auth.example.com', AUDIENCE: 'https://api.example.com, https://statements.example.com', PORT: '8080', HOST: '127.0.0.1' })).toEqual({
+    expect(
+      loadConfig({
+        ISSUER: 'https://auth.example.com',
+        AUDIENCE: 'https://api.example.com, https://statements.example.com',
+        PORT: '8080',
+        HOST: '127.0.0.1',
+      }),
+    ).toEqual({
       issuer: 'https://auth.example.com',
       audience: ['https://api.example.com', 'https://statements.example.com'],
       port: 8080,

@@ -38,7 +38,8 @@ export function loadConfig(env: Record<string, string | undefined>): StatementsA
   let port = 3001;
   if (env.PORT) {
     port = Number(env.PORT);
-    if (!/^\d+$/.test(env.PORT) || port < 1 || port > 65_535) problems.push('PORT must be a whole number from 1 to 65535');
+    if (!/^\d+$/.test(env.PORT) || port < 1 || port > 65_535)
+      problems.push('PORT must be a whole number from 1 to 65535');
   }
   if (problems.length) throw new StatementsApiEnvironmentError(problems);
   return { issuer, audience, port, host: env.HOST || undefined };

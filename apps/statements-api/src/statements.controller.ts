@@ -14,7 +14,11 @@ export interface Statement {
 export class StatementsController {
   @Get()
   @RequireScopes(['statements:read'])
-  list(@TokenClaims() claims: AccessTokenClaims): { client_id: string; served_by: 'statements-api'; statements: Statement[] } {
+  list(@TokenClaims() claims: AccessTokenClaims): {
+    client_id: string;
+    served_by: 'statements-api';
+    statements: Statement[];
+  } {
     return {
       client_id: claims.client_id,
       served_by: 'statements-api',

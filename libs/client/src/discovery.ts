@@ -1,12 +1,5 @@
 import { ClavisClientError } from './errors.js';
-import {
-  byteLimit,
-  DEFAULT_TIMEOUT,
-  errorFrom,
-  readJsonObject,
-  send,
-  type FetchLike,
-} from './http.js';
+import { byteLimit, DEFAULT_TIMEOUT, errorFrom, readJsonObject, send, type FetchLike } from './http.js';
 import { checkUrl } from './url-policy.js';
 
 /**
@@ -88,7 +81,10 @@ export async function discoverAuthorizationServer(
   }
   if (!response!.ok) {
     const error = await errorFrom(response!, limit);
-    const tried = response!.status === 404 && urls.length > 1 ? `${urls.join(' and ')} answered 404` : `${url} answered ${response!.status}`;
+    const tried =
+      response!.status === 404 && urls.length > 1
+        ? `${urls.join(' and ')} answered 404`
+        : `${url} answered ${response!.status}`;
     throw new ClavisClientError(
       error.code,
       `no authorization server metadata: ${tried}${error.description && error.code !== 'http_error' ? ` (${error.description})` : ''}`,
@@ -96,7 +92,9 @@ export async function discoverAuthorizationServer(
     );
   }
   const metadata = await readJsonObject(response!, limit).catch((e: ClavisClientError) => {
-    throw e.description.includes(url) ? e : new ClavisClientError(e.code, `${e.description} (${url})`, e.status, { cause: e });
+    throw e.description.includes(url)
+      ? e
+      : new ClavisClientError(e.code, `${e.description} (${url})`, e.status, { cause: e });
   });
   // RFC 8414 §3.3: the issuer in the document must be identical to the one the client expects.
   if (metadata.issuer !== issuer) {
@@ -108,11 +106,7 @@ export async function discoverAuthorizationServer(
   }
   for (const name of ['token_endpoint', 'registration_endpoint'] as const) {
     if (metadata[name] !== undefined && typeof metadata[name] !== 'string') {
-      throw new ClavisClientError(
-        'invalid_response',
-        `metadata ${name} is not a string (${url})`,
-        response!.status,
-      );
+      throw new ClavisClientError('invalid_response', `metadata ${name} is not a string (${url})`, response!.status);
     }
   }
   return metadata as AuthorizationServerMetadata;

@@ -71,24 +71,14 @@ export class ClavisClientError extends Error {
   }
 
   /** Maps a server's `error` value to a code: known codes pass through, anything else is `http_error`. */
-  static fromServer(
-    error: unknown,
-    description: unknown,
-    status: number,
-  ): ClavisClientError {
+  static fromServer(error: unknown, description: unknown, status: number): ClavisClientError {
     const known = typeof error === 'string' && SERVER_CODES.has(error);
     const text = typeof description === 'string' ? printable(description) : '';
     if (known) {
-      return new ClavisClientError(
-        error as ClavisClientErrorCode,
-        text,
-        status,
-      );
+      return new ClavisClientError(error as ClavisClientErrorCode, text, status);
     }
     const detail =
-      typeof error === 'string'
-        ? `${printable(error)}${text ? `: ${text}` : ''}`
-        : `unexpected HTTP status ${status}`;
+      typeof error === 'string' ? `${printable(error)}${text ? `: ${text}` : ''}` : `unexpected HTTP status ${status}`;
     return new ClavisClientError('http_error', detail, status);
   }
 }

@@ -39,9 +39,7 @@ describe('parseChallenges', () => {
       },
       { scheme: 'Other', params: {}, token68: 'dXNlcjpwYXNz==' },
     ]);
-    expect(bearerChallenge('bearer ERROR=invalid_token, error=second')).toEqual(
-      { error: 'invalid_token' },
-    );
+    expect(bearerChallenge('bearer ERROR=invalid_token, error=second')).toEqual({ error: 'invalid_token' });
     expect(bearerChallenge('Basic realm="x"')).toBeUndefined();
     expect(bearerChallenge('Bearer')).toEqual({});
   });
@@ -69,14 +67,8 @@ describe('parseChallenges', () => {
     ['a run of token characters', (n: number) => `Bearer ${'a'.repeat(n)}`],
     ['names without values', (n: number) => `Bearer ${'a '.repeat(n / 2)}`],
     ['commas and spaces', (n: number) => `Bearer ${', '.repeat(n / 2)}`],
-    [
-      'an unterminated quote of escapes',
-      (n: number) => `Bearer error="${'\\"'.repeat(n / 2)}`,
-    ],
-    [
-      'parameters without commas',
-      (n: number) => `Bearer ${'a=b '.repeat(n / 4)}`,
-    ],
+    ['an unterminated quote of escapes', (n: number) => `Bearer error="${'\\"'.repeat(n / 2)}`],
+    ['parameters without commas', (n: number) => `Bearer ${'a=b '.repeat(n / 4)}`],
     ['equals signs', (n: number) => `Bearer ${'='.repeat(n)}`],
     ['token68 look-alikes', (n: number) => `Bearer ${'a='.repeat(n / 2)}x`],
   ])('reads each character a bounded number of times: %s', (_, make) => {
@@ -106,9 +98,7 @@ describe('readText', () => {
         controller.enqueue(new Uint8Array(10_000));
       },
     });
-    const error = await readText(new Response(stream), 65_536).catch(
-      (e: unknown) => e,
-    );
+    const error = await readText(new Response(stream), 65_536).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ClavisClientError);
     expect(error).toMatchObject({ code: 'response_too_large' });
     expect(pulled).toBeLessThanOrEqual(9);

@@ -4,10 +4,7 @@ import { ClavisClientError } from './errors.js';
  * The `fetch` signature the SDK calls; inject one for proxies, tracing or tests.
  * @see RFC 6749 §3.2
  */
-export type FetchLike = (
-  input: string | URL,
-  init?: RequestInit,
-) => Promise<Response>;
+export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
 /** Default request timeout, in seconds. */
 export const DEFAULT_TIMEOUT = 10;
@@ -19,12 +16,7 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 65_536;
  * Sends a protocol request: no redirects (a 3xx is an error, so credentials never follow one),
  * a timeout (for the headers and the body alike), and network failures as `network_error`.
  */
-export async function send(
-  fetchFn: FetchLike,
-  url: string,
-  init: RequestInit,
-  timeout: number,
-): Promise<Response> {
+export async function send(fetchFn: FetchLike, url: string, init: RequestInit, timeout: number): Promise<Response> {
   const signal = AbortSignal.timeout(timeout * 1000);
   try {
     return await fetchFn(url, { ...init, redirect: 'manual', signal });
@@ -41,8 +33,7 @@ export async function send(
 /** A positive whole number of bytes, for a `maxResponseBytes` option. */
 export function byteLimit(value: number | undefined): number {
   const limit = value ?? DEFAULT_MAX_RESPONSE_BYTES;
-  if (!Number.isInteger(limit) || limit < 1)
-    throw new TypeError('maxResponseBytes must be a positive whole number');
+  if (!Number.isInteger(limit) || limit < 1) throw new TypeError('maxResponseBytes must be a positive whole number');
   return limit;
 }
 
@@ -51,10 +42,7 @@ export function byteLimit(value: number | undefined): number {
  * reading, a longer stream is cancelled as soon as it passes the limit (`response_too_large`).
  * A read that fails (the timeout fires mid-body) is a `network_error` saying so.
  */
-export async function readText(
-  response: Response,
-  limit: number,
-): Promise<string> {
+export async function readText(response: Response, limit: number): Promise<string> {
   const where = response.url || 'the server';
   const tooLarge = () =>
     new ClavisClientError(
@@ -85,8 +73,7 @@ export async function readText(
     if (cause instanceof ClavisClientError) throw cause;
     const timedOut =
       cause instanceof Error &&
-      (cause.name === 'TimeoutError' ||
-        (cause.cause as Error | undefined)?.name === 'TimeoutError');
+      (cause.name === 'TimeoutError' || (cause.cause as Error | undefined)?.name === 'TimeoutError');
     throw new ClavisClientError(
       'network_error',
       `reading the response from ${where} ${timedOut ? 'timed out' : 'failed'}`,
@@ -107,19 +94,10 @@ export async function readJsonObject(
   try {
     body = JSON.parse(text);
   } catch (cause) {
-    throw new ClavisClientError(
-      'invalid_response',
-      'response body is not JSON',
-      response.status,
-      { cause },
-    );
+    throw new ClavisClientError('invalid_response', 'response body is not JSON', response.status, { cause });
   }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ClavisClientError(
-      'invalid_response',
-      'response body is not a JSON object',
-      response.status,
-    );
+    throw new ClavisClientError('invalid_response', 'response body is not a JSON object', response.status);
   }
   return body as Record<string, unknown>;
 }
@@ -129,14 +107,10 @@ export async function readJsonObject(
  * (RFC 6749 §5.2, RFC 7591 §3.2.2), else the `WWW-Authenticate: Bearer` error (RFC 6750 §3),
  * else `http_error`. A body over `limit` bytes is not read (`response_too_large`).
  */
-export async function errorFrom(
-  response: Response,
-  limit = DEFAULT_MAX_RESPONSE_BYTES,
-): Promise<ClavisClientError> {
+export async function errorFrom(response: Response, limit = DEFAULT_MAX_RESPONSE_BYTES): Promise<ClavisClientError> {
   let body: { error?: unknown; error_description?: unknown } = {};
   const text = await readText(response, limit).catch((e: unknown) => {
-    if (e instanceof ClavisClientError && e.code === 'response_too_large')
-      throw e;
+    if (e instanceof ClavisClientError && e.code === 'response_too_large') throw e;
     return '';
   });
   try {
@@ -146,18 +120,10 @@ export async function errorFrom(
     // not JSON: fall back to the challenge or the status
   }
   if (body.error !== undefined) {
-    return ClavisClientError.fromServer(
-      body.error,
-      body.error_description,
-      response.status,
-    );
+    return ClavisClientError.fromServer(body.error, body.error_description, response.status);
   }
   const challenge = bearerChallenge(response.headers.get('www-authenticate'));
-  return ClavisClientError.fromServer(
-    challenge?.error,
-    challenge?.error_description,
-    response.status,
-  );
+  return ClavisClientError.fromServer(challenge?.error, challenge?.error_description, response.status);
 }
 
 /**
@@ -179,8 +145,7 @@ const TCHAR = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
   TCHAR[c.charCodeAt(0)] = 1;
 const TOKEN68 = new Uint8Array(128);
-for (const c of '-._~+/0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ')
-  TOKEN68[c.charCodeAt(0)] = 1;
+for (const c of '-._~+/0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ') TOKEN68[c.charCodeAt(0)] = 1;
 const [SP, TAB, COMMA, EQUALS, DQUOTE, BACKSLASH] = [32, 9, 44, 61, 34, 92];
 
 /**
@@ -193,8 +158,7 @@ export function parseChallenges(header: string): AuthChallenge[] {
   const text: Text = header;
   const n = text.length;
   const challenges: AuthChallenge[] = [];
-  let current:
-    { challenge: AuthChallenge; params: Map<string, string> } | undefined;
+  let current: { challenge: AuthChallenge; params: Map<string, string> } | undefined;
   let i = 0;
   const at = (k: number) => (k < n ? text.charCodeAt(k) : -1);
   const skipWhitespace = () => {
@@ -270,11 +234,7 @@ export function parseChallenges(header: string): AuthChallenge[] {
 }
 
 /** The auth-params of the `Bearer` challenge in a `WWW-Authenticate` header, if there is one. RFC 6750 §3. */
-export function bearerChallenge(
-  header: string | null,
-): Record<string, string> | undefined {
+export function bearerChallenge(header: string | null): Record<string, string> | undefined {
   if (!header) return undefined;
-  return parseChallenges(header).find(
-    (c) => c.scheme.toLowerCase() === 'bearer',
-  )?.params;
+  return parseChallenges(header).find((c) => c.scheme.toLowerCase() === 'bearer')?.params;
 }

@@ -5,12 +5,7 @@
  */
 
 /** Token-endpoint client authentication strategy types. @see RFC 6749 §2.3, RFC 7591 §2 */
-export type {
-  ClientAuth,
-  ClientAuthContext,
-  ClientAuthParams,
-  TokenEndpointAuthMethod,
-} from './auth/client-auth.js';
+export type { ClientAuth, ClientAuthContext, ClientAuthParams, TokenEndpointAuthMethod } from './auth/client-auth.js';
 /** Options of the assertion strategies (`lifetime` ≤ 60 s, `audience` override). @see RFC 7523 §3 */
 export type { AssertionOptions } from './auth/assertion.js';
 /** `client_secret_basic`: HTTP Basic with form-urlencoded id and secret. @see RFC 6749 §2.3.1 */
@@ -18,23 +13,11 @@ export { clientSecretBasic } from './auth/client-secret-basic.js';
 /** `client_secret_post`: the secret as form parameters. @see RFC 6749 §2.3.1 */
 export { clientSecretPost } from './auth/client-secret-post.js';
 /** `client_secret_jwt`: an HMAC-signed assertion per request. @see RFC 7523 §2.2 */
-export {
-  clientSecretJwt,
-  type ClientSecretJwtOptions,
-  type HmacAlgorithm,
-} from './auth/client-secret-jwt.js';
+export { clientSecretJwt, type ClientSecretJwtOptions, type HmacAlgorithm } from './auth/client-secret-jwt.js';
 /** `private_key_jwt`: an assertion signed with the client's private key per request. @see RFC 7523 §2.2 */
-export {
-  privateKeyJwt,
-  type PrivateKey,
-  type PrivateKeyJwtOptions,
-} from './auth/private-key-jwt.js';
+export { privateKeyJwt, type PrivateKey, type PrivateKeyJwtOptions } from './auth/private-key-jwt.js';
 /** Caching client-credentials token client with a bearer `fetch` helper. @see RFC 6749 §4.4, RFC 6750 §2.1 */
-export {
-  TokenClient,
-  type TokenClientOptions,
-  type TokenEndpointResponse,
-} from './token-client.js';
+export { TokenClient, type TokenClientOptions, type TokenEndpointResponse } from './token-client.js';
 /** Dynamic registration and self-management client. @see RFC 7591 §3, RFC 7592 §2 */
 export {
   RegistrationClient,
@@ -45,11 +28,7 @@ export {
   type RollKeysOptions,
 } from './registration-client.js';
 /** Authorization server metadata discovery. @see RFC 8414 §3 */
-export {
-  discoverAuthorizationServer,
-  type AuthorizationServerMetadata,
-  type DiscoveryOptions,
-} from './discovery.js';
+export { discoverAuthorizationServer, type AuthorizationServerMetadata, type DiscoveryOptions } from './discovery.js';
 /** The SDK's single error type and its `code` union. @see RFC 6749 §5.2, RFC 7591 §3.2.2 */
 export { ClavisClientError, type ClavisClientErrorCode } from './errors.js';
 /** Time source (milliseconds since the epoch) and the wall clock. @see RFC 7519 §4.1.4 */

@@ -1,12 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  createLocalJWKSet,
-  exportJWK,
-  generateKeyPair,
-  jwtVerify,
-  type JSONWebKeySet,
-  type JWK,
-} from 'jose';
+import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, type JSONWebKeySet, type JWK } from 'jose';
 import {
   startFakeServer,
   type FakeHttpServer,
@@ -58,10 +51,7 @@ class FakeRegistrationServer {
     return this.http.url;
   }
 
-  async handle(
-    r: RecordedRequest,
-    issuer: string,
-  ): Promise<FakeResponse | undefined> {
+  async handle(r: RecordedRequest, issuer: string): Promise<FakeResponse | undefined> {
     if (r.path === '/token') return this.token(r, issuer);
     if (!r.path.startsWith('/register')) return undefined;
     if (this.failNext) {
@@ -77,8 +67,7 @@ class FakeRegistrationServer {
     if (r.path === '/register' && r.method === 'POST') {
       if (bearer !== INITIAL_ACCESS_TOKEN) return unauthorized;
       const id = `client-${++this.#next}`;
-      const { token_endpoint_auth_method = 'client_secret_basic', ...rest } =
-        r.json as Record<string, unknown>;
+      const { token_endpoint_auth_method = 'client_secret_basic', ...rest } = r.json as Record<string, unknown>;
       const stored: StoredClient = {
         metadata: {
           ...rest,
@@ -129,10 +118,7 @@ class FakeRegistrationServer {
         stored.rat = secret();
         const rotate = this.rotateSecretOnUpdate && stored.secret !== undefined;
         if (rotate) {
-          [stored.secret, stored.secretExpiresAt] = [
-            secret(),
-            stored.secretExpiresAt + 1,
-          ];
+          [stored.secret, stored.secretExpiresAt] = [secret(), stored.secretExpiresAt + 1];
         }
         return { json: this.body(id, issuer, { secret: rotate, rat: true }) };
       }
@@ -144,11 +130,7 @@ class FakeRegistrationServer {
     }
   }
 
-  body(
-    id: string,
-    issuer: string,
-    include: { secret?: boolean; rat?: boolean },
-  ) {
+  body(id: string, issuer: string, include: { secret?: boolean; rat?: boolean }) {
     const stored = this.clients.get(id)!;
     return {
       ...stored.metadata,
@@ -173,11 +155,9 @@ class FakeRegistrationServer {
     if (!stored) return invalid;
     try {
       const assertion = r.form.get('client_assertion')!;
-      const { protectedHeader } = await jwtVerify(
-        assertion,
-        createLocalJWKSet(stored.metadata.jwks as JSONWebKeySet),
-        { audience: issuer },
-      );
+      const { protectedHeader } = await jwtVerify(assertion, createLocalJWKSet(stored.metadata.jwks as JSONWebKeySet), {
+        audience: issuer,
+      });
       if (protectedHeader.kid === this.rejectKid) return invalid;
     } catch {
       return invalid;
@@ -189,9 +169,7 @@ class FakeRegistrationServer {
 
   /** Request bodies of the PUTs, in order. */
   puts(): Record<string, unknown>[] {
-    return this.http.requests
-      .filter((r) => r.method === 'PUT')
-      .map((r) => r.json as Record<string, unknown>);
+    return this.http.requests.filter((r) => r.method === 'PUT').map((r) => r.json as Record<string, unknown>);
   }
 }
 
@@ -218,9 +196,7 @@ async function registered(
   return client;
 }
 
-async function rejection(
-  promise: Promise<unknown>,
-): Promise<ClavisClientError> {
+async function rejection(promise: Promise<unknown>): Promise<ClavisClientError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
@@ -236,8 +212,7 @@ describe('RegistrationClient.register', () => {
       stateDuringCallback: unknown;
     }[] = [];
     const client: RegistrationClient = registrar({
-      onCredentials: (persisted) =>
-        void seen.push({ persisted, stateDuringCallback: client.registration }),
+      onCredentials: (persisted) => void seen.push({ persisted, stateDuringCallback: client.registration }),
     });
     const result = await client.register(
       { client_name: 'svc', scope: 'a b' },
@@ -267,9 +242,7 @@ describe('RegistrationClient.register', () => {
 
   it('maps a 401 challenge without a body to invalid_token and stays unregistered', async () => {
     const client = registrar();
-    const error = await rejection(
-      client.register({ client_name: 'svc' }, { initialAccessToken: 'wrong' }),
-    );
+    const error = await rejection(client.register({ client_name: 'svc' }, { initialAccessToken: 'wrong' }));
     expect([error.code, error.status]).toEqual(['invalid_token', 401]);
     expect(client.registration).toBeUndefined();
   });
@@ -279,16 +252,10 @@ describe('RegistrationClient.register', () => {
       status: 400,
       json: {
         error: 'invalid_client_metadata',
-        error_description:
-          'scope contains values this server does not offer: z',
+        error_description: 'scope contains values this server does not offer: z',
       },
     };
-    const error = await rejection(
-      registrar().register(
-        { scope: 'z' },
-        { initialAccessToken: INITIAL_ACCESS_TOKEN },
-      ),
-    );
+    const error = await rejection(registrar().register({ scope: 'z' }, { initialAccessToken: INITIAL_ACCESS_TOKEN }));
     expect([error.code, error.status, error.description]).toEqual([
       'invalid_client_metadata',
       400,
@@ -304,16 +271,9 @@ describe('RegistrationClient.register', () => {
         registration_client_uri: `${as.issuer}/register/x`,
       },
     };
-    expect(
-      (
-        await rejection(
-          registrar().register(
-            {},
-            { initialAccessToken: INITIAL_ACCESS_TOKEN },
-          ),
-        )
-      ).code,
-    ).toBe('invalid_response');
+    expect((await rejection(registrar().register({}, { initialAccessToken: INITIAL_ACCESS_TOKEN }))).code).toBe(
+      'invalid_response',
+    );
   });
 });
 
@@ -329,9 +289,7 @@ describe('RegistrationClient.update and rotateSecret', () => {
 
     const put = as.http.requests.find((r) => r.method === 'PUT')!;
     expect(put.path).toBe('/register/client-1');
-    expect(put.headers.authorization).toBe(
-      `Bearer ${before.registration_access_token}`,
-    );
+    expect(put.headers.authorization).toBe(`Bearer ${before.registration_access_token}`);
     expect(put.json).toEqual({
       client_id: 'client-1',
       client_name: 'svc',
@@ -362,9 +320,7 @@ describe('RegistrationClient.update and rotateSecret', () => {
     expect(client.registration).toMatchObject(rotated);
     expect(await client.read()).toMatchObject({ client_id: 'client-1' });
     // the old registration access token is dead on the server
-    expect(
-      (await rejection(registrar({ registration: old }).read())).code,
-    ).toBe('invalid_token');
+    expect((await rejection(registrar({ registration: old }).read())).code).toBe('invalid_token');
   });
 
   it('keeps the old secret and its expiry together when the server issues no new secret', async () => {
@@ -377,15 +333,11 @@ describe('RegistrationClient.update and rotateSecret', () => {
       client_secret_expires_at: old.client_secret_expires_at,
       client_name: 'renamed',
     });
-    expect(updated.registration_access_token).not.toBe(
-      old.registration_access_token,
-    );
+    expect(updated.registration_access_token).not.toBe(old.registration_access_token);
 
     const error = await rejection(client.rotateSecret());
     expect(error.code).toBe('invalid_response');
-    expect(client.registration!.registration_access_token).toBe(
-      as.clients.get('client-1')!.rat,
-    ); // adopted nonetheless
+    expect(client.registration!.registration_access_token).toBe(as.clients.get('client-1')!.rat); // adopted nonetheless
   });
 
   it('keeps the credentials the server issued when onCredentials fails, and hands them over on the error', async () => {
@@ -417,9 +369,7 @@ describe('RegistrationClient.update and rotateSecret', () => {
     expect(`${error.message} ${inspect(error)}`).not.toContain(stored.secret!);
     fail = false;
     await client.read(); // still manageable with the new registration access token
-    expect(as.http.requests.at(-1)!.headers.authorization).toBe(
-      `Bearer ${stored.rat}`,
-    );
+    expect(as.http.requests.at(-1)!.headers.authorization).toBe(`Bearer ${stored.rat}`);
   });
 
   it('leaves the state unchanged when the server answers an error', async () => {
@@ -433,9 +383,7 @@ describe('RegistrationClient.update and rotateSecret', () => {
         error_description: 'bad scope',
       },
     };
-    expect((await rejection(client.update({ scope: '!' }))).code).toBe(
-      'invalid_client_metadata',
-    );
+    expect((await rejection(client.update({ scope: '!' }))).code).toBe('invalid_client_metadata');
     as.failNext = { status: 503, body: 'down' };
     expect((await rejection(client.rotateSecret())).code).toBe('http_error');
     expect(client.registration).toEqual(before);
@@ -444,11 +392,7 @@ describe('RegistrationClient.update and rotateSecret', () => {
 
   it('runs concurrent operations one after another, each with the latest registration token', async () => {
     const client = await registered();
-    const results = await Promise.all([
-      client.update({ client_name: 'x' }),
-      client.rotateSecret(),
-      client.read(),
-    ]);
+    const results = await Promise.all([client.update({ client_name: 'x' }), client.rotateSecret(), client.read()]);
     expect(results[2]).toMatchObject({
       client_name: 'x',
       registration_access_token: as.clients.get('client-1')!.rat,
@@ -488,9 +432,7 @@ describe('RegistrationClient.read, delete and restore', () => {
       client_id: saved.client_id,
       client_name: 'restored',
     });
-    expect(() =>
-      registrar({ registration: { client_id: 'x' } as ClientRegistration }),
-    ).toThrow(TypeError);
+    expect(() => registrar({ registration: { client_id: 'x' } as ClientRegistration })).toThrow(TypeError);
   });
 });
 
@@ -520,15 +462,9 @@ describe('RegistrationClient.rollKeys', () => {
     return { client, tokens, old, fresh: await keyPair('new') };
   }
 
-  const kids = (body: Record<string, unknown>) =>
-    (body.jwks as JSONWebKeySet).keys.map((k) => k.kid);
+  const kids = (body: Record<string, unknown>) => (body.jwks as JSONWebKeySet).keys.map((k) => k.kid);
   const assertionKid = (r: RecordedRequest) =>
-    JSON.parse(
-      Buffer.from(
-        r.form.get('client_assertion')!.split('.')[0],
-        'base64url',
-      ).toString(),
-    ).kid;
+    JSON.parse(Buffer.from(r.form.get('client_assertion')!.split('.')[0], 'base64url').toString()).kid;
 
   it('publishes old + new, switches the token client (proving the new key), then publishes only the new key', async () => {
     const { client, tokens, fresh } = await setup();
@@ -537,20 +473,13 @@ describe('RegistrationClient.rollKeys', () => {
       tokenClient: tokens,
     });
 
-    const steps = as.http.requests
-      .filter((r) => r.method === 'PUT' || r.path === '/token')
-      .slice(1);
+    const steps = as.http.requests.filter((r) => r.method === 'PUT' || r.path === '/token').slice(1);
     expect(
       steps.map((r) =>
-        r.method === 'PUT'
-          ? `PUT ${kids(r.json as Record<string, unknown>).join('+')}`
-          : `token ${assertionKid(r)}`,
+        r.method === 'PUT' ? `PUT ${kids(r.json as Record<string, unknown>).join('+')}` : `token ${assertionKid(r)}`,
       ),
     ).toEqual(['PUT old+new', 'token new', 'PUT new']);
-    for (const body of as.puts())
-      expect(
-        Object.keys(body).filter((k) => FORBIDDEN_IN_PUT.includes(k)),
-      ).toEqual([]);
+    for (const body of as.puts()) expect(Object.keys(body).filter((k) => FORBIDDEN_IN_PUT.includes(k))).toEqual([]);
     expect(kids(result)).toEqual(['new']);
     expect(tokens.auth.method).toBe('private_key_jwt');
     tokens.invalidate();
@@ -561,30 +490,22 @@ describe('RegistrationClient.rollKeys', () => {
     const { client, tokens, fresh } = await setup();
     const previousAuth = tokens.auth;
     as.rejectKid = 'new';
-    expect(
-      (await rejection(client.rollKeys({ newKey: fresh, tokenClient: tokens })))
-        .code,
-    ).toBe('invalid_client');
+    expect((await rejection(client.rollKeys({ newKey: fresh, tokenClient: tokens }))).code).toBe('invalid_client');
     expect(tokens.auth).toBe(previousAuth);
     expect(as.puts()).toHaveLength(1);
     expect(kids(client.registration!)).toEqual(['old', 'new']);
     // retrying later converges without duplicating the new key
     as.rejectKid = undefined;
-    expect(
-      kids(await client.rollKeys({ newKey: fresh, tokenClient: tokens })),
-    ).toEqual(['new']);
+    expect(kids(await client.rollKeys({ newKey: fresh, tokenClient: tokens }))).toEqual(['new']);
     expect(kids(as.puts()[1])).toEqual(['old', 'new']);
   });
 
   it("refuses clients without inline jwks and a public key that is not the new private key's", async () => {
     const { client, fresh, old } = await setup();
-    const mismatch = await rejection(
-      client.rollKeys({ newKey: { ...fresh, publicJwk: old.publicJwk } }),
-    );
+    const mismatch = await rejection(client.rollKeys({ newKey: { ...fresh, publicJwk: old.publicJwk } }));
     expect(mismatch).toMatchObject({
       code: 'invalid_key',
-      description:
-        'newKey.publicJwk is not the public key of newKey.privateKey',
+      description: 'newKey.publicJwk is not the public key of newKey.privateKey',
     });
     const symmetric = await rejection(
       client.rollKeys({
@@ -593,9 +514,7 @@ describe('RegistrationClient.rollKeys', () => {
     );
     expect(symmetric.code).toBe('invalid_key');
     const secretClient = await registered();
-    await expect(secretClient.rollKeys({ newKey: fresh })).rejects.toThrow(
-      TypeError,
-    );
+    await expect(secretClient.rollKeys({ newKey: fresh })).rejects.toThrow(TypeError);
     expect(as.puts()).toHaveLength(0);
   });
 });
@@ -609,9 +528,7 @@ describe('RegistrationClient.rollKeys key hygiene', () => {
     });
     const rsa = await generateKeyPair('RS256', { extractable: true });
     const { d: _, ...leaky } = await exportJWK(rsa.privateKey);
-    expect(Object.keys(leaky)).toEqual(
-      expect.arrayContaining(['p', 'q', 'dp', 'dq', 'qi']),
-    );
+    expect(Object.keys(leaky)).toEqual(expect.arrayContaining(['p', 'q', 'dp', 'dq', 'qi']));
     await client.rollKeys({
       newKey: {
         publicJwk: {
@@ -626,17 +543,8 @@ describe('RegistrationClient.rollKeys key hygiene', () => {
       },
     });
     for (const put of as.puts()) {
-      for (const key of (put.jwks as JSONWebKeySet).keys.filter(
-        (k) => k.kid === 'rsa',
-      ))
-        expect(Object.keys(key).sort()).toEqual([
-          'alg',
-          'e',
-          'kid',
-          'kty',
-          'n',
-          'use',
-        ]);
+      for (const key of (put.jwks as JSONWebKeySet).keys.filter((k) => k.kid === 'rsa'))
+        expect(Object.keys(key).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
     }
     expect(as.puts()).toHaveLength(2);
   });
@@ -647,10 +555,7 @@ describe('RegistrationClient.rollKeys key hygiene', () => {
       token_endpoint_auth_method: 'private_key_jwt',
       jwks: { keys: [{ ...(await exportJWK(old.publicKey)), kid: 'old' }] },
     });
-    const [a, b] = await Promise.all([
-      generateKeyPair('ES256'),
-      generateKeyPair('RS256'),
-    ]);
+    const [a, b] = await Promise.all([generateKeyPair('ES256'), generateKeyPair('RS256')]);
     for (const publicKey of [old.publicKey, b.publicKey]) {
       const error = await rejection(
         client.rollKeys({
@@ -663,8 +568,7 @@ describe('RegistrationClient.rollKeys key hygiene', () => {
       );
       expect(error).toMatchObject({
         code: 'invalid_key',
-        description:
-          'newKey.publicJwk is not the public key of newKey.privateKey',
+        description: 'newKey.publicJwk is not the public key of newKey.privateKey',
       });
     }
     expect(as.puts()).toHaveLength(0);
@@ -688,9 +592,7 @@ describe('RegistrationClient response checks', () => {
           [member]: value,
         },
       };
-      const error = await rejection(
-        client.register({}, { initialAccessToken: INITIAL_ACCESS_TOKEN }),
-      );
+      const error = await rejection(client.register({}, { initialAccessToken: INITIAL_ACCESS_TOKEN }));
       expect(error.code).toBe('invalid_response');
       expect(error.description).toContain(member);
       expect(error.message).not.toContain(value);
@@ -699,9 +601,7 @@ describe('RegistrationClient response checks', () => {
   });
 
   it('refuses an initial access token that would break the Authorization header, without showing it', async () => {
-    await expect(
-      registrar().register({}, { initialAccessToken: 'iat\r\nX-Injected: 1' }),
-    ).rejects.toThrow(
+    await expect(registrar().register({}, { initialAccessToken: 'iat\r\nX-Injected: 1' })).rejects.toThrow(
       new TypeError('initialAccessToken must be a string of visible ASCII'),
     );
     expect(as.http.requests).toHaveLength(0);
@@ -712,15 +612,8 @@ describe('RegistrationClient response checks', () => {
       status: 201,
       json: { client_id: 'c9', padding: 'x'.repeat(70_000) },
     };
-    expect(
-      (
-        await rejection(
-          registrar().register(
-            {},
-            { initialAccessToken: INITIAL_ACCESS_TOKEN },
-          ),
-        )
-      ).code,
-    ).toBe('response_too_large');
+    expect((await rejection(registrar().register({}, { initialAccessToken: INITIAL_ACCESS_TOKEN }))).code).toBe(
+      'response_too_large',
+    );
   });
 });

@@ -1,21 +1,10 @@
 import type { JSONWebKeySet, JWK } from 'jose';
 import type { TokenEndpointAuthMethod } from './auth/client-auth.js';
-import {
-  privateKeyJwt,
-  type PrivateKey,
-  type PrivateKeyJwtOptions,
-} from './auth/private-key-jwt.js';
+import { privateKeyJwt, type PrivateKey, type PrivateKeyJwtOptions } from './auth/private-key-jwt.js';
 import { isKeyPair, publicPart } from './auth/key-pair.js';
 import { discoverAuthorizationServer } from './discovery.js';
 import { ClavisClientError } from './errors.js';
-import {
-  byteLimit,
-  DEFAULT_TIMEOUT,
-  errorFrom,
-  readJsonObject,
-  send,
-  type FetchLike,
-} from './http.js';
+import { byteLimit, DEFAULT_TIMEOUT, errorFrom, readJsonObject, send, type FetchLike } from './http.js';
 import { deepFreeze, type TokenClient } from './token-client.js';
 import { checkUrl } from './url-policy.js';
 
@@ -146,10 +135,7 @@ export class RegistrationClient {
   constructor(options: RegistrationClientOptions) {
     this.#origins = [checkUrl(options.issuer, 'issuer', options).origin];
     if (options.registrationEndpoint !== undefined)
-      this.#origins.push(
-        checkUrl(options.registrationEndpoint, 'registrationEndpoint', options)
-          .origin,
-      );
+      this.#origins.push(checkUrl(options.registrationEndpoint, 'registrationEndpoint', options).origin);
     this.issuer = options.issuer;
     this.#options = options;
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
@@ -165,42 +151,25 @@ export class RegistrationClient {
 
   /** The current registration (credentials included), or undefined before `register()` and after `delete()`. */
   get registration(): Readonly<ClientRegistration> | undefined {
-    return (
-      this.#registration && Object.freeze(structuredClone(this.#registration))
-    );
+    return this.#registration && Object.freeze(structuredClone(this.#registration));
   }
 
   /**
    * Registers a new client (POST to the registration endpoint) and adopts it.
    * @see RFC 7591 §3.1
    */
-  register(
-    metadata: ClientMetadata,
-    options: { initialAccessToken?: string } = {},
-  ): Promise<ClientRegistration> {
+  register(metadata: ClientMetadata, options: { initialAccessToken?: string } = {}): Promise<ClientRegistration> {
     const { initialAccessToken } = options;
     // It goes into a header: refuse what would break it, without showing the value.
     if (
       initialAccessToken !== undefined &&
-      (typeof initialAccessToken !== 'string' ||
-        !VISIBLE_ASCII.test(initialAccessToken))
+      (typeof initialAccessToken !== 'string' || !VISIBLE_ASCII.test(initialAccessToken))
     )
-      return Promise.reject(
-        new TypeError('initialAccessToken must be a string of visible ASCII'),
-      );
+      return Promise.reject(new TypeError('initialAccessToken must be a string of visible ASCII'));
     return this.#exclusive(async () => {
-      const endpoint =
-        this.#options.registrationEndpoint ?? (await this.#discoverEndpoint());
-      const response = await this.#send(
-        endpoint,
-        'POST',
-        options.initialAccessToken,
-        metadata,
-      );
-      return this.#adopt(
-        undefined,
-        await readJsonObject(response, this.#limit),
-      );
+      const endpoint = this.#options.registrationEndpoint ?? (await this.#discoverEndpoint());
+      const response = await this.#send(endpoint, 'POST', options.initialAccessToken, metadata);
+      return this.#adopt(undefined, await readJsonObject(response, this.#limit));
     });
   }
 
@@ -211,11 +180,7 @@ export class RegistrationClient {
   read(): Promise<ClientRegistration> {
     return this.#exclusive(async () => {
       const current = this.#current();
-      const response = await this.#send(
-        current.registration_client_uri,
-        'GET',
-        current.registration_access_token,
-      );
+      const response = await this.#send(current.registration_client_uri, 'GET', current.registration_access_token);
       return this.#adopt(current, await readJsonObject(response, this.#limit));
     });
   }
@@ -246,10 +211,7 @@ export class RegistrationClient {
       const previous = this.#current().client_secret;
       const { client_secret, client_secret_expires_at } = await this.#put({});
       if (client_secret === undefined || client_secret === previous) {
-        throw new ClavisClientError(
-          'invalid_response',
-          'the server did not issue a new client_secret',
-        );
+        throw new ClavisClientError('invalid_response', 'the server did not issue a new client_secret');
       }
       return {
         client_secret,
@@ -270,9 +232,7 @@ export class RegistrationClient {
       const { newKey, tokenClient } = options;
       const oldKeys = current.jwks?.keys;
       if (!Array.isArray(oldKeys)) {
-        throw new TypeError(
-          'rollKeys needs a client registered with jwks (not jwks_uri)',
-        );
+        throw new TypeError('rollKeys needs a client registered with jwks (not jwks_uri)');
       }
       if (typeof newKey.kid !== 'string' || newKey.kid === '')
         throw new TypeError('newKey.kid must be a non-empty string');
@@ -313,11 +273,7 @@ export class RegistrationClient {
   delete(): Promise<void> {
     return this.#exclusive(async () => {
       const current = this.#current();
-      await this.#send(
-        current.registration_client_uri,
-        'DELETE',
-        current.registration_access_token,
-      );
+      await this.#send(current.registration_client_uri, 'DELETE', current.registration_access_token);
       this.#registration = undefined;
     });
   }
@@ -330,12 +286,7 @@ export class RegistrationClient {
       client_id: current.client_id,
     };
     for (const name of SERVER_ONLY) delete body[name];
-    const response = await this.#send(
-      current.registration_client_uri,
-      'PUT',
-      current.registration_access_token,
-      body,
-    );
+    const response = await this.#send(current.registration_client_uri, 'PUT', current.registration_access_token, body);
     return this.#adopt(current, await readJsonObject(response, this.#limit));
   }
 
@@ -350,10 +301,7 @@ export class RegistrationClient {
     const next = { ...response } as ClientRegistration;
     if (previous) {
       if (next.client_id !== previous.client_id) {
-        throw new ClavisClientError(
-          'invalid_response',
-          'the response names another client_id',
-        );
+        throw new ClavisClientError('invalid_response', 'the response names another client_id');
       }
       // RFC 7592 §2.1/§2.2: the server may keep the registration access token; keep the old one then.
       next.registration_access_token ??= previous.registration_access_token;
@@ -361,18 +309,14 @@ export class RegistrationClient {
       // A secret and its expiry travel together: without a new secret, the old pair stays.
       if (next.client_secret === undefined) {
         delete next.client_secret_expires_at;
-        if (previous.client_secret !== undefined)
-          next.client_secret = previous.client_secret;
+        if (previous.client_secret !== undefined) next.client_secret = previous.client_secret;
         if (previous.client_secret_expires_at !== undefined)
           next.client_secret_expires_at = previous.client_secret_expires_at;
       }
     }
     const problem = registrationProblem(next);
     if (problem) {
-      throw new ClavisClientError(
-        'invalid_response',
-        `registration response ${problem}`,
-      );
+      throw new ClavisClientError('invalid_response', `registration response ${problem}`);
     }
     this.#checkClientUri(next.registration_client_uri);
     this.#registration = next;
@@ -394,12 +338,7 @@ export class RegistrationClient {
     return structuredClone(next);
   }
 
-  async #send(
-    url: string,
-    method: string,
-    bearer: string | undefined,
-    json?: unknown,
-  ): Promise<Response> {
+  async #send(url: string, method: string, bearer: string | undefined, json?: unknown): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (bearer) headers.authorization = `Bearer ${bearer}`;
     if (json !== undefined) headers['content-type'] = 'application/json';
@@ -425,10 +364,7 @@ export class RegistrationClient {
       maxResponseBytes: this.#limit,
     });
     if (!metadata.registration_endpoint) {
-      throw new ClavisClientError(
-        'invalid_response',
-        'metadata has no registration_endpoint',
-      );
+      throw new ClavisClientError('invalid_response', 'metadata has no registration_endpoint');
     }
     // The initial access token goes there: the issuer's origin only, unless configured (ADR 0014).
     checkUrl(metadata.registration_endpoint, 'registration_endpoint', {
@@ -448,10 +384,7 @@ export class RegistrationClient {
 
   #current(): ClientRegistration {
     if (!this.#registration) {
-      throw new ClavisClientError(
-        'not_registered',
-        'no client is registered: call register() first',
-      );
+      throw new ClavisClientError('not_registered', 'no client is registered: call register() first');
     }
     return this.#registration;
   }
@@ -464,35 +397,21 @@ export class RegistrationClient {
   }
 }
 
-function registrationProblem(
-  registration: ClientRegistration,
-): string | undefined {
-  for (const name of [
-    'client_id',
-    'registration_access_token',
-    'registration_client_uri',
-  ] as const) {
-    if (typeof registration[name] !== 'string' || registration[name] === '')
-      return `has no ${name}`;
+function registrationProblem(registration: ClientRegistration): string | undefined {
+  for (const name of ['client_id', 'registration_access_token', 'registration_client_uri'] as const) {
+    if (typeof registration[name] !== 'string' || registration[name] === '') return `has no ${name}`;
   }
-  if (!URL.canParse(registration.registration_client_uri))
-    return 'has an invalid registration_client_uri';
+  if (!URL.canParse(registration.registration_client_uri)) return 'has an invalid registration_client_uri';
   // Credentials go into headers and bodies: nothing but visible ASCII (the values are never shown).
   if (!VISIBLE_ASCII.test(registration.registration_access_token))
     return 'registration_access_token has characters other than visible ASCII';
   if (
     registration.client_secret !== undefined &&
-    (typeof registration.client_secret !== 'string' ||
-      !VISIBLE_ASCII.test(registration.client_secret))
+    (typeof registration.client_secret !== 'string' || !VISIBLE_ASCII.test(registration.client_secret))
   )
     return 'client_secret is not a string of visible ASCII';
   const expiresAt = registration.client_secret_expires_at;
-  if (
-    expiresAt !== undefined &&
-    (typeof expiresAt !== 'number' ||
-      !Number.isSafeInteger(expiresAt) ||
-      expiresAt < 0)
-  )
+  if (expiresAt !== undefined && (typeof expiresAt !== 'number' || !Number.isSafeInteger(expiresAt) || expiresAt < 0))
     return 'client_secret_expires_at is not a whole number of seconds';
   return undefined;
 }
@@ -501,15 +420,11 @@ function registrationProblem(
 function publicMembers(jwk: JWK, kid: string): JWK {
   const publicJwk = publicPart(jwk);
   if (!publicJwk) {
-    throw new ClavisClientError(
-      'invalid_key',
-      'newKey.publicJwk must be an RSA, EC or OKP public key',
-    );
+    throw new ClavisClientError('invalid_key', 'newKey.publicJwk must be an RSA, EC or OKP public key');
   }
   for (const name of METADATA_MEMBERS) {
     const value = (jwk as Record<string, unknown>)[name];
-    if (value !== undefined)
-      (publicJwk as Record<string, unknown>)[name] = value;
+    if (value !== undefined) (publicJwk as Record<string, unknown>)[name] = value;
   }
   publicJwk.kid = kid;
   return publicJwk;
@@ -518,9 +433,6 @@ function publicMembers(jwk: JWK, kid: string): JWK {
 /** Refuses a public JWK that is not the public half of `privateKey` (a probe signed with one must verify with the other). */
 function checkKeyPair(publicJwk: JWK, privateKey: PrivateKey): void {
   if (!isKeyPair(privateKey, publicJwk, 'newKey')) {
-    throw new ClavisClientError(
-      'invalid_key',
-      'newKey.publicJwk is not the public key of newKey.privateKey',
-    );
+    throw new ClavisClientError('invalid_key', 'newKey.publicJwk is not the public key of newKey.privateKey');
   }
 }

@@ -16,9 +16,7 @@ import { TokenClient, type TokenClientOptions } from './token-client.js';
 
 const TOKEN = '/token';
 let server: FakeHttpServer;
-let respond: (
-  request: RecordedRequest,
-) => FakeResponse | undefined | Promise<FakeResponse | undefined>;
+let respond: (request: RecordedRequest) => FakeResponse | undefined | Promise<FakeResponse | undefined>;
 let issued = 0;
 
 /** A token response with a counter, so tests can tell tokens apart. */
@@ -50,9 +48,7 @@ function client(options: Partial<TokenClientOptions> = {}): TokenClient {
   });
 }
 
-async function rejection(
-  promise: Promise<unknown>,
-): Promise<ClavisClientError> {
+async function rejection(promise: Promise<unknown>): Promise<ClavisClientError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
@@ -71,17 +67,11 @@ describe('TokenClient requests', () => {
     tokens.invalidate();
     expect(await tokens.getToken()).toBe('at-2');
 
-    expect(
-      server.requestsTo('/.well-known/oauth-authorization-server'),
-    ).toHaveLength(1);
+    expect(server.requestsTo('/.well-known/oauth-authorization-server')).toHaveLength(1);
     const [request] = server.requestsTo(TOKEN);
     expect(request.method).toBe('POST');
-    expect(request.headers['content-type']).toBe(
-      'application/x-www-form-urlencoded',
-    );
-    expect(request.headers.authorization).toBe(
-      `Basic ${Buffer.from('svc:s3cr3t').toString('base64')}`,
-    );
+    expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(request.headers.authorization).toBe(`Basic ${Buffer.from('svc:s3cr3t').toString('base64')}`);
     expect(request.body).toBe(
       'grant_type=client_credentials&scope=statements%3Aread+statements%3Awrite&resource=https%3A%2F%2Fapi.example%2Fa&resource=https%3A%2F%2Fapi.example%2Fb',
     );
@@ -116,14 +106,10 @@ describe('TokenClient requests', () => {
     }
     const jtis = new Set();
     for (const request of server.requestsTo(TOKEN)) {
-      expect(request.form.get('client_assertion_type')).toBe(
-        'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
-      );
-      const { payload } = await jwtVerify(
-        request.form.get('client_assertion')!,
-        publicKey,
-        { currentDate: new Date(clock.now()) },
-      );
+      expect(request.form.get('client_assertion_type')).toBe('urn:ietf:params:oauth:client-assertion-type:jwt-bearer');
+      const { payload } = await jwtVerify(request.form.get('client_assertion')!, publicKey, {
+        currentDate: new Date(clock.now()),
+      });
       expect(payload).toMatchObject({
         iss: 'svc',
         sub: 'svc',
@@ -138,9 +124,7 @@ describe('TokenClient requests', () => {
 
   it('refuses a strategy made for another client', () => {
     expect(() => client({ clientId: 'other' })).toThrow(TypeError);
-    expect(() => client().setAuth(clientSecretBasic('other', 'x'))).toThrow(
-      TypeError,
-    );
+    expect(() => client().setAuth(clientSecretBasic('other', 'x'))).toThrow(TypeError);
   });
 });
 
@@ -159,8 +143,7 @@ describe('TokenClient cache', () => {
   it('honours a custom refreshSkew, capped at half the token lifetime', async () => {
     const clock = new TestClock();
     const tokens = client({ clock, refreshSkew: 60 });
-    respond = (r) =>
-      r.path === TOKEN ? tokenResponse({ expires_in: 100 }) : undefined;
+    respond = (r) => (r.path === TOKEN ? tokenResponse({ expires_in: 100 }) : undefined);
     await tokens.getToken();
     clock.advance(49);
     expect(await tokens.getToken()).toBe('at-1');
@@ -169,8 +152,7 @@ describe('TokenClient cache', () => {
   });
 
   it('does not cache a token without expires_in', async () => {
-    respond = (r) =>
-      r.path === TOKEN ? tokenResponse({ expires_in: undefined }) : undefined;
+    respond = (r) => (r.path === TOKEN ? tokenResponse({ expires_in: undefined }) : undefined);
     const tokens = client();
     expect(await tokens.getToken()).toBe('at-1');
     expect(await tokens.getToken()).toBe('at-2');
@@ -184,9 +166,7 @@ describe('TokenClient cache', () => {
       return tokenResponse();
     };
     const tokens = client();
-    const all = Promise.all(
-      Array.from({ length: 10 }, () => tokens.getToken()),
-    );
+    const all = Promise.all(Array.from({ length: 10 }, () => tokens.getToken()));
     await vi.waitFor(() => expect(server.requestsTo(TOKEN)).toHaveLength(1));
     release.open();
     expect(await all).toEqual(Array(10).fill('at-1'));
@@ -194,14 +174,9 @@ describe('TokenClient cache', () => {
   });
 
   it('shares a failure among concurrent callers, and does not cache it', async () => {
-    respond = (r) =>
-      r.path === TOKEN
-        ? { status: 503, json: { error: 'temporarily_unavailable' } }
-        : undefined;
+    respond = (r) => (r.path === TOKEN ? { status: 503, json: { error: 'temporarily_unavailable' } } : undefined);
     const tokens = client();
-    const errors = await Promise.all(
-      Array.from({ length: 5 }, () => rejection(tokens.getToken())),
-    );
+    const errors = await Promise.all(Array.from({ length: 5 }, () => rejection(tokens.getToken())));
     expect(new Set(errors).size).toBe(1);
     expect(server.requestsTo(TOKEN)).toHaveLength(1);
     respond = (r) => (r.path === TOKEN ? tokenResponse() : undefined);
@@ -216,8 +191,7 @@ describe('TokenClient cache', () => {
   });
 
   it('returns the whole token response', async () => {
-    respond = (r) =>
-      r.path === TOKEN ? tokenResponse({ scope: 'a b' }) : undefined;
+    respond = (r) => (r.path === TOKEN ? tokenResponse({ scope: 'a b' }) : undefined);
     expect(await client().getTokenResponse()).toEqual({
       access_token: 'at-1',
       token_type: 'Bearer',
@@ -250,48 +224,18 @@ describe('TokenClient errors', () => {
       400,
       'bad scope',
     ],
-    [
-      { status: 400, json: { error: 'invalid_target' } },
-      'invalid_target',
-      400,
-      '',
-    ],
-    [
-      { status: 400, json: { error: 'made_up', error_description: 'x' } },
-      'http_error',
-      400,
-      'made_up: x',
-    ],
-    [
-      { status: 502, body: '<html>bad gateway</html>' },
-      'http_error',
-      502,
-      'unexpected HTTP status 502',
-    ],
+    [{ status: 400, json: { error: 'invalid_target' } }, 'invalid_target', 400, ''],
+    [{ status: 400, json: { error: 'made_up', error_description: 'x' } }, 'http_error', 400, 'made_up: x'],
+    [{ status: 502, body: '<html>bad gateway</html>' }, 'http_error', 502, 'unexpected HTTP status 502'],
     [
       { status: 302, headers: { location: 'https://elsewhere.example/token' } },
       'http_error',
       302,
       'unexpected HTTP status 302',
     ],
-    [
-      { status: 200, body: 'not json' },
-      'invalid_response',
-      200,
-      'response body is not JSON',
-    ],
-    [
-      { status: 200, json: ['x'] },
-      'invalid_response',
-      200,
-      'response body is not a JSON object',
-    ],
-    [
-      { status: 200, json: { token_type: 'Bearer' } },
-      'invalid_response',
-      200,
-      'token response has no access_token',
-    ],
+    [{ status: 200, body: 'not json' }, 'invalid_response', 200, 'response body is not JSON'],
+    [{ status: 200, json: ['x'] }, 'invalid_response', 200, 'response body is not a JSON object'],
+    [{ status: 200, json: { token_type: 'Bearer' } }, 'invalid_response', 200, 'token response has no access_token'],
     [
       { status: 200, json: { access_token: 'x', token_type: 'DPoP' } },
       'invalid_response',
@@ -334,17 +278,12 @@ describe('TokenClient errors', () => {
   });
 
   it('rejects metadata for another issuer, and retries discovery on the next call', async () => {
-    respond = (r) =>
-      r.path === TOKEN
-        ? tokenResponse()
-        : { json: metadataFor('https://evil.example') };
+    respond = (r) => (r.path === TOKEN ? tokenResponse() : { json: metadataFor('https://evil.example') });
     const tokens = client();
     expect((await rejection(tokens.getToken())).code).toBe('invalid_response');
     respond = (r) => (r.path === TOKEN ? tokenResponse() : undefined);
     expect(await tokens.getToken()).toBe('at-1');
-    expect(
-      server.requestsTo('/.well-known/oauth-authorization-server'),
-    ).toHaveLength(2);
+    expect(server.requestsTo('/.well-known/oauth-authorization-server')).toHaveLength(2);
   });
 });
 
@@ -353,18 +292,12 @@ describe('TokenClient.fetch', () => {
   const invalidToken = {
     status: 401,
     headers: {
-      'www-authenticate':
-        'Bearer realm="api", error="invalid_token", error_description="token revoked"',
+      'www-authenticate': 'Bearer realm="api", error="invalid_token", error_description="token revoked"',
     },
   };
 
   it('adds the bearer token and keeps the caller’s headers', async () => {
-    respond = (r) =>
-      r.path === TOKEN
-        ? tokenResponse()
-        : r.path === API
-          ? { json: { ok: true } }
-          : undefined;
+    respond = (r) => (r.path === TOKEN ? tokenResponse() : r.path === API ? { json: { ok: true } } : undefined);
     const response = await client().fetch(`${server.url}${API}`, {
       headers: { 'x-trace': '1' },
     });
@@ -390,21 +323,14 @@ describe('TokenClient.fetch', () => {
       body: 'payload',
     });
     expect(response.status).toBe(200);
-    expect(
-      server.requestsTo(API).map((r) => [r.headers.authorization, r.body]),
-    ).toEqual([
+    expect(server.requestsTo(API).map((r) => [r.headers.authorization, r.body])).toEqual([
       ['Bearer at-1', 'payload'],
       ['Bearer at-2', 'payload'],
     ]);
   });
 
   it('returns the second 401 without retrying again', async () => {
-    respond = (r) =>
-      r.path === TOKEN
-        ? tokenResponse()
-        : r.path === API
-          ? invalidToken
-          : undefined;
+    respond = (r) => (r.path === TOKEN ? tokenResponse() : r.path === API ? invalidToken : undefined);
     const response = await client().fetch(`${server.url}${API}`);
     expect(response.status).toBe(401);
     expect(server.requestsTo(API)).toHaveLength(2);
@@ -417,8 +343,7 @@ describe('TokenClient.fetch', () => {
       {
         status: 401,
         headers: {
-          'www-authenticate':
-            'Basic realm="api", Bearer error="invalid_request"',
+          'www-authenticate': 'Basic realm="api", Bearer error="invalid_request"',
         },
       },
     ],
@@ -426,14 +351,12 @@ describe('TokenClient.fetch', () => {
       {
         status: 403,
         headers: {
-          'www-authenticate':
-            'Bearer error="insufficient_scope", scope="statements:write"',
+          'www-authenticate': 'Bearer error="insufficient_scope", scope="statements:write"',
         },
       },
     ],
   ])('does not retry %j', async (answer) => {
-    respond = (r) =>
-      r.path === TOKEN ? tokenResponse() : r.path === API ? answer : undefined;
+    respond = (r) => (r.path === TOKEN ? tokenResponse() : r.path === API ? answer : undefined);
     const response = await client().fetch(`${server.url}${API}`);
     expect(response.status).toBe(answer.status);
     expect(server.requestsTo(API)).toHaveLength(1);
@@ -443,12 +366,10 @@ describe('TokenClient.fetch', () => {
     const multi = {
       status: 401,
       headers: {
-        'www-authenticate':
-          'Basic realm="x", Bearer realm="api", error="invalid_token", DPoP algs="ES256"',
+        'www-authenticate': 'Basic realm="x", Bearer realm="api", error="invalid_token", DPoP algs="ES256"',
       },
     };
-    respond = (r) =>
-      r.path === TOKEN ? tokenResponse() : r.path === API ? multi : undefined;
+    respond = (r) => (r.path === TOKEN ? tokenResponse() : r.path === API ? multi : undefined);
     await client().fetch(`${server.url}${API}`);
     expect(server.requestsTo(API)).toHaveLength(2);
   });
@@ -456,10 +377,7 @@ describe('TokenClient.fetch', () => {
 
 describe('TokenClient.setAuth', () => {
   it('signs later requests with the new key, keeping the cached token', async () => {
-    const [a, b] = [
-      await generateKeyPair('ES256'),
-      await generateKeyPair('ES256'),
-    ];
+    const [a, b] = [await generateKeyPair('ES256'), await generateKeyPair('ES256')];
     const tokens = client({
       auth: privateKeyJwt('svc', a.privateKey, { kid: 'a' }),
     });
@@ -469,33 +387,20 @@ describe('TokenClient.setAuth', () => {
     tokens.invalidate();
     await tokens.getToken();
     const kidOf = (r: RecordedRequest) =>
-      JSON.parse(
-        Buffer.from(
-          r.form.get('client_assertion')!.split('.')[0],
-          'base64url',
-        ).toString(),
-      ).kid;
+      JSON.parse(Buffer.from(r.form.get('client_assertion')!.split('.')[0], 'base64url').toString()).kid;
     expect(server.requestsTo(TOKEN).map(kidOf)).toEqual(['a', 'b']);
-    await jwtVerify(
-      server.requestsTo(TOKEN)[1].form.get('client_assertion')!,
-      b.publicKey,
-    );
+    await jwtVerify(server.requestsTo(TOKEN)[1].form.get('client_assertion')!, b.publicKey);
   });
 });
 
 describe('TokenClient response checks', () => {
   it('abandons a token response larger than maxResponseBytes (default 64 KiB), success or error', async () => {
     const big = 'x'.repeat(1_000_000);
-    respond = (r) =>
-      r.path === TOKEN ? tokenResponse({ padding: big }) : undefined;
+    respond = (r) => (r.path === TOKEN ? tokenResponse({ padding: big }) : undefined);
     const error = await rejection(client().getToken());
     expect(error).toMatchObject({ code: 'response_too_large', status: 200 });
-    expect(error.description).toBe(
-      `response from ${server.url}/token is larger than 65536 bytes`,
-    );
-    expect(await client({ maxResponseBytes: 2_000_000 }).getToken()).toBe(
-      'at-2',
-    );
+    expect(error.description).toBe(`response from ${server.url}/token is larger than 65536 bytes`);
+    expect(await client({ maxResponseBytes: 2_000_000 }).getToken()).toBe('at-2');
     respond = (r) =>
       r.path === TOKEN
         ? {
@@ -503,27 +408,22 @@ describe('TokenClient response checks', () => {
             json: { error: 'invalid_scope', error_description: big },
           }
         : undefined;
-    expect((await rejection(client().getToken())).code).toBe(
-      'response_too_large',
-    );
+    expect((await rejection(client().getToken())).code).toBe('response_too_large');
   });
 
   it.each([1e308, 31_536_001, Number.MAX_VALUE])(
     'refuses expires_in %d, which would cache the token for ever',
     async (expiresIn) => {
-      respond = (r) =>
-        r.path === TOKEN ? tokenResponse({ expires_in: expiresIn }) : undefined;
+      respond = (r) => (r.path === TOKEN ? tokenResponse({ expires_in: expiresIn }) : undefined);
       expect(await rejection(client().getToken())).toMatchObject({
         code: 'invalid_response',
-        description:
-          'token response expires_in is not a positive number of seconds up to 31536000',
+        description: 'token response expires_in is not a positive number of seconds up to 31536000',
       });
     },
   );
 
   it('accepts expires_in of exactly one year', async () => {
-    respond = (r) =>
-      r.path === TOKEN ? tokenResponse({ expires_in: 31_536_000 }) : undefined;
+    respond = (r) => (r.path === TOKEN ? tokenResponse({ expires_in: 31_536_000 }) : undefined);
     expect(await client().getToken()).toBe('at-1');
   });
 
@@ -532,25 +432,18 @@ describe('TokenClient response checks', () => {
     ['a space', 'two words'],
     ['a control character', 'tab\there'],
     ['non-ASCII', 'tökén'],
-  ])(
-    'does not adopt an access_token with %s, and never shows it',
-    async (_, accessToken) => {
-      respond = (r) =>
-        r.path === TOKEN
-          ? tokenResponse({ access_token: accessToken })
-          : undefined;
-      const c = client();
-      const error = await rejection(c.getToken());
-      expect(error).toMatchObject({
-        code: 'invalid_response',
-        description:
-          'token response access_token has characters other than visible ASCII',
-      });
-      expect(error.message).not.toContain(accessToken);
-      respond = (r) => (r.path === TOKEN ? tokenResponse() : undefined);
-      expect(await c.getToken()).toMatch(/^at-\d+$/); // nothing was cached
-    },
-  );
+  ])('does not adopt an access_token with %s, and never shows it', async (_, accessToken) => {
+    respond = (r) => (r.path === TOKEN ? tokenResponse({ access_token: accessToken }) : undefined);
+    const c = client();
+    const error = await rejection(c.getToken());
+    expect(error).toMatchObject({
+      code: 'invalid_response',
+      description: 'token response access_token has characters other than visible ASCII',
+    });
+    expect(error.message).not.toContain(accessToken);
+    respond = (r) => (r.path === TOKEN ? tokenResponse() : undefined);
+    expect(await c.getToken()).toMatch(/^at-\d+$/); // nothing was cached
+  });
 
   it('hands every caller the same deeply frozen response: one caller cannot change what the next sees', async () => {
     respond = (r) =>
@@ -564,16 +457,10 @@ describe('TokenClient response checks', () => {
     expect(() => {
       (first as { access_token: string }).access_token = 'changed';
     }).toThrow(TypeError);
-    expect(() =>
-      (first.authorization_details as { actions: string[] }[])[0].actions.push(
-        'write',
-      ),
-    ).toThrow(TypeError);
+    expect(() => (first.authorization_details as { actions: string[] }[])[0].actions.push('write')).toThrow(TypeError);
     const second = await c.getTokenResponse();
     expect(second.access_token).toBe('at-1');
-    expect(second.authorization_details).toEqual([
-      { type: 'x', actions: ['read'] },
-    ]);
+    expect(second.authorization_details).toEqual([{ type: 'x', actions: ['read'] }]);
   });
 });
 
@@ -601,9 +488,7 @@ describe('TokenClient timeouts', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"issuer":');
     });
-    await new Promise<void>((resolve) =>
-      stalling.listen(0, '127.0.0.1', resolve),
-    );
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
     const { port } = stalling.address() as { port: number };
     const issuer = `http://127.0.0.1:${port}`;
     try {

@@ -100,8 +100,7 @@ export class TokenClient {
 
   constructor(options: TokenClientOptions) {
     checkUrl(options.issuer, 'issuer', options);
-    if (options.tokenEndpoint !== undefined)
-      checkUrl(options.tokenEndpoint, 'tokenEndpoint', options);
+    if (options.tokenEndpoint !== undefined) checkUrl(options.tokenEndpoint, 'tokenEndpoint', options);
     this.issuer = options.issuer;
     this.clientId = options.clientId;
     this.#options = options;
@@ -110,8 +109,7 @@ export class TokenClient {
     this.#skew = nonNegative(options.refreshSkew ?? 30, 'refreshSkew');
     this.#timeout = nonNegative(options.timeout ?? DEFAULT_TIMEOUT, 'timeout');
     this.#limit = byteLimit(options.maxResponseBytes);
-    if (options.tokenEndpoint !== undefined)
-      this.#tokenEndpoint = Promise.resolve(options.tokenEndpoint);
+    if (options.tokenEndpoint !== undefined) this.#tokenEndpoint = Promise.resolve(options.tokenEndpoint);
     this.#auth = this.#checkAuth(options.auth);
   }
 
@@ -139,8 +137,7 @@ export class TokenClient {
    */
   getTokenResponse(): Promise<TokenEndpointResponse> {
     const cached = this.#cached;
-    if (cached && this.#clock.now() < cached.refreshAt)
-      return Promise.resolve(cached.response);
+    if (cached && this.#clock.now() < cached.refreshAt) return Promise.resolve(cached.response);
     return (this.#pending ??= this.#request());
   }
 
@@ -160,11 +157,7 @@ export class TokenClient {
   async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
     const token = await this.getToken();
     const response = await this.#fetch(input, withBearer(init, token));
-    if (
-      response.status !== 401 ||
-      bearerChallenge(response.headers.get('www-authenticate'))?.error !==
-        'invalid_token'
-    )
+    if (response.status !== 401 || bearerChallenge(response.headers.get('www-authenticate'))?.error !== 'invalid_token')
       return response;
     await response.body?.cancel();
     // Another caller may already have replaced the rejected token; drop it only if it is still cached.
@@ -174,14 +167,10 @@ export class TokenClient {
 
   #checkAuth(auth: ClientAuth): ClientAuth {
     if (typeof auth?.authenticate !== 'function') {
-      throw new TypeError(
-        'auth must be a client authentication strategy such as clientSecretBasic()',
-      );
+      throw new TypeError('auth must be a client authentication strategy such as clientSecretBasic()');
     }
     if (auth.clientId !== this.clientId) {
-      throw new TypeError(
-        `auth was made for client ${auth.clientId}, not ${this.clientId}`,
-      );
+      throw new TypeError(`auth was made for client ${auth.clientId}, not ${this.clientId}`);
     }
     return auth;
   }
@@ -190,8 +179,7 @@ export class TokenClient {
     const generation = this.#generation;
     return this.#requestToken().then(
       (cached) => {
-        if (generation === this.#generation)
-          [this.#cached, this.#pending] = [cached, undefined];
+        if (generation === this.#generation) [this.#cached, this.#pending] = [cached, undefined];
         return cached.response;
       },
       (error: unknown) => {
@@ -210,12 +198,8 @@ export class TokenClient {
     });
     const form = new URLSearchParams({ grant_type: 'client_credentials' });
     const { scope, resource } = this.#options;
-    if (scope !== undefined)
-      form.set('scope', typeof scope === 'string' ? scope : scope.join(' '));
-    for (const r of typeof resource === 'string'
-      ? [resource]
-      : (resource ?? []))
-      form.append('resource', r);
+    if (scope !== undefined) form.set('scope', typeof scope === 'string' ? scope : scope.join(' '));
+    for (const r of typeof resource === 'string' ? [resource] : (resource ?? [])) form.append('resource', r);
     for (const [name, value] of Object.entries(body)) form.set(name, value);
 
     const response = await send(
@@ -235,36 +219,21 @@ export class TokenClient {
     if (!response.ok) throw await errorFrom(response, this.#limit);
     const json = await readJsonObject(response, this.#limit);
     const invalid = (what: string) =>
-      new ClavisClientError(
-        'invalid_response',
-        `token response ${what}`,
-        response.status,
-      );
-    if (typeof json.access_token !== 'string' || json.access_token === '')
-      throw invalid('has no access_token');
+      new ClavisClientError('invalid_response', `token response ${what}`, response.status);
+    if (typeof json.access_token !== 'string' || json.access_token === '') throw invalid('has no access_token');
     // Never adopted, so never sent in a header or printed in an error: the value is not shown.
-    if (!VISIBLE_ASCII.test(json.access_token))
-      throw invalid('access_token has characters other than visible ASCII');
-    if (
-      typeof json.token_type !== 'string' ||
-      json.token_type.toLowerCase() !== 'bearer'
-    )
+    if (!VISIBLE_ASCII.test(json.access_token)) throw invalid('access_token has characters other than visible ASCII');
+    if (typeof json.token_type !== 'string' || json.token_type.toLowerCase() !== 'bearer')
       throw invalid('token_type is not Bearer');
     const expiresIn = json.expires_in;
     if (
       expiresIn !== undefined &&
-      (typeof expiresIn !== 'number' ||
-        !(expiresIn > 0) ||
-        !(expiresIn <= MAX_EXPIRES_IN))
+      (typeof expiresIn !== 'number' || !(expiresIn > 0) || !(expiresIn <= MAX_EXPIRES_IN))
     )
-      throw invalid(
-        `expires_in is not a positive number of seconds up to ${MAX_EXPIRES_IN}`,
-      );
+      throw invalid(`expires_in is not a positive number of seconds up to ${MAX_EXPIRES_IN}`);
     // Counted from when the request was sent; half the lifetime at most, so short-lived tokens are still reused.
     const refreshAt =
-      expiresIn === undefined
-        ? -Infinity
-        : sentAt + (expiresIn - Math.min(this.#skew, expiresIn / 2)) * 1000;
+      expiresIn === undefined ? -Infinity : sentAt + (expiresIn - Math.min(this.#skew, expiresIn / 2)) * 1000;
     return { response: deepFreeze(json) as TokenEndpointResponse, refreshAt };
   }
 
@@ -277,10 +246,7 @@ export class TokenClient {
         maxResponseBytes: this.#limit,
       }).then((metadata) => {
         if (!metadata.token_endpoint) {
-          throw new ClavisClientError(
-            'invalid_response',
-            'metadata has no token_endpoint',
-          );
+          throw new ClavisClientError('invalid_response', 'metadata has no token_endpoint');
         }
         // A discovered endpoint gets the client's credentials: the issuer's origin only (ADR 0014).
         checkUrl(metadata.token_endpoint, 'token_endpoint', {

@@ -1,10 +1,7 @@
 // Where the SDK sends credentials: the issuer, discovered endpoints and registration_client_uri must
 // be https (http only for localhost, or with allowInsecureHttp) and, when discovered, on the issuer's
 // origin. Real node:http servers on 127.0.0.1; an in-test fetch stands in for https hosts.
-import {
-  startFakeServer,
-  type FakeHttpServer,
-} from '../test/fake-http-server.js';
+import { startFakeServer, type FakeHttpServer } from '../test/fake-http-server.js';
 import { clientSecretPost } from './auth/client-secret-post.js';
 import { discoverAuthorizationServer } from './discovery.js';
 import { ClavisClientError } from './errors.js';
@@ -12,9 +9,7 @@ import type { FetchLike } from './http.js';
 import { RegistrationClient } from './registration-client.js';
 import { TokenClient } from './token-client.js';
 
-async function rejection(
-  promise: Promise<unknown>,
-): Promise<ClavisClientError> {
+async function rejection(promise: Promise<unknown>): Promise<ClavisClientError> {
   const error = await promise.then(
     () => undefined,
     (e: unknown) => e,
@@ -39,15 +34,12 @@ function tableFetch(table: Record<string, unknown>) {
   const fetchFn: FetchLike = async (input, init) => {
     calls.push({ url: String(input), body: init?.body as string | undefined });
     const json = table[String(input)];
-    return json === undefined
-      ? new Response('{"error":"not_found"}', { status: 404 })
-      : Response.json(json);
+    return json === undefined ? new Response('{"error":"not_found"}', { status: 404 }) : Response.json(json);
   };
   return { fetchFn, calls };
 }
 
-const NOT_HTTPS =
-  'must be https (http only for localhost, or with allowInsecureHttp)';
+const NOT_HTTPS = 'must be https (http only for localhost, or with allowInsecureHttp)';
 
 describe('the issuer URL', () => {
   it.each([
@@ -57,31 +49,24 @@ describe('the issuer URL', () => {
     ['file:///etc/passwd', NOT_HTTPS],
     ['data:text/plain,x', NOT_HTTPS],
     ['not a url', 'is not a URL'],
-  ])(
-    '%s is refused at construction by both clients and by discovery',
-    async (issuer, reason) => {
-      const expected = {
-        code: 'invalid_url',
-        description: `issuer ${JSON.stringify(issuer)} ${reason}`,
-      };
-      expect(
-        thrown(
-          () =>
-            new TokenClient({
-              issuer,
-              clientId: 'svc',
-              auth: clientSecretPost('svc', 's3cr3t'),
-            }),
-        ),
-      ).toMatchObject(expected);
-      expect(thrown(() => new RegistrationClient({ issuer }))).toMatchObject(
-        expected,
-      );
-      expect(
-        await rejection(discoverAuthorizationServer(issuer)),
-      ).toMatchObject(expected);
-    },
-  );
+  ])('%s is refused at construction by both clients and by discovery', async (issuer, reason) => {
+    const expected = {
+      code: 'invalid_url',
+      description: `issuer ${JSON.stringify(issuer)} ${reason}`,
+    };
+    expect(
+      thrown(
+        () =>
+          new TokenClient({
+            issuer,
+            clientId: 'svc',
+            auth: clientSecretPost('svc', 's3cr3t'),
+          }),
+      ),
+    ).toMatchObject(expected);
+    expect(thrown(() => new RegistrationClient({ issuer }))).toMatchObject(expected);
+    expect(await rejection(discoverAuthorizationServer(issuer))).toMatchObject(expected);
+  });
 
   it('is accepted on https, on http for localhost, and on http anywhere only with allowInsecureHttp', () => {
     const make = (issuer: string, allowInsecureHttp?: boolean) =>
@@ -98,12 +83,8 @@ describe('the issuer URL', () => {
       'http://[::1]:3000',
     ])
       expect(make(issuer).issuer).toBe(issuer);
-    expect(make('http://auth.internal', true).issuer).toBe(
-      'http://auth.internal',
-    );
-    expect(thrown(() => make('javascript:alert(1)', true)).code).toBe(
-      'invalid_url',
-    );
+    expect(make('http://auth.internal', true).issuer).toBe('http://auth.internal');
+    expect(thrown(() => make('javascript:alert(1)', true)).code).toBe('invalid_url');
     expect(
       thrown(
         () =>
@@ -129,9 +110,7 @@ describe('endpoints from discovery', () => {
         : undefined,
     );
     issuer = await startFakeServer((r, url) =>
-      r.path === '/.well-known/oauth-authorization-server'
-        ? { json: { issuer: url, ...metadata } }
-        : undefined,
+      r.path === '/.well-known/oauth-authorization-server' ? { json: { issuer: url, ...metadata } } : undefined,
     );
   });
   afterEach(() => Promise.all([issuer.close(), elsewhere.close()]));
@@ -175,18 +154,13 @@ describe('endpoints from discovery', () => {
       code: 'invalid_url',
       description: `token_endpoint "http://auth.example.test/token" ${NOT_HTTPS}`,
     });
-    expect(calls.map((c) => c.url)).toEqual([
-      'https://auth.example.test/.well-known/oauth-authorization-server',
-    ]);
+    expect(calls.map((c) => c.url)).toEqual(['https://auth.example.test/.well-known/oauth-authorization-server']);
   });
 
   it('sends no initial access token to a discovered registration_endpoint on another origin', async () => {
     metadata = { registration_endpoint: `${elsewhere.url}/register` };
     const error = await rejection(
-      new RegistrationClient({ issuer: issuer.url }).register(
-        {},
-        { initialAccessToken: 'iat-secret' },
-      ),
+      new RegistrationClient({ issuer: issuer.url }).register({}, { initialAccessToken: 'iat-secret' }),
     );
     expect(error).toMatchObject({ code: 'invalid_url' });
     expect(error.description).toContain(
@@ -219,31 +193,18 @@ describe('registration_client_uri', () => {
   afterEach(() => Promise.all([server.close(), elsewhere.close()]));
 
   it.each([
-    [
-      'on another origin',
-      () => `${elsewhere.url}/register/c1`,
-      "is not on the issuer's origin",
-    ],
-    [
-      'on plain http to another host',
-      () => 'http://auth.example.test/register/c1',
-      NOT_HTTPS,
-    ],
+    ['on another origin', () => `${elsewhere.url}/register/c1`, "is not on the issuer's origin"],
+    ['on plain http to another host', () => 'http://auth.example.test/register/c1', NOT_HTTPS],
     ['a javascript: URL', () => 'javascript:alert(1)', NOT_HTTPS],
-  ])(
-    'from a response, %s, is not adopted and gets no registration access token',
-    async (_, uri, reason) => {
-      clientUri = uri();
-      const client = new RegistrationClient({ issuer: server.url });
-      const error = await rejection(client.register({}));
-      expect(error.code).toBe('invalid_url');
-      expect(error.description).toContain(
-        `registration_client_uri ${JSON.stringify(clientUri)} ${reason}`,
-      );
-      expect(client.registration).toBeUndefined();
-      expect(elsewhere.requests).toHaveLength(0);
-    },
-  );
+  ])('from a response, %s, is not adopted and gets no registration access token', async (_, uri, reason) => {
+    clientUri = uri();
+    const client = new RegistrationClient({ issuer: server.url });
+    const error = await rejection(client.register({}));
+    expect(error.code).toBe('invalid_url');
+    expect(error.description).toContain(`registration_client_uri ${JSON.stringify(clientUri)} ${reason}`);
+    expect(client.registration).toBeUndefined();
+    expect(elsewhere.requests).toHaveLength(0);
+  });
 
   it('from storage is checked at construction too', () => {
     const registration = {

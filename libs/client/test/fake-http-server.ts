@@ -29,10 +29,7 @@ export interface FakeHttpServer {
 }
 
 /** RFC 8414 metadata of a fake server. */
-export function metadataFor(
-  issuer: string,
-  extra: Record<string, unknown> = {},
-) {
+export function metadataFor(issuer: string, extra: Record<string, unknown> = {}) {
   return {
     issuer,
     token_endpoint: `${issuer}/token`,
@@ -46,10 +43,7 @@ export function metadataFor(
  * `handle`. Metadata is served at `/.well-known/oauth-authorization-server` unless `handle` answers it.
  */
 export async function startFakeServer(
-  handle: (
-    request: RecordedRequest,
-    url: string,
-  ) => FakeResponse | undefined | Promise<FakeResponse | undefined>,
+  handle: (request: RecordedRequest, url: string) => FakeResponse | undefined | Promise<FakeResponse | undefined>,
 ): Promise<FakeHttpServer> {
   const requests: RecordedRequest[] = [];
   let url = '';
@@ -79,11 +73,7 @@ export async function startFakeServer(
       } catch (error) {
         answer = { status: 599, body: String(error) };
       }
-      if (
-        !answer &&
-        recorded.path === '/.well-known/oauth-authorization-server'
-      )
-        answer = { json: metadataFor(url) };
+      if (!answer && recorded.path === '/.well-known/oauth-authorization-server') answer = { json: metadataFor(url) };
       answer ??= { status: 404, json: { error: 'not_found' } };
       const headers: Record<string, string> = { ...answer.headers };
       let payload = answer.body ?? '';

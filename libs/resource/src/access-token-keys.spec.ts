@@ -73,7 +73,7 @@ describe('remote key set', () => {
     });
   });
 
-  it("shares one fetch among concurrent requests naming a key the issuer has just published", async () => {
+  it('shares one fetch among concurrent requests naming a key the issuer has just published', async () => {
     const v = remote({ jwksUri: `${issuer.url}/jwks` });
     expect((await v.verify(await token())).sub).toBe('client-1');
     const next = await generateSigningKey(`next-${Date.now()}`);
@@ -132,7 +132,9 @@ describe('remote key set', () => {
         expect((await v.verify(await token())).sub).toBe('client-1');
         clock.advance(1); // the last good fetch is jwksMaxStale old
         expect(await failure(v.verify(await token()))).toMatchObject({
-          status: 503, code: 'temporarily_unavailable', detail: `${issuer.url}/jwks answered 500`,
+          status: 503,
+          code: 'temporarily_unavailable',
+          detail: `${issuer.url}/jwks answered 500`,
         });
       } finally {
         issuer.outage.mode = undefined;
@@ -148,7 +150,9 @@ describe('remote key set', () => {
       try {
         for (let i = 0; i < 5; i++)
           expect(await failure(v.verify(await token()))).toMatchObject({
-            status: 503, code: 'temporarily_unavailable', detail: expect.stringContaining(`${issuer.url}/jwks: not a JWK Set`),
+            status: 503,
+            code: 'temporarily_unavailable',
+            detail: expect.stringContaining(`${issuer.url}/jwks: not a JWK Set`),
           });
         expect(issuer.counts.jwks - before).toBe(1);
       } finally {
@@ -177,7 +181,9 @@ describe('remote key set', () => {
       try {
         const result = await failure(remote().verify(await token()));
         expect(result).toMatchObject({ status: 503, code: 'temporarily_unavailable' });
-        expect(result.detail).toBe(`${issuer.url}/.well-known/oauth-authorization-server: authorization server metadata larger than 65536 bytes`);
+        expect(result.detail).toBe(
+          `${issuer.url}/.well-known/oauth-authorization-server: authorization server metadata larger than 65536 bytes`,
+        );
         expect((await remote({ maxResponseBytes: 200_000 }).verify(await token())).sub).toBe('client-1');
       } finally {
         delete issuer.metadata.padding;

@@ -1,5 +1,10 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { parseHttpUrl, type AccessTokenKeySource, type ResourceClock, type ResourceSettings } from './resource-options.js';
+import {
+  parseHttpUrl,
+  type AccessTokenKeySource,
+  type ResourceClock,
+  type ResourceSettings,
+} from './resource-options.js';
 
 /** The keys could not be read (network, timeout, bad metadata or JWK Set, key source failed): not the token's fault. */
 export class KeySetUnavailableError extends Error {
@@ -29,7 +34,11 @@ export function createKeyResolver(settings: ResourceSettings): JWTVerifyGetKey {
 
 // Errors that say "this token names no usable key", as opposed to "the keys could not be read".
 function isTokenKeyError(e: unknown): boolean {
-  return e instanceof errors.JWKSNoMatchingKey || e instanceof errors.JWKSMultipleMatchingKeys || e instanceof errors.JOSENotSupported;
+  return (
+    e instanceof errors.JWKSNoMatchingKey ||
+    e instanceof errors.JWKSMultipleMatchingKeys ||
+    e instanceof errors.JOSENotSupported
+  );
 }
 
 // In-process keys: one read in flight; an unknown kid re-reads the set at most once per cooldown.
@@ -144,9 +153,15 @@ export class RemoteKeySet {
           [this.failures, this.retryAt, this.lastError] = [0, -Infinity, undefined];
         },
         (e: unknown) => {
-          const error = e instanceof KeySetUnavailableError ? e : new KeySetUnavailableError('the JWK Set could not be read', { cause: e });
+          const error =
+            e instanceof KeySetUnavailableError
+              ? e
+              : new KeySetUnavailableError('the JWK Set could not be read', { cause: e });
           this.failures++;
-          const backoff = Math.min(this.cooldownMs * 2 ** (this.failures - 1), Math.max(MAX_BACKOFF_MS, this.cooldownMs));
+          const backoff = Math.min(
+            this.cooldownMs * 2 ** (this.failures - 1),
+            Math.max(MAX_BACKOFF_MS, this.cooldownMs),
+          );
           [this.retryAt, this.lastError] = [this.settings.clock.now() + backoff, error];
           throw error;
         },
@@ -177,9 +192,13 @@ type FetchedJson = { ok: true; json: unknown } | { ok: false; status?: number; p
  */
 async function fetchJson(url: string, what: string, settings: ResourceSettings): Promise<FetchedJson> {
   const signal = AbortSignal.timeout(settings.jwksTimeout * 1000);
-  const response = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'manual', signal }).catch((cause: unknown) => {
-    throw new KeySetUnavailableError(`${what} request ${timedOut(signal, cause) ? 'timed out' : 'failed'}: ${url}`, { cause });
-  });
+  const response = await fetch(url, { headers: { accept: 'application/json' }, redirect: 'manual', signal }).catch(
+    (cause: unknown) => {
+      throw new KeySetUnavailableError(`${what} request ${timedOut(signal, cause) ? 'timed out' : 'failed'}: ${url}`, {
+        cause,
+      });
+    },
+  );
   if (response.status !== 200) {
     await response.body?.cancel().catch(() => undefined);
     return { ok: false, status: response.status, problem: `${url} answered ${response.status}` };
@@ -190,7 +209,9 @@ async function fetchJson(url: string, what: string, settings: ResourceSettings):
   } catch (cause) {
     if (cause instanceof ResponseTooLargeError)
       throw new KeySetUnavailableError(`${url}: ${what} larger than ${settings.maxResponseBytes} bytes`);
-    throw new KeySetUnavailableError(`${what} ${timedOut(signal, cause) ? 'read timed out' : 'read failed'}: ${url}`, { cause });
+    throw new KeySetUnavailableError(`${what} ${timedOut(signal, cause) ? 'read timed out' : 'read failed'}: ${url}`, {
+      cause,
+    });
   }
   try {
     return { ok: true, json: JSON.parse(text) as unknown };
@@ -200,7 +221,11 @@ async function fetchJson(url: string, what: string, settings: ResourceSettings):
 }
 
 function timedOut(signal: AbortSignal, cause: unknown): boolean {
-  return signal.aborted || (cause instanceof Error && (cause.name === 'TimeoutError' || (cause.cause as Error | undefined)?.name === 'TimeoutError'));
+  return (
+    signal.aborted ||
+    (cause instanceof Error &&
+      (cause.name === 'TimeoutError' || (cause.cause as Error | undefined)?.name === 'TimeoutError'))
+  );
 }
 
 /** A response body over the byte limit. */
@@ -249,13 +274,19 @@ async function discoverJwksUri(settings: ResourceSettings): Promise<string> {
     if (!body.ok) throw new KeySetUnavailableError(body.problem);
     const metadata = body.json as { issuer?: unknown; jwks_uri?: unknown } | null;
     // RFC 8414 §3.3: the metadata's issuer must be identical to the configured one.
-    if (metadata?.issuer !== settings.issuer) throw new KeySetUnavailableError(`${url}: issuer does not match ${settings.issuer}`);
+    if (metadata?.issuer !== settings.issuer)
+      throw new KeySetUnavailableError(`${url}: issuer does not match ${settings.issuer}`);
     if (typeof metadata.jwks_uri !== 'string') throw new KeySetUnavailableError(`${url}: no usable jwks_uri`);
     // The same rule as the configured URLs, and the issuer's origin unless allowedJwksOrigins names another (ADR 0014).
     const jwksUri = parseHttpUrl(metadata.jwks_uri);
-    if (!jwksUri) throw new KeySetUnavailableError(`${url}: jwks_uri ${JSON.stringify(metadata.jwks_uri)} is not https (http only for localhost)`);
+    if (!jwksUri)
+      throw new KeySetUnavailableError(
+        `${url}: jwks_uri ${JSON.stringify(metadata.jwks_uri)} is not https (http only for localhost)`,
+      );
     if (!settings.jwksOrigins.includes(jwksUri.origin))
-      throw new KeySetUnavailableError(`${url}: jwks_uri ${JSON.stringify(metadata.jwks_uri)} is not on the issuer's origin (see allowedJwksOrigins)`);
+      throw new KeySetUnavailableError(
+        `${url}: jwks_uri ${JSON.stringify(metadata.jwks_uri)} is not on the issuer's origin (see allowedJwksOrigins)`,
+      );
     return jwksUri.href;
   }
   throw new KeySetUnavailableError(`authorization server metadata not found (${problems.join('; ')})`);

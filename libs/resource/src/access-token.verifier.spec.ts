@@ -23,7 +23,9 @@ async function failure(promise: Promise<unknown>) {
 describe('AccessTokenVerifier', () => {
   let issuer: FakeIssuer;
   const verifier = (options: Partial<ClavisResourceOptions> = {}) =>
-    new AccessTokenVerifier(resolveResourceOptions({ issuer: issuer.url, audience: AUDIENCE, keySource: issuer.keySource, ...options }));
+    new AccessTokenVerifier(
+      resolveResourceOptions({ issuer: issuer.url, audience: AUDIENCE, keySource: issuer.keySource, ...options }),
+    );
 
   beforeAll(async () => {
     issuer = await startFakeIssuer();
@@ -35,7 +37,13 @@ describe('AccessTokenVerifier', () => {
     const v = verifier({ clock });
     const token = await issuer.token({ now: T0 });
     const claims = await v.verify(token);
-    expect(claims).toMatchObject({ iss: issuer.url, sub: 'client-1', client_id: 'client-1', aud: AUDIENCE, scope: 'statements:read' });
+    expect(claims).toMatchObject({
+      iss: issuer.url,
+      sub: 'client-1',
+      client_id: 'client-1',
+      aud: AUDIENCE,
+      scope: 'statements:read',
+    });
     expect(Object.isFrozen(claims)).toBe(true);
     expect(await v.verify(token)).toBe(claims);
     clock.advance(300 + 30); // exp + skew: a cached token expires too
@@ -64,7 +72,11 @@ describe('AccessTokenVerifier', () => {
     const next = await generateSigningKey('verifier-next');
     const token = await issuer.token({ now: T0, key: next });
 
-    expect(await failure(v.verify(token))).toMatchObject({ status: 401, code: 'invalid_token', detail: expect.stringContaining('ERR_JWKS_NO_MATCHING_KEY') });
+    expect(await failure(v.verify(token))).toMatchObject({
+      status: 401,
+      code: 'invalid_token',
+      detail: expect.stringContaining('ERR_JWKS_NO_MATCHING_KEY'),
+    });
     expect(issuer.counts.keySource - before).toBe(0); // read 0 s ago: cooling down
     clock.advance(10);
     issuer.publish(next);
@@ -76,10 +88,16 @@ describe('AccessTokenVerifier', () => {
     let fail = true;
     const v = verifier({
       clock: fixedClock(),
-      keySource: { getKeySet: async () => (fail ? Promise.reject(new Error('db down')) : issuer.keySource.getKeySet()) },
+      keySource: {
+        getKeySet: async () => (fail ? Promise.reject(new Error('db down')) : issuer.keySource.getKeySet()),
+      },
     });
     const token = await issuer.token({ now: T0 });
-    expect(await failure(v.verify(token))).toEqual({ status: 503, code: 'temporarily_unavailable', detail: 'the key source failed (db down)' });
+    expect(await failure(v.verify(token))).toEqual({
+      status: 503,
+      code: 'temporarily_unavailable',
+      detail: 'the key source failed (db down)',
+    });
     fail = false;
     expect((await v.verify(token)).jti).toBeTypeOf('string');
   });
@@ -90,13 +108,19 @@ describe('AccessTokenVerifier', () => {
     const token = await issuer.token({ now: T0 });
     const { jti } = await v.verify(token);
     revoked.add(jti);
-    expect(await failure(v.verify(token))).toEqual({ status: 401, code: 'invalid_token', detail: `jti ${jti} is revoked` });
+    expect(await failure(v.verify(token))).toEqual({
+      status: 401,
+      code: 'invalid_token',
+      detail: `jti ${jti} is revoked`,
+    });
   });
 
   it('answers 503 when isRevoked fails (fails closed)', async () => {
     const v = verifier({ clock: fixedClock(), isRevoked: () => Promise.reject(new Error('redis down')) });
     expect(await failure(v.verify(await issuer.token({ now: T0 })))).toEqual({
-      status: 503, code: 'temporarily_unavailable', detail: 'isRevoked failed: redis down',
+      status: 503,
+      code: 'temporarily_unavailable',
+      detail: 'isRevoked failed: redis down',
     });
   });
 
@@ -128,7 +152,10 @@ describe('AccessTokenVerifier', () => {
     const valid = await issuer.token({ now: T0 });
     const [, payload] = valid.split('.');
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'at+jwt' })).toString('base64url')}.${payload}.`;
-    const hs256 = await issuer.token({ now: T0, key: { kid: 'k1', alg: 'HS256', privateKey: new Uint8Array(32), jwk: {} } });
+    const hs256 = await issuer.token({
+      now: T0,
+      key: { kid: 'k1', alg: 'HS256', privateKey: new Uint8Array(32), jwk: {} },
+    });
     const impostor = await issuer.token({ now: T0, key: await generateSigningKey('k1') });
     const cases: [string, string][] = [
       [await issuer.token({ now: T0, header: { typ: 'JWT' } }), 'unexpected "typ" JWT header value'],
@@ -150,7 +177,8 @@ describe('AccessTokenVerifier', () => {
   });
 
   describe('remote keys', () => {
-    const remote = (options: Partial<ClavisResourceOptions> = {}) => verifier({ keySource: undefined, clock: fixedClock(), ...options });
+    const remote = (options: Partial<ClavisResourceOptions> = {}) =>
+      verifier({ keySource: undefined, clock: fixedClock(), ...options });
 
     it('discovers the jwks_uri once and fetches the JWK Set once for concurrent requests', async () => {
       const before = { ...issuer.counts };
@@ -177,7 +205,9 @@ describe('AccessTokenVerifier', () => {
       issuer.metadata.issuer = 'https://evil.example';
       try {
         expect(await failure(v.verify(token))).toEqual({
-          status: 503, code: 'temporarily_unavailable', detail: `${issuer.url}/.well-known/oauth-authorization-server: issuer does not match ${issuer.url}`,
+          status: 503,
+          code: 'temporarily_unavailable',
+          detail: `${issuer.url}/.well-known/oauth-authorization-server: issuer does not match ${issuer.url}`,
         });
         expect(await failure(v.verify(token))).toMatchObject({ status: 503 });
         expect(issuer.counts.discovery - before).toBe(1);
@@ -191,7 +221,10 @@ describe('AccessTokenVerifier', () => {
 
     it('answers 503 when the JWK Set cannot be fetched', async () => {
       const v = remote({ jwksUri: 'http://127.0.0.1:1/jwks', jwksTimeout: 1 });
-      expect(await failure(v.verify(await issuer.token({ now: T0 })))).toMatchObject({ status: 503, code: 'temporarily_unavailable' });
+      expect(await failure(v.verify(await issuer.token({ now: T0 })))).toMatchObject({
+        status: 503,
+        code: 'temporarily_unavailable',
+      });
     });
   });
 });

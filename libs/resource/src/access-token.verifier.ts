@@ -94,7 +94,8 @@ export class AccessTokenVerifier {
 // Types jose leaves unchecked, and an `iat` in the future.
 function claimProblem(payload: Record<string, unknown>, now: number, skew: number): string | undefined {
   for (const claim of ['sub', 'client_id', 'jti'])
-    if (typeof payload[claim] !== 'string' || payload[claim] === '') return `"${claim}" claim must be a non-empty string`;
+    if (typeof payload[claim] !== 'string' || payload[claim] === '')
+      return `"${claim}" claim must be a non-empty string`;
   if (payload.scope !== undefined && typeof payload.scope !== 'string') return '"scope" claim must be a string';
   if ((payload.iat as number) > now + skew) return '"iat" claim is in the future';
   return undefined;

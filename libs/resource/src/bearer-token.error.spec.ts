@@ -14,7 +14,10 @@ describe('BearerTokenError', () => {
   it('renders invalid_token with a fixed description and keeps the reason private', () => {
     const e = BearerTokenError.invalidToken('ERR_JWT_EXPIRED: "exp" claim timestamp check failed');
     expect(e.getStatus()).toBe(401);
-    expect(e.getResponse()).toEqual({ error: 'invalid_token', error_description: 'the access token is invalid or expired' });
+    expect(e.getResponse()).toEqual({
+      error: 'invalid_token',
+      error_description: 'the access token is invalid or expired',
+    });
     expect(e.challenge(realm)).toBe(
       'Bearer realm="https://api.example.test", error="invalid_token", error_description="the access token is invalid or expired"',
     );
@@ -33,7 +36,10 @@ describe('BearerTokenError', () => {
     expect(BearerTokenError.invalidRequest('malformed').getStatus()).toBe(400);
     const unavailable = BearerTokenError.unavailable('connect ECONNREFUSED');
     expect(unavailable.getStatus()).toBe(503);
-    expect(unavailable.getResponse()).toEqual({ error: 'temporarily_unavailable', error_description: 'the access token cannot be checked right now' });
+    expect(unavailable.getResponse()).toEqual({
+      error: 'temporarily_unavailable',
+      error_description: 'the access token cannot be checked right now',
+    });
     expect(unavailable.challenge(realm)).toBeUndefined();
   });
 

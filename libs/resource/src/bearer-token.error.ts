@@ -42,7 +42,12 @@ export class BearerTokenError extends HttpException {
     /** The real reason, never sent. */
     readonly detail?: string,
   ) {
-    super((code ? { error: code, error_description: description } : { error_description: description }) satisfies BearerErrorBody, status);
+    super(
+      (code
+        ? { error: code, error_description: description }
+        : { error_description: description }) satisfies BearerErrorBody,
+      status,
+    );
     this.name = 'BearerTokenError';
   }
 
@@ -64,7 +69,13 @@ export class BearerTokenError extends HttpException {
   }
   /** 503 `temporarily_unavailable`: the keys or the deny list could not be read; no challenge. */
   static unavailable(detail?: string): BearerTokenError {
-    return new BearerTokenError('temporarily_unavailable', DESCRIPTIONS.unavailable, HttpStatus.SERVICE_UNAVAILABLE, [], detail);
+    return new BearerTokenError(
+      'temporarily_unavailable',
+      DESCRIPTIONS.unavailable,
+      HttpStatus.SERVICE_UNAVAILABLE,
+      [],
+      detail,
+    );
   }
 
   /** The `WWW-Authenticate` value for this error, or `undefined` when none applies (503). */

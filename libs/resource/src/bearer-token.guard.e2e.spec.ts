@@ -66,14 +66,17 @@ describe.each(adapters.flatMap(([name, adapter]) => keyModes.map((mode) => [name
         isRevoked: async (jti: string) => revoked.has(jti),
       });
       @Module({
-        imports: [remote ? ClavisResourceModule.forRoot(options()) : ClavisResourceModule.forRootAsync({ useFactory: options })],
+        imports: [
+          remote ? ClavisResourceModule.forRoot(options()) : ClavisResourceModule.forRootAsync({ useFactory: options }),
+        ],
         controllers: [StatementsController],
       })
       class AppModule {}
       const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
       app = moduleRef.createNestApplication(createAdapter(), { logger: false });
       await app.init();
-      if (createAdapter === adapters[1][1]) await (app.getHttpAdapter().getInstance() as { ready(): Promise<void> }).ready();
+      if (createAdapter === adapters[1][1])
+        await (app.getHttpAdapter().getInstance() as { ready(): Promise<void> }).ready();
     });
 
     afterAll(async () => {
@@ -85,7 +88,10 @@ describe.each(adapters.flatMap(([name, adapter]) => keyModes.map((mode) => [name
       const req = request(app.getHttpServer()).get(path);
       return authorization === undefined ? req : req.set('Authorization', authorization);
     };
-    const expectAnswer = async (res: request.Response, expected: { status: number; challenge: string; body: object }) => {
+    const expectAnswer = async (
+      res: request.Response,
+      expected: { status: number; challenge: string; body: object },
+    ) => {
       expect({ status: res.status, challenge: res.headers['www-authenticate'], body: res.body }).toEqual(expected);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
     };
@@ -99,7 +105,10 @@ describe.each(adapters.flatMap(([name, adapter]) => keyModes.map((mode) => [name
     });
 
     it('accepts typ application/at+jwt, a lower-case scheme and extra scopes', async () => {
-      const t = await token({ header: { typ: 'application/at+jwt' }, claims: { scope: 'statements:write statements:read' } });
+      const t = await token({
+        header: { typ: 'application/at+jwt' },
+        claims: { scope: 'statements:write statements:read' },
+      });
       const res = await get(`bearer ${t}`);
       expect(res.status).toBe(200);
       expect(res.body.scope).toBe('statements:write statements:read');
@@ -113,16 +122,22 @@ describe.each(adapters.flatMap(([name, adapter]) => keyModes.map((mode) => [name
       await expectAnswer(await get('Basic Y2xpZW50OnNlY3JldA=='), MISSING);
     });
 
-    it.each([['Bearer'], ['Bearer a.b.c d.e.f'], ['Bearer "a.b.c"']])('answers 400 invalid_request to %j', async (header) => {
-      await expectAnswer(await get(header), MALFORMED);
-    });
+    it.each([['Bearer'], ['Bearer a.b.c d.e.f'], ['Bearer "a.b.c"']])(
+      'answers 400 invalid_request to %j',
+      async (header) => {
+        await expectAnswer(await get(header), MALFORMED);
+      },
+    );
 
     it('answers 400 invalid_request to a token also in the query', async () => {
       const t = await token();
       await expectAnswer(await get(`Bearer ${t}`, `/statements?access_token=${t}`), {
         status: 400,
         challenge: `${REALM}, error="invalid_request", error_description="the access token must be sent in the Authorization header only"`,
-        body: { error: 'invalid_request', error_description: 'the access token must be sent in the Authorization header only' },
+        body: {
+          error: 'invalid_request',
+          error_description: 'the access token must be sent in the Authorization header only',
+        },
       });
     });
 
@@ -154,15 +169,24 @@ describe.each(adapters.flatMap(([name, adapter]) => keyModes.map((mode) => [name
     });
 
     it('rejects a token not yet valid (nbf)', async () => {
-      await expectAnswer(await get(`Bearer ${await token({ claims: { nbf: Math.floor(clock.now() / 1000) + 60 } })}`), INVALID_TOKEN);
+      await expectAnswer(
+        await get(`Bearer ${await token({ claims: { nbf: Math.floor(clock.now() / 1000) + 60 } })}`),
+        INVALID_TOKEN,
+      );
     });
 
     it('rejects a token of another issuer', async () => {
-      await expectAnswer(await get(`Bearer ${await token({ claims: { iss: 'https://evil.example' } })}`), INVALID_TOKEN);
+      await expectAnswer(
+        await get(`Bearer ${await token({ claims: { iss: 'https://evil.example' } })}`),
+        INVALID_TOKEN,
+      );
     });
 
     it('rejects a token for another audience, and accepts an aud list holding ours', async () => {
-      await expectAnswer(await get(`Bearer ${await token({ claims: { aud: 'https://elsewhere.example' } })}`), INVALID_TOKEN);
+      await expectAnswer(
+        await get(`Bearer ${await token({ claims: { aud: 'https://elsewhere.example' } })}`),
+        INVALID_TOKEN,
+      );
       const res = await get(`Bearer ${await token({ claims: { aud: ['https://elsewhere.example', AUDIENCE] } })}`);
       expect(res.status).toBe(200);
     });
@@ -174,7 +198,10 @@ describe.each(adapters.flatMap(([name, adapter]) => keyModes.map((mode) => [name
 
     it('rejects alg none', async () => {
       const payload = (await token()).split('.')[1];
-      await expectAnswer(await get(`Bearer ${b64({ alg: 'none', typ: 'at+jwt', kid: 'k1' })}.${payload}.`), INVALID_TOKEN);
+      await expectAnswer(
+        await get(`Bearer ${b64({ alg: 'none', typ: 'at+jwt', kid: 'k1' })}.${payload}.`),
+        INVALID_TOKEN,
+      );
     });
 
     it('rejects an HS256 token', async () => {
@@ -188,7 +215,10 @@ describe.each(adapters.flatMap(([name, adapter]) => keyModes.map((mode) => [name
     });
 
     it('answers 403 insufficient_scope naming the needed scope', async () => {
-      await expectAnswer(await get(`Bearer ${await token({ claims: { scope: 'statements:write' } })}`), INSUFFICIENT_SCOPE);
+      await expectAnswer(
+        await get(`Bearer ${await token({ claims: { scope: 'statements:write' } })}`),
+        INSUFFICIENT_SCOPE,
+      );
       await expectAnswer(await get(`Bearer ${await token({ claims: { scope: undefined } })}`), INSUFFICIENT_SCOPE);
     });
 

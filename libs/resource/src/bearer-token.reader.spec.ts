@@ -19,8 +19,17 @@ function rejection(request: BearerTokenRequest) {
   throw new Error('expected a rejection');
 }
 
-const malformed = { status: 400, body: { error: 'invalid_request', error_description: 'the Authorization header is not a valid Bearer credential' } };
-const misplaced = { status: 400, body: { error: 'invalid_request', error_description: 'the access token must be sent in the Authorization header only' } };
+const malformed = {
+  status: 400,
+  body: { error: 'invalid_request', error_description: 'the Authorization header is not a valid Bearer credential' },
+};
+const misplaced = {
+  status: 400,
+  body: {
+    error: 'invalid_request',
+    error_description: 'the access token must be sent in the Authorization header only',
+  },
+};
 
 describe('readBearerToken', () => {
   it('reads the b64token of a Bearer header, scheme case-insensitive', () => {
@@ -36,9 +45,16 @@ describe('readBearerToken', () => {
     expect(readBearerToken(req('Bearerx a.b.c'))).toBeUndefined();
   });
 
-  it.each([['Bearer'], ['Bearer '], ['Bearer a.b.c d'], ['Bearer a,b'], ['Bearer a=b'], ['Bearer "a.b.c"'], ['Bearer\ta.b.c']])(
-    'rejects the malformed header %j with 400 invalid_request',
-    (header) => expect(rejection(req(header))).toEqual(malformed),
+  it.each([
+    ['Bearer'],
+    ['Bearer '],
+    ['Bearer a.b.c d'],
+    ['Bearer a,b'],
+    ['Bearer a=b'],
+    ['Bearer "a.b.c"'],
+    ['Bearer\ta.b.c'],
+  ])('rejects the malformed header %j with 400 invalid_request', (header) =>
+    expect(rejection(req(header))).toEqual(malformed),
   );
 
   it('rejects repeated Authorization headers', () => {

@@ -22,7 +22,8 @@ const BEARER_CREDENTIALS = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
  * @see RFC 6750 §2.1
  */
 export function readBearerToken(request: BearerTokenRequest): string | undefined {
-  if (hasAccessTokenParameter(request)) throw BearerTokenError.invalidRequest('misplaced', 'access_token in the query or body');
+  if (hasAccessTokenParameter(request))
+    throw BearerTokenError.invalidRequest('misplaced', 'access_token in the query or body');
 
   const header = request.headers.authorization;
   if (header === undefined || header === '') return undefined;
@@ -32,7 +33,8 @@ export function readBearerToken(request: BearerTokenRequest): string | undefined
   const scheme = header.trimStart().split(/[ \t]/, 1)[0];
   if (scheme.toLowerCase() !== 'bearer') return undefined;
   const match = BEARER_CREDENTIALS.exec(header.trim());
-  if (!match) throw BearerTokenError.invalidRequest('malformed', 'Authorization: Bearer not followed by exactly one b64token');
+  if (!match)
+    throw BearerTokenError.invalidRequest('malformed', 'Authorization: Bearer not followed by exactly one b64token');
   return match[1];
 }
 

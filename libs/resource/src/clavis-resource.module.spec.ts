@@ -23,7 +23,9 @@ class FeatureModule {}
 
 describe('ClavisResourceModule', () => {
   it('validates the options once at boot, listing every problem', async () => {
-    const compiling = Test.createTestingModule({ imports: [ClavisResourceModule.forRoot({ issuer: 'ftp://x', audience: '' })] }).compile();
+    const compiling = Test.createTestingModule({
+      imports: [ClavisResourceModule.forRoot({ issuer: 'ftp://x', audience: '' })],
+    }).compile();
     await expect(compiling).rejects.toBeInstanceOf(ClavisResourceConfigurationError);
     await expect(compiling).rejects.toThrow(
       'Invalid Clavis resource options:\n - issuer must be an https URL (http only for localhost)\n - audience is required: a non-empty string or list of strings',

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ClavisResourceConfigurationError, DEFAULT_RESOURCE_OPTIONS, resolveResourceOptions, type ClavisResourceOptions } from './resource-options.js';
+import {
+  ClavisResourceConfigurationError,
+  DEFAULT_RESOURCE_OPTIONS,
+  resolveResourceOptions,
+  type ClavisResourceOptions,
+} from './resource-options.js';
 
 const problemsOf = (options: unknown): string[] => {
   try {
@@ -13,7 +18,10 @@ const problemsOf = (options: unknown): string[] => {
 
 describe('resolveResourceOptions', () => {
   it('applies the defaults and freezes the result', () => {
-    const settings = resolveResourceOptions({ issuer: 'https://auth.example.com', audience: 'https://api.example.com' });
+    const settings = resolveResourceOptions({
+      issuer: 'https://auth.example.com',
+      audience: 'https://api.example.com',
+    });
     expect(settings).toMatchObject({
       issuer: 'https://auth.example.com',
       audience: ['https://api.example.com'],
@@ -39,8 +47,12 @@ describe('resolveResourceOptions', () => {
   });
 
   it('accepts http for localhost only', () => {
-    expect(resolveResourceOptions({ issuer: 'http://127.0.0.1:3000', audience: 'x' }).issuer).toBe('http://127.0.0.1:3000');
-    expect(problemsOf({ issuer: 'http://auth.example.com', audience: 'x' })).toEqual(['issuer must be an https URL (http only for localhost)']);
+    expect(resolveResourceOptions({ issuer: 'http://127.0.0.1:3000', audience: 'x' }).issuer).toBe(
+      'http://127.0.0.1:3000',
+    );
+    expect(problemsOf({ issuer: 'http://auth.example.com', audience: 'x' })).toEqual([
+      'issuer must be an https URL (http only for localhost)',
+    ]);
   });
 
   it('lists every problem at once', () => {
@@ -82,20 +94,34 @@ describe('resolveResourceOptions', () => {
 
   it('refuses a jwksCooldown under one second for remote keys; the in-process key source may use 0', () => {
     const base = { issuer: 'https://auth.example.com', audience: 'x' };
-    expect(problemsOf({ ...base, jwksCooldown: 0 })).toEqual(['jwksCooldown must be a whole number of seconds from 1 to 3600']);
+    expect(problemsOf({ ...base, jwksCooldown: 0 })).toEqual([
+      'jwksCooldown must be a whole number of seconds from 1 to 3600',
+    ]);
     expect(problemsOf({ ...base, jwksUri: 'https://auth.example.com/jwks', jwksCooldown: 0.5 })).toEqual([
       'jwksCooldown must be a whole number of seconds from 1 to 3600',
     ]);
     expect(resolveResourceOptions({ ...base, jwksCooldown: 1 }).jwksCooldown).toBe(1);
-    expect(resolveResourceOptions({ ...base, keySource: { getKeySet: async () => ({ keys: [] }) }, jwksCooldown: 0 }).jwksCooldown).toBe(0);
+    expect(
+      resolveResourceOptions({ ...base, keySource: { getKeySet: async () => ({ keys: [] }) }, jwksCooldown: 0 })
+        .jwksCooldown,
+    ).toBe(0);
   });
 
   it('bounds jwksMaxStale and maxResponseBytes, and checks allowedJwksOrigins', () => {
     const base = { issuer: 'https://auth.example.com', audience: 'x' };
     const settings = resolveResourceOptions({ ...base, allowedJwksOrigins: ['https://keys.example.com/'] });
-    expect(settings).toMatchObject({ jwksMaxStale: 3_600, maxResponseBytes: 65_536, jwksOrigins: ['https://auth.example.com', 'https://keys.example.com'] });
+    expect(settings).toMatchObject({
+      jwksMaxStale: 3_600,
+      maxResponseBytes: 65_536,
+      jwksOrigins: ['https://auth.example.com', 'https://keys.example.com'],
+    });
     expect(
-      problemsOf({ ...base, jwksMaxStale: 59, maxResponseBytes: 10, allowedJwksOrigins: ['http://keys.example.com', 'https://keys.example.com/jwks', 7] }),
+      problemsOf({
+        ...base,
+        jwksMaxStale: 59,
+        maxResponseBytes: 10,
+        allowedJwksOrigins: ['http://keys.example.com', 'https://keys.example.com/jwks', 7],
+      }),
     ).toEqual([
       'jwksMaxStale must be a whole number of seconds from 60 to 86400',
       'maxResponseBytes must be a whole number of bytes from 1024 to 10485760',

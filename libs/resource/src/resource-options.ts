@@ -27,13 +27,20 @@ export interface ResourceClock {
  * @see RFC 8037 §3.1
  */
 export type AccessTokenAlgorithm =
-  | 'RS256' | 'RS384' | 'RS512'
-  | 'PS256' | 'PS384' | 'PS512'
-  | 'ES256' | 'ES384' | 'ES512'
-  | 'EdDSA' | 'Ed25519';
+  'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'Ed25519';
 
 const ASYMMETRIC_ALGORITHMS: readonly string[] = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
 ] satisfies AccessTokenAlgorithm[];
 
 /**
@@ -169,7 +176,8 @@ export function resolveResourceOptions(options: ClavisResourceOptions): Resource
   else {
     const url = parseHttpUrl(issuer);
     if (!url) problems.push('issuer must be an https URL (http only for localhost)');
-    else if (url.search || url.hash || issuer.includes('?') || issuer.includes('#')) problems.push('issuer must not have a query or fragment');
+    else if (url.search || url.hash || issuer.includes('?') || issuer.includes('#'))
+      problems.push('issuer must not have a query or fragment');
     else [discoveryUrls, issuerOrigin] = [metadataUrls(url), url.origin];
   }
 
@@ -178,24 +186,54 @@ export function resolveResourceOptions(options: ClavisResourceOptions): Resource
     problems.push('audience is required: a non-empty string or list of strings');
 
   const keySource = options?.keySource;
-  if (keySource !== undefined && typeof keySource?.getKeySet !== 'function') problems.push('keySource must have a getKeySet() method');
+  if (keySource !== undefined && typeof keySource?.getKeySet !== 'function')
+    problems.push('keySource must have a getKeySet() method');
   const jwksUri = options?.jwksUri;
-  if (jwksUri !== undefined && !parseHttpUrl(jwksUri)) problems.push('jwksUri must be an https URL (http only for localhost)');
+  if (jwksUri !== undefined && !parseHttpUrl(jwksUri))
+    problems.push('jwksUri must be an https URL (http only for localhost)');
   if (keySource !== undefined && jwksUri !== undefined) problems.push('set keySource or jwksUri, not both');
 
-  const whole = (name: string, value: number | undefined, fallback: number, min: number, max: number, unit = 'seconds'): number => {
+  const whole = (
+    name: string,
+    value: number | undefined,
+    fallback: number,
+    min: number,
+    max: number,
+    unit = 'seconds',
+  ): number => {
     const v = value ?? fallback;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) problems.push(`${name} must be a whole number of ${unit} from ${min} to ${max}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+      problems.push(`${name} must be a whole number of ${unit} from ${min} to ${max}`);
     return v;
   };
   const clockSkew = whole('clockSkew', options?.clockSkew, d.clockSkew, 0, 300);
-  const cacheMaxEntries = whole('cacheMaxEntries', options?.cacheMaxEntries, d.cacheMaxEntries, 0, 1_000_000, 'entries');
+  const cacheMaxEntries = whole(
+    'cacheMaxEntries',
+    options?.cacheMaxEntries,
+    d.cacheMaxEntries,
+    0,
+    1_000_000,
+    'entries',
+  );
   // An unknown kid costs the issuer a fetch at most once per cooldown: below one second only for the
   // in-process key source, which is the host's own (ADR 0014).
-  const jwksCooldown = whole('jwksCooldown', options?.jwksCooldown, d.jwksCooldown, keySource === undefined ? 1 : 0, 3_600);
+  const jwksCooldown = whole(
+    'jwksCooldown',
+    options?.jwksCooldown,
+    d.jwksCooldown,
+    keySource === undefined ? 1 : 0,
+    3_600,
+  );
   const jwksTimeout = whole('jwksTimeout', options?.jwksTimeout, d.jwksTimeout, 1, 60);
   const jwksMaxStale = whole('jwksMaxStale', options?.jwksMaxStale, d.jwksMaxStale, 60, 86_400);
-  const maxResponseBytes = whole('maxResponseBytes', options?.maxResponseBytes, d.maxResponseBytes, 1_024, 10_485_760, 'bytes');
+  const maxResponseBytes = whole(
+    'maxResponseBytes',
+    options?.maxResponseBytes,
+    d.maxResponseBytes,
+    1_024,
+    10_485_760,
+    'bytes',
+  );
 
   const allowed = options?.allowedJwksOrigins ?? [];
   const jwksOrigins: string[] = issuerOrigin ? [issuerOrigin] : [];
@@ -204,17 +242,24 @@ export function resolveResourceOptions(options: ClavisResourceOptions): Resource
     for (const origin of allowed) {
       const url = typeof origin === 'string' ? parseHttpUrl(origin) : undefined;
       if (!url || url.origin !== origin.replace(/\/$/, ''))
-        problems.push(`allowedJwksOrigins: ${JSON.stringify(origin)} must be an origin such as https://keys.example.com (http only for localhost)`);
+        problems.push(
+          `allowedJwksOrigins: ${JSON.stringify(origin)} must be an origin such as https://keys.example.com (http only for localhost)`,
+        );
       else jwksOrigins.push(url.origin);
     }
 
   const algorithms = options?.algorithms ?? d.algorithms;
-  if (!Array.isArray(algorithms) || algorithms.length === 0 || algorithms.some((a) => !ASYMMETRIC_ALGORITHMS.includes(a)))
+  if (
+    !Array.isArray(algorithms) ||
+    algorithms.length === 0 ||
+    algorithms.some((a) => !ASYMMETRIC_ALGORITHMS.includes(a))
+  )
     problems.push(`algorithms must be a non-empty list of ${ASYMMETRIC_ALGORITHMS.join(', ')}`);
 
   const clock = options?.clock ?? systemClock;
   if (typeof clock?.now !== 'function') problems.push('clock must have a now() method');
-  if (options?.isRevoked !== undefined && typeof options.isRevoked !== 'function') problems.push('isRevoked must be a function');
+  if (options?.isRevoked !== undefined && typeof options.isRevoked !== 'function')
+    problems.push('isRevoked must be a function');
 
   if (problems.length) throw new ClavisResourceConfigurationError(problems);
 

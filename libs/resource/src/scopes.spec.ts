@@ -13,7 +13,9 @@ describe('parseScope', () => {
 describe('hasScopes', () => {
   it('needs every required scope', () => {
     expect(hasScopes({ scope: 'statements:read statements:write' }, ['statements:read'])).toBe(true);
-    expect(hasScopes({ scope: 'statements:read statements:write' }, ['statements:write', 'statements:read'])).toBe(true);
+    expect(hasScopes({ scope: 'statements:read statements:write' }, ['statements:write', 'statements:read'])).toBe(
+      true,
+    );
     expect(hasScopes({ scope: 'statements:read' }, ['statements:read', 'statements:write'])).toBe(false);
     expect(hasScopes({ scope: 'statements:readonly' }, ['statements:read'])).toBe(false);
     expect(hasScopes({}, ['statements:read'])).toBe(false);

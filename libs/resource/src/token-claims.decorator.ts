@@ -16,7 +16,9 @@ export interface ClavisRequest {
  * @see RFC 9068 §2.2
  * @example `list(@TokenClaims() claims: AccessTokenClaims, @TokenClaims('client_id') clientId: string)`
  */
-export const TokenClaims = createParamDecorator((claim: keyof AccessTokenClaims | undefined, context: ExecutionContext) => {
-  const claims = context.switchToHttp().getRequest<ClavisRequest>().clavisClaims;
-  return claim === undefined ? claims : claims?.[claim];
-});
+export const TokenClaims = createParamDecorator(
+  (claim: keyof AccessTokenClaims | undefined, context: ExecutionContext) => {
+    const claims = context.switchToHttp().getRequest<ClavisRequest>().clavisClaims;
+    return claim === undefined ? claims : claims?.[claim];
+  },
+);

@@ -43,7 +43,12 @@ export interface FakeIssuer {
   outage: { mode?: 'error' | 'stall' };
   publish(key: SigningKey): void;
   /** Signs an access token: sensible RFC 9068 claims (scope statements:read), overridable; `undefined` removes a claim. */
-  token(options?: { claims?: Record<string, unknown>; header?: Partial<JWTHeaderParameters>; key?: SigningKey; now?: number }): Promise<string>;
+  token(options?: {
+    claims?: Record<string, unknown>;
+    header?: Partial<JWTHeaderParameters>;
+    key?: SigningKey;
+    now?: number;
+  }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -100,11 +105,20 @@ export async function startFakeIssuer(): Promise<FakeIssuer> {
     async token({ claims = {}, header = {}, key: signer = key, now = Date.now() } = {}) {
       const t = Math.floor(now / 1000);
       const payload: Record<string, unknown> = {
-        iss: url, sub: 'client-1', client_id: 'client-1', aud: AUDIENCE, scope: 'statements:read',
-        jti: randomUUID(), iat: t, exp: t + 300, ...claims,
+        iss: url,
+        sub: 'client-1',
+        client_id: 'client-1',
+        aud: AUDIENCE,
+        scope: 'statements:read',
+        jti: randomUUID(),
+        iat: t,
+        exp: t + 300,
+        ...claims,
       };
       for (const name of Object.keys(payload)) if (payload[name] === undefined) delete payload[name];
-      return new SignJWT(payload).setProtectedHeader({ alg: signer.alg, typ: 'at+jwt', kid: signer.kid, ...header }).sign(signer.privateKey);
+      return new SignJWT(payload)
+        .setProtectedHeader({ alg: signer.alg, typ: 'at+jwt', kid: signer.kid, ...header })
+        .sign(signer.privateKey);
     },
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -5,7 +5,11 @@ import { ClientAuthenticator } from './client-auth/client.authenticator.js';
 import { ClientJwksFetcher } from './client-auth/client-jwks.fetcher.js';
 import { ClientKeySource } from './client-auth/client-key.source.js';
 import { ClientService } from './clients/client.service.js';
-import { CLAVIS_ROUTE_PREFIX, ConfigurableModuleClass, MODULE_OPTIONS_TOKEN } from './clavis-server.module-definition.js';
+import {
+  CLAVIS_ROUTE_PREFIX,
+  ConfigurableModuleClass,
+  MODULE_OPTIONS_TOKEN,
+} from './clavis-server.module-definition.js';
 import { OAuthErrorFilter } from './errors/oauth-error.filter.js';
 import { createJwsBackend } from './jws/create-jws-backend.js';
 import { JwsBackend } from './jws/jws-backend.js';
@@ -45,21 +49,37 @@ import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
  * })
  */
 @Module({
-  controllers: [MetadataController, JwksController, TokenController, IntrospectionController, RevocationController, RegistrationController],
+  controllers: [
+    MetadataController,
+    JwksController,
+    TokenController,
+    IntrospectionController,
+    RevocationController,
+    RegistrationController,
+  ],
   providers: [
     {
       provide: SERVER_SETTINGS,
       inject: [MODULE_OPTIONS_TOKEN, CLAVIS_ROUTE_PREFIX],
-      useFactory: (options: ClavisServerOptions, routePrefix: string) => resolveServerOptions({ ...options, routePrefix }),
+      useFactory: (options: ClavisServerOptions, routePrefix: string) =>
+        resolveServerOptions({ ...options, routePrefix }),
     },
     { provide: Clock, inject: [SERVER_SETTINGS], useFactory: (s: ServerSettings) => s.clock ?? new SystemClock() },
-    { provide: AuditSink, inject: [SERVER_SETTINGS], useFactory: (s: ServerSettings) => (s.auditSink ? new EscapingAuditSink(s.auditSink) : new LoggerAuditSink()) },
+    {
+      provide: AuditSink,
+      inject: [SERVER_SETTINGS],
+      useFactory: (s: ServerSettings) => (s.auditSink ? new EscapingAuditSink(s.auditSink) : new LoggerAuditSink()),
+    },
     RateLimitService,
     OAuthErrorFilter,
     ClientService,
     ClientJwksFetcher,
     ClientKeySource,
-    { provide: JwsBackend, inject: [SERVER_SETTINGS], useFactory: (s: ServerSettings) => createJwsBackend(s.cryptoMode) },
+    {
+      provide: JwsBackend,
+      inject: [SERVER_SETTINGS],
+      useFactory: (s: ServerSettings) => createJwsBackend(s.cryptoMode),
+    },
     ...CLIENT_AUTH_PROVIDERS,
     ClientAuthenticator,
     SigningKeyService,
@@ -68,13 +88,28 @@ import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
     ClientCredentialsGrant,
     InitialAccessTokenService,
     HousekeepingService,
-    { provide: KeyEncryption, inject: [SERVER_SETTINGS], useFactory: (s: ServerSettings) => new KeyEncryption(s.keyEncryptionKeys) },
+    {
+      provide: KeyEncryption,
+      inject: [SERVER_SETTINGS],
+      useFactory: (s: ServerSettings) => new KeyEncryption(s.keyEncryptionKeys),
+    },
     KeyEncryptionService,
     OwnBodyGate,
     FirstRunService,
     WellKnownMetadataRoute,
   ],
-  exports: [SERVER_SETTINGS, Clock, ClientService, SigningKeyService, InitialAccessTokenService, AccessTokenInspector, DenyList, HousekeepingService, KeyEncryption, KeyEncryptionService],
+  exports: [
+    SERVER_SETTINGS,
+    Clock,
+    ClientService,
+    SigningKeyService,
+    InitialAccessTokenService,
+    AccessTokenInspector,
+    DenyList,
+    HousekeepingService,
+    KeyEncryption,
+    KeyEncryptionService,
+  ],
 })
 export class ClavisServerModule extends ConfigurableModuleClass {}
 

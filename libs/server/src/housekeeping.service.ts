@@ -27,7 +27,10 @@ export class HousekeepingService implements OnApplicationBootstrap, OnApplicatio
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.runOnce().catch((e: Error) => this.logger.warn(`housekeeping failed: ${e.message}`)), PURGE_EVERY_MS);
+    this.timer = setInterval(
+      () => void this.runOnce().catch((e: Error) => this.logger.warn(`housekeeping failed: ${e.message}`)),
+      PURGE_EVERY_MS,
+    );
     this.timer.unref();
   }
 
@@ -38,7 +41,11 @@ export class HousekeepingService implements OnApplicationBootstrap, OnApplicatio
   /** One pass: purge, and rotate keys when the schedule says so. */
   async runOnce(): Promise<{ jtis: number; revoked: number; keys: number; rotated: boolean }> {
     const now = this.clock.nowSeconds();
-    const [jtis, revoked, keys] = [await this.replay.purgeExpired(now), await this.denyList.purgeExpired(now), await this.keyStore.purgeRetired(now)];
+    const [jtis, revoked, keys] = [
+      await this.replay.purgeExpired(now),
+      await this.denyList.purgeExpired(now),
+      await this.keyStore.purgeRetired(now),
+    ];
     let rotated = false;
     const period = this.settings.keyRotation.period;
     if (period > 0) {
@@ -46,7 +53,10 @@ export class HousekeepingService implements OnApplicationBootstrap, OnApplicatio
       const active = records.find((k) => k.state === 'active');
       const next = records.find((k) => k.state === 'next');
       const due = active && (active.activatedAt ?? active.createdAt) + period <= now;
-      const announceDue = active && !next && (active.activatedAt ?? active.createdAt) + period - this.settings.keyRotation.announce <= now;
+      const announceDue =
+        active &&
+        !next &&
+        (active.activatedAt ?? active.createdAt) + period - this.settings.keyRotation.announce <= now;
       if (due || announceDue) rotated = (await this.keys.rotate()).rotated;
     }
     if (keys) this.keys.invalidate();

@@ -9,7 +9,12 @@ export { ClavisServerModule } from './clavis-server.module.js';
 export type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './options/clavis-server.options.js';
 export { DEFAULT_SERVER_OPTIONS, ClavisConfigurationError } from './options/resolve-server-options.js';
 /** Client registry. */
-export { ClientService, ClientNotFoundError, type IssuedClientCredentials, type UpdateClientOptions } from './clients/client.service.js';
+export {
+  ClientService,
+  ClientNotFoundError,
+  type IssuedClientCredentials,
+  type UpdateClientOptions,
+} from './clients/client.service.js';
 export type { ClientRecord, TokenEndpointAuthMethod } from './clients/client.record.js';
 export type { ClientMetadata } from './clients/client-metadata.js';
 export type { ClientCeiling } from './clients/client-ceiling.js';
@@ -22,10 +27,20 @@ export type { InitialAccessTokenPolicy, InitialAccessTokenRecord } from './regis
 export { SigningKeyService } from './keys/signing-key.service.js';
 /** Key-encryption key: parsing and key ids; rotation (status, re-encryption). */
 export { KeyEncryption, KeyEncryptionKeyMismatchError, keyEncryptionKeyId } from './shared/crypto.js';
-export { KeyEncryptionService, type KeyEncryptionStatus, type ReEncryptionResult } from './key-encryption/key-encryption.service.js';
+export {
+  KeyEncryptionService,
+  type KeyEncryptionStatus,
+  type ReEncryptionResult,
+} from './key-encryption/key-encryption.service.js';
 export { HousekeepingService } from './housekeeping.service.js';
 /** Errors and audit. */
-export { OAuthError, RegistrationError, StorageUnavailableError, type OAuthErrorCode, type RegistrationErrorCode } from './errors/oauth-error.js';
+export {
+  OAuthError,
+  RegistrationError,
+  StorageUnavailableError,
+  type OAuthErrorCode,
+  type RegistrationErrorCode,
+} from './errors/oauth-error.js';
 export { CLIENT_AUTH_FAILURES, type ClientAuthFailure } from './errors/client-auth-failure.js';
 export { AuditSink, LoggerAuditSink } from './audit/audit.sink.js';
 export type { AuditEvent, AuditEventType } from './audit/audit-event.js';
@@ -35,13 +50,24 @@ export type { ClavisStorage } from './persistence/storage.js';
 export { typeOrmStorage } from './persistence/typeorm/typeorm-storage.js';
 /** Persistence: add these to the host's DataSource. */
 export { CLAVIS_ENTITIES, CLAVIS_MIGRATIONS } from './persistence/typeorm/index.js';
-export { SqliteWalCheckpointer, type SqliteWalCheckpointerOptions } from './persistence/typeorm/sqlite-wal-checkpointer.js';
+export {
+  SqliteWalCheckpointer,
+  type SqliteWalCheckpointerOptions,
+} from './persistence/typeorm/sqlite-wal-checkpointer.js';
 /** HTTP: optional adapter settings for the host's main.ts. */
 export { clavisFastifyOptions, configureClavisHttp } from './http/clavis-http.js';
-export { DEFAULT_REQUEST_TIMEOUT, type ClavisHttpOptions, type ClavisFastifyOptions } from './http/clavis-http.options.js';
+export {
+  DEFAULT_REQUEST_TIMEOUT,
+  type ClavisHttpOptions,
+  type ClavisFastifyOptions,
+} from './http/clavis-http.options.js';
 export { limitConnectionsPerAddress } from './http/clavis-http.js';
 export { parseTrustProxy, trustProxyFunction, TrustProxyError, type TrustProxySetting } from './http/trust-proxy.js';
 /** Operator CLI around the host's module. */
 export { runClavisCli, type ClavisCliModule } from './cli/clavis-cli.js';
 /** The resource guard (@clavis/resource) in the same process as the server. */
-export { ClavisInProcessResourceModule, type ClavisInProcessResourceOptions, type ClavisInProcessResourceAsyncOptions } from './embedding/in-process-resource.module.js';
+export {
+  ClavisInProcessResourceModule,
+  type ClavisInProcessResourceOptions,
+  type ClavisInProcessResourceAsyncOptions,
+} from './embedding/in-process-resource.module.js';

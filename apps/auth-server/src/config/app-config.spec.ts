@@ -10,11 +10,20 @@ describe('loadConfig (environment → settings)', () => {
   it('zero configuration: port 3000, issuer http://localhost:3000, SQLite under DATA_DIR, a generated development KEK kept in a file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'clavis-cfg-'));
     const c = loadConfig({ DATA_DIR: dir });
-    expect(c).toMatchObject({ port: 3000, issuer: 'http://localhost:3000', requestTimeout: 10, production: false, database: { type: 'sqlite', path: `${dir}/clavis.sqlite` } });
+    expect(c).toMatchObject({
+      port: 3000,
+      issuer: 'http://localhost:3000',
+      requestTimeout: 10,
+      production: false,
+      database: { type: 'sqlite', path: `${dir}/clavis.sqlite` },
+    });
     expect(c.kek.source).toBe('generated');
     expect(existsSync(join(dir, 'dev-kek'))).toBe(true);
     // the second start reads the same key back
-    expect(loadConfig({ DATA_DIR: dir }).kek).toEqual({ value: readFileSync(join(dir, 'dev-kek'), 'utf8').trim(), source: 'file' });
+    expect(loadConfig({ DATA_DIR: dir }).kek).toEqual({
+      value: readFileSync(join(dir, 'dev-kek'), 'utf8').trim(),
+      source: 'file',
+    });
   });
 
   it('production refuses to start without CLAVIS_KEK', () => {
@@ -38,12 +47,20 @@ describe('loadConfig (environment → settings)', () => {
 
   it('REQUEST_TIMEOUT: whole seconds from 1 to 300', () => {
     expect(loadConfig({ CLAVIS_KEK: KEK, REQUEST_TIMEOUT: '30' }).requestTimeout).toBe(30);
-    for (const bad of ['0', '301', '1.5', 'soon']) expect(() => loadConfig({ CLAVIS_KEK: KEK, REQUEST_TIMEOUT: bad }), bad).toThrow(/REQUEST_TIMEOUT must be/);
+    for (const bad of ['0', '301', '1.5', 'soon'])
+      expect(() => loadConfig({ CLAVIS_KEK: KEK, REQUEST_TIMEOUT: bad }), bad).toThrow(/REQUEST_TIMEOUT must be/);
   });
 
   it('lists every problem in one error', () => {
     try {
-      loadConfig({ CLAVIS_KEK: KEK, PORT: 'x', ACCESS_TOKEN_TTL: '-1', ROTATE_SECRET_ON_UPDATE: 'maybe', REGISTRATION_MODE: 'sometimes', DATABASE_URL: 'mysql://x' });
+      loadConfig({
+        CLAVIS_KEK: KEK,
+        PORT: 'x',
+        ACCESS_TOKEN_TTL: '-1',
+        ROTATE_SECRET_ON_UPDATE: 'maybe',
+        REGISTRATION_MODE: 'sometimes',
+        DATABASE_URL: 'mysql://x',
+      });
       expect.fail('should throw');
     } catch (e) {
       expect(e).toBeInstanceOf(EnvironmentError);

@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Logger } from '@nestjs/common';
-import { DEFAULT_REQUEST_TIMEOUT as CLAVIS_REQUEST_TIMEOUT, KeyEncryption, parseTrustProxy, type ClavisServerOptions } from '@clavis/server';
+import {
+  DEFAULT_REQUEST_TIMEOUT as CLAVIS_REQUEST_TIMEOUT,
+  KeyEncryption,
+  parseTrustProxy,
+  type ClavisServerOptions,
+} from '@clavis/server';
 
 /** Everything the demo server reads from the environment (see the README's table). */
 export interface AppConfig {
@@ -61,7 +66,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     problems.push(`${name} must be true or false`);
     return undefined;
   };
-  const list = (name: string): string[] | undefined => (env[name] ? env[name]!.split(/[\s,]+/).filter(Boolean) : undefined);
+  const list = (name: string): string[] | undefined =>
+    env[name] ? env[name]!.split(/[\s,]+/).filter(Boolean) : undefined;
   const oneOf = <T extends string>(name: string, values: readonly T[]): T | undefined => {
     const raw = env[name];
     if (raw === undefined || raw === '') return undefined;
@@ -82,7 +88,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
   const database = env.DATABASE_URL
     ? ({ type: 'postgres', url: env.DATABASE_URL } as const)
     : ({ type: 'sqlite', path: env.SQLITE_PATH || `${dataDir}/clavis.sqlite` } as const);
-  if (env.DATABASE_URL && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) problems.push('DATABASE_URL must be a postgres:// URL');
+  if (env.DATABASE_URL && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL))
+    problems.push('DATABASE_URL must be a postgres:// URL');
 
   let kek: AppConfig['kek'];
   if (env.CLAVIS_KEK) {
@@ -90,10 +97,14 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     try {
       new KeyEncryption(env.CLAVIS_KEK); // the current key, then previous keys, comma-separated
     } catch (e) {
-      problems.push(`${(e as Error).message.replace(/^keyEncryptionKey/, 'CLAVIS_KEK')} (CLAVIS_KEK=<current key>[,<previous key>…])`);
+      problems.push(
+        `${(e as Error).message.replace(/^keyEncryptionKey/, 'CLAVIS_KEK')} (CLAVIS_KEK=<current key>[,<previous key>…])`,
+      );
     }
   } else if (production) {
-    problems.push('CLAVIS_KEK is required when NODE_ENV=production (32 random bytes, base64url: openssl rand -base64 32 | tr "+/" "-_" | tr -d "=")');
+    problems.push(
+      'CLAVIS_KEK is required when NODE_ENV=production (32 random bytes, base64url: openssl rand -base64 32 | tr "+/" "-_" | tr -d "=")',
+    );
     kek = { value: '', source: 'env' };
   } else kek = developmentKek(`${dataDir}/dev-kek`);
 
@@ -121,8 +132,17 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       secretRotationOverlap: int('SECRET_ROTATION_OVERLAP'),
       rotateSecretOnUpdate: bool('ROTATE_SECRET_ON_UPDATE'),
       registration: oneOf('REGISTRATION_MODE', ['initial_access_token', 'open', 'closed'] as const),
-      jwksFetch: { allowedHosts: list('JWKS_ALLOWED_HOSTS'), timeout: int('JWKS_FETCH_TIMEOUT'), cooldown: int('JWKS_COOLDOWN'), staleMax: int('JWKS_STALE_MAX') },
-      keyRotation: { period: int('KEY_ROTATION_PERIOD'), announce: int('KEY_ROTATION_ANNOUNCE'), retainMargin: int('KEY_RETAIN_MARGIN') },
+      jwksFetch: {
+        allowedHosts: list('JWKS_ALLOWED_HOSTS'),
+        timeout: int('JWKS_FETCH_TIMEOUT'),
+        cooldown: int('JWKS_COOLDOWN'),
+        staleMax: int('JWKS_STALE_MAX'),
+      },
+      keyRotation: {
+        period: int('KEY_ROTATION_PERIOD'),
+        announce: int('KEY_ROTATION_ANNOUNCE'),
+        retainMargin: int('KEY_RETAIN_MARGIN'),
+      },
       rateLimit: {
         enabled: bool('RATE_LIMIT'),
         window: int('RATE_LIMIT_WINDOW'),
@@ -133,9 +153,15 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       },
     },
     resourceAudience: env.RESOURCE_AUDIENCE || issuer,
-    logLevels: (env.LOG_LEVEL ? ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'].slice(0, ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'].indexOf(env.LOG_LEVEL) + 1) : ['fatal', 'error', 'warn', 'log']) as AppConfig['logLevels'],
+    logLevels: (env.LOG_LEVEL
+      ? ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'].slice(
+          0,
+          ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'].indexOf(env.LOG_LEVEL) + 1,
+        )
+      : ['fatal', 'error', 'warn', 'log']) as AppConfig['logLevels'],
   };
-  if (env.LOG_LEVEL && config.logLevels.length === 0) problems.push('LOG_LEVEL must be one of fatal, error, warn, log, debug, verbose');
+  if (env.LOG_LEVEL && config.logLevels.length === 0)
+    problems.push('LOG_LEVEL must be one of fatal, error, warn, log, debug, verbose');
   if (problems.length) throw new EnvironmentError(problems);
   return config;
 }
@@ -146,6 +172,8 @@ function developmentKek(path: string): AppConfig['kek'] {
   mkdirSync(dirname(path), { recursive: true });
   const value = randomBytes(32).toString('base64url');
   writeFileSync(path, `${value}\n`, { mode: 0o600 });
-  new Logger('ClavisConfig').warn(`CLAVIS_KEK is not set: generated a development key-encryption key in ${path}. Set CLAVIS_KEK (and NODE_ENV=production) for any real deployment.`);
+  new Logger('ClavisConfig').warn(
+    `CLAVIS_KEK is not set: generated a development key-encryption key in ${path}. Set CLAVIS_KEK (and NODE_ENV=production) for any real deployment.`,
+  );
   return { value, source: 'generated' };
 }

@@ -9,8 +9,12 @@ import { KeyEncryptionKeyMismatchError } from '@clavis/server';
 export function describeKekMismatch(error: unknown, env: Record<string, string | undefined>): string | undefined {
   if (!(error instanceof KeyEncryptionKeyMismatchError)) return undefined;
   const dataDir = env.DATA_DIR || 'data';
-  const configured = error.configuredKeyIds.map((id, i) => (i === 0 ? `${id} (current)` : `${id} (previous)`)).join(', ');
-  const needed = error.dataKeyId ? `key id ${error.dataKeyId}` : 'a key that is not configured (the value predates key ids)';
+  const configured = error.configuredKeyIds
+    .map((id, i) => (i === 0 ? `${id} (current)` : `${id} (previous)`))
+    .join(', ');
+  const needed = error.dataKeyId
+    ? `key id ${error.dataKeyId}`
+    : 'a key that is not configured (the value predates key ids)';
   const the = error.dataKeyId ? `the key with id ${error.dataKeyId}` : 'the key it was written with';
   const fresh = env.DATABASE_URL
     ? 'for a development database only, start over with an empty one (drop and re-create the PostgreSQL database)'

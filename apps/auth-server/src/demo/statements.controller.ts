@@ -7,7 +7,10 @@ import { BearerTokenGuard, RequireScopes, TokenClaims, type AccessTokenClaims } 
 export class StatementsController {
   @Get()
   @RequireScopes(['statements:read'])
-  list(@TokenClaims() claims: AccessTokenClaims): { client_id: string; statements: { id: string; period: string; balance: string }[] } {
+  list(@TokenClaims() claims: AccessTokenClaims): {
+    client_id: string;
+    statements: { id: string; period: string; balance: string }[];
+  } {
     return {
       client_id: String(claims.client_id),
       statements: [

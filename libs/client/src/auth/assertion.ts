@@ -20,17 +20,14 @@ export interface AssertionOptions {
  * `client_assertion_type` of JWT client assertions.
  * @see RFC 7523 §2.2
  */
-export const JWT_BEARER_ASSERTION_TYPE =
-  'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 const MAX_LIFETIME = 60;
 
 /** Validated assertion lifetime, in seconds. */
 export function assertionLifetime(lifetime: number = MAX_LIFETIME): number {
   if (!Number.isInteger(lifetime) || lifetime < 1 || lifetime > MAX_LIFETIME) {
-    throw new TypeError(
-      `lifetime must be an integer from 1 to ${MAX_LIFETIME} seconds`,
-    );
+    throw new TypeError(`lifetime must be an integer from 1 to ${MAX_LIFETIME} seconds`);
   }
   return lifetime;
 }

@@ -3,10 +3,7 @@
  * @see RFC 7591 §2, RFC 7523 §2.2
  */
 export type TokenEndpointAuthMethod =
-  | 'client_secret_basic'
-  | 'client_secret_post'
-  | 'client_secret_jwt'
-  | 'private_key_jwt';
+  'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt';
 
 /**
  * What a strategy knows about the request it authenticates.
@@ -48,10 +45,6 @@ export function formUrlEncode(value: string): string {
   );
 }
 
-export function assertNonEmpty(
-  value: unknown,
-  name: string,
-): asserts value is string {
-  if (typeof value !== 'string' || value === '')
-    throw new TypeError(`${name} must be a non-empty string`);
+export function assertNonEmpty(value: unknown, name: string): asserts value is string {
+  if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
 }

@@ -12,10 +12,7 @@ function decodeBasic(header: string): [string, string] {
 
 describe('clientSecretBasic', () => {
   it('form-urlencodes id and secret before base64 (RFC 6749 §2.3.1)', async () => {
-    const { headers, body } = await clientSecretBasic(
-      'client:1',
-      "p@ss w/ü:+%!'()*~",
-    ).authenticate(context);
+    const { headers, body } = await clientSecretBasic('client:1', "p@ss w/ü:+%!'()*~").authenticate(context);
     expect(body).toEqual({});
     expect(Object.keys(headers)).toEqual(['authorization']);
     const [id, secret] = decodeBasic(headers.authorization);
@@ -25,21 +22,14 @@ describe('clientSecretBasic', () => {
 
   it('round-trips through form decoding, as servers read it', async () => {
     const original = ['svc.α-1_x', 'Zm9v+/=:&?#[]@ "\\'];
-    const { headers } = await clientSecretBasic(
-      original[0],
-      original[1],
-    ).authenticate(context);
+    const { headers } = await clientSecretBasic(original[0], original[1]).authenticate(context);
     const decode = (s: string) => decodeURIComponent(s.replace(/\+/g, '%20'));
     expect(decodeBasic(headers.authorization).map(decode)).toEqual(original);
   });
 
   it('leaves plain ASCII ids and secrets unchanged', async () => {
-    const { headers } = await clientSecretBasic('abc', 'def').authenticate(
-      context,
-    );
-    expect(headers.authorization).toBe(
-      `Basic ${Buffer.from('abc:def').toString('base64')}`,
-    );
+    const { headers } = await clientSecretBasic('abc', 'def').authenticate(context);
+    expect(headers.authorization).toBe(`Basic ${Buffer.from('abc:def').toString('base64')}`);
   });
 
   it('names its method and client', () => {

@@ -17,9 +17,7 @@ async function claimsOf(assertion: string, algorithms = ['HS256']) {
 
 describe('clientSecretJwt', () => {
   it('signs an HS256 assertion with iss = sub = client_id, aud = issuer (a string), exp - iat = 60', async () => {
-    const { headers, body } = await clientSecretJwt('svc', secret).authenticate(
-      { issuer, now },
-    );
+    const { headers, body } = await clientSecretJwt('svc', secret).authenticate({ issuer, now });
     expect(headers).toEqual({});
     expect(body).toMatchObject({
       client_id: 'svc',
@@ -45,17 +43,11 @@ describe('clientSecretJwt', () => {
     const jtis = await Promise.all(
       Array.from(
         { length: 20 },
-        async () =>
-          (
-            await claimsOf(
-              (await auth.authenticate({ issuer, now })).body.client_assertion,
-            )
-          ).jti!,
+        async () => (await claimsOf((await auth.authenticate({ issuer, now })).body.client_assertion)).jti!,
       ),
     );
     expect(new Set(jtis).size).toBe(20);
-    for (const jti of jtis)
-      expect(Buffer.from(jti, 'base64url').length).toBeGreaterThanOrEqual(16);
+    for (const jti of jtis) expect(Buffer.from(jti, 'base64url').length).toBeGreaterThanOrEqual(16);
   });
 
   it('honours alg, a shorter lifetime and an audience override', async () => {
@@ -72,15 +64,9 @@ describe('clientSecretJwt', () => {
   });
 
   it('refuses lifetimes above 60 s, non-HMAC algorithms and empty secrets', () => {
-    expect(() => clientSecretJwt('svc', secret, { lifetime: 61 })).toThrow(
-      TypeError,
-    );
-    expect(() => clientSecretJwt('svc', secret, { lifetime: 0 })).toThrow(
-      TypeError,
-    );
-    expect(() =>
-      clientSecretJwt('svc', secret, { alg: 'RS256' as never }),
-    ).toThrow(TypeError);
+    expect(() => clientSecretJwt('svc', secret, { lifetime: 61 })).toThrow(TypeError);
+    expect(() => clientSecretJwt('svc', secret, { lifetime: 0 })).toThrow(TypeError);
+    expect(() => clientSecretJwt('svc', secret, { alg: 'RS256' as never })).toThrow(TypeError);
     expect(() => clientSecretJwt('svc', '')).toThrow(TypeError);
   });
 });

@@ -1,8 +1,4 @@
-import {
-  assertionLifetime,
-  signAssertion,
-  type AssertionOptions,
-} from './assertion.js';
+import { assertionLifetime, signAssertion, type AssertionOptions } from './assertion.js';
 import { assertNonEmpty, type ClientAuth } from './client-auth.js';
 
 /**
@@ -34,8 +30,7 @@ export function clientSecretJwt(
   assertNonEmpty(clientId, 'clientId');
   assertNonEmpty(clientSecret, 'clientSecret');
   const alg = options.alg ?? 'HS256';
-  if (!HMAC_ALGS.includes(alg))
-    throw new TypeError(`alg must be one of ${HMAC_ALGS.join(', ')}`);
+  if (!HMAC_ALGS.includes(alg)) throw new TypeError(`alg must be one of ${HMAC_ALGS.join(', ')}`);
   const lifetime = assertionLifetime(options.lifetime);
   const key = new TextEncoder().encode(clientSecret);
   return {

@@ -7,9 +7,7 @@ describe('clientSecretPost', () => {
       method: 'client_secret_post',
       clientId: 'client:1',
     });
-    expect(
-      await auth.authenticate({ issuer: 'https://as.example', now: 0 }),
-    ).toEqual({
+    expect(await auth.authenticate({ issuer: 'https://as.example', now: 0 })).toEqual({
       headers: {},
       body: { client_id: 'client:1', client_secret: 's3cr3t' },
     });

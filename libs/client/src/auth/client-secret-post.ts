@@ -4,10 +4,7 @@ import { assertNonEmpty, type ClientAuth } from './client-auth.js';
  * The client secret as `client_id` and `client_secret` form parameters.
  * @see RFC 6749 §2.3.1
  */
-export function clientSecretPost(
-  clientId: string,
-  clientSecret: string,
-): ClientAuth {
+export function clientSecretPost(clientId: string, clientSecret: string): ClientAuth {
   assertNonEmpty(clientId, 'clientId');
   assertNonEmpty(clientSecret, 'clientSecret');
   return {

@@ -1,11 +1,4 @@
-import {
-  createPrivateKey,
-  createPublicKey,
-  KeyObject,
-  randomBytes,
-  sign,
-  verify,
-} from 'node:crypto';
+import { createPrivateKey, createPublicKey, KeyObject, randomBytes, sign, verify } from 'node:crypto';
 import type { JWK } from 'jose';
 import { ClavisClientError } from '../errors.js';
 
@@ -25,8 +18,7 @@ export function publicPart(jwk: JWK): JWK | undefined {
   if (!members) return undefined;
   const part: Record<string, unknown> = {};
   for (const name of members)
-    if ((jwk as Record<string, unknown>)[name] !== undefined)
-      part[name] = (jwk as Record<string, unknown>)[name];
+    if ((jwk as Record<string, unknown>)[name] !== undefined) part[name] = (jwk as Record<string, unknown>)[name];
   return part as JWK;
 }
 
@@ -35,11 +27,7 @@ export function publicPart(jwk: JWK): JWK | undefined {
  * a random probe signed with the one must verify with the other. Throws `invalid_key` when either
  * cannot be used at all.
  */
-export function isKeyPair(
-  privateKey: KeyObject | CryptoKey | JWK,
-  publicJwk: JWK,
-  what: string,
-): boolean {
+export function isKeyPair(privateKey: KeyObject | CryptoKey | JWK, publicJwk: JWK, what: string): boolean {
   let signer: KeyObject;
   let verifier: KeyObject;
   try {
@@ -51,16 +39,9 @@ export function isKeyPair(
           : KeyObject.from(privateKey as CryptoKey);
     verifier = createPublicKey({ key: publicPart(publicJwk)!, format: 'jwk' });
   } catch (cause) {
-    throw new ClavisClientError(
-      'invalid_key',
-      `${what} cannot be imported`,
-      undefined,
-      { cause },
-    );
+    throw new ClavisClientError('invalid_key', `${what} cannot be imported`, undefined, { cause });
   }
-  const digest = (signer.asymmetricKeyType ?? '').startsWith('ed')
-    ? null
-    : 'sha256';
+  const digest = (signer.asymmetricKeyType ?? '').startsWith('ed') ? null : 'sha256';
   const probe = randomBytes(32);
   try {
     return verify(digest, probe, verifier, sign(digest, probe, signer));

@@ -1,28 +1,14 @@
 import { ClavisClientError } from '../errors.js';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import {
-  decodeProtectedHeader,
-  exportJWK,
-  generateKeyPair,
-  jwtVerify,
-  type CryptoKey,
-  type JWTPayload,
-} from 'jose';
+import { decodeProtectedHeader, exportJWK, generateKeyPair, jwtVerify, type CryptoKey, type JWTPayload } from 'jose';
 import { JWT_BEARER_ASSERTION_TYPE } from './assertion.js';
 import { privateKeyJwt, type PrivateKey } from './private-key-jwt.js';
 
 const issuer = 'https://as.example';
 const now = Date.UTC(2030, 0, 1, 12);
 
-async function sign(
-  key: PrivateKey,
-  options?: Parameters<typeof privateKeyJwt>[2],
-) {
-  const { headers, body } = await privateKeyJwt(
-    'svc',
-    key,
-    options,
-  ).authenticate({ issuer, now });
+async function sign(key: PrivateKey, options?: Parameters<typeof privateKeyJwt>[2]) {
+  const { headers, body } = await privateKeyJwt('svc', key, options).authenticate({ issuer, now });
   expect(headers).toEqual({});
   expect(body).toMatchObject({
     client_id: 'svc',
@@ -31,10 +17,7 @@ async function sign(
   return body.client_assertion;
 }
 
-async function verify(
-  assertion: string,
-  publicKey: CryptoKey | KeyObject,
-): Promise<JWTPayload> {
+async function verify(assertion: string, publicKey: CryptoKey | KeyObject): Promise<JWTPayload> {
   return (
     await jwtVerify(assertion, publicKey, {
       currentDate: new Date(now),
@@ -65,14 +48,7 @@ describe('privateKeyJwt', () => {
     const jtis = new Set<unknown>();
     for (let i = 0; i < 10; i++) {
       const { body } = await auth.authenticate({ issuer, now });
-      jtis.add(
-        JSON.parse(
-          Buffer.from(
-            body.client_assertion.split('.')[1],
-            'base64url',
-          ).toString(),
-        ).jti,
-      );
+      jtis.add(JSON.parse(Buffer.from(body.client_assertion.split('.')[1], 'base64url').toString()).jti);
     }
     expect(jtis.size).toBe(10);
   });
@@ -111,9 +87,7 @@ describe('privateKeyJwt', () => {
       kid: 'from-jwk',
     });
     await verify(assertion, publicKey);
-    expect(
-      decodeProtectedHeader(await sign(jwk, { kid: 'override' })).kid,
-    ).toBe('override');
+    expect(decodeProtectedHeader(await sign(jwk, { kid: 'override' })).kid).toBe('override');
   });
 
   it('honours lifetime and audience', async () => {
@@ -136,12 +110,8 @@ describe('privateKeyJwt', () => {
     expect(() => privateKeyJwt('svc', publicKey)).toThrow(TypeError);
     const publicJwk = await exportJWK(publicKey);
     expect(() => privateKeyJwt('svc', publicJwk)).toThrow(TypeError);
-    expect(() => privateKeyJwt('svc', privateKey, { alg: 'HS256' })).toThrow(
-      TypeError,
-    );
-    expect(() => privateKeyJwt('svc', privateKey, { lifetime: 120 })).toThrow(
-      TypeError,
-    );
+    expect(() => privateKeyJwt('svc', privateKey, { alg: 'HS256' })).toThrow(TypeError);
+    expect(() => privateKeyJwt('svc', privateKey, { lifetime: 120 })).toThrow(TypeError);
   });
 
   it('refuses a broken private JWK at construction with a ClavisClientError, not at the first request', async () => {

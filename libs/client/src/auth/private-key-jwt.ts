@@ -1,10 +1,6 @@
 import { KeyObject } from 'node:crypto';
 import { importJWK, type CryptoKey, type JWK } from 'jose';
-import {
-  assertionLifetime,
-  signAssertion,
-  type AssertionOptions,
-} from './assertion.js';
+import { assertionLifetime, signAssertion, type AssertionOptions } from './assertion.js';
 import { ClavisClientError } from '../errors.js';
 import { assertNonEmpty, type ClientAuth } from './client-auth.js';
 import { isKeyPair } from './key-pair.js';
@@ -54,32 +50,21 @@ const CURVE_ALGS: Record<string, string> = {
  * `invalid_key` here.
  * @see RFC 7523 §2.2, OpenID Connect Core §9
  */
-export function privateKeyJwt(
-  clientId: string,
-  key: PrivateKey,
-  options: PrivateKeyJwtOptions = {},
-): ClientAuth {
+export function privateKeyJwt(clientId: string, key: PrivateKey, options: PrivateKeyJwtOptions = {}): ClientAuth {
   assertNonEmpty(clientId, 'clientId');
   const lifetime = assertionLifetime(options.lifetime);
   const jwk = isJwk(key) ? key : undefined;
   const alg = options.alg ?? jwk?.alg ?? inferAlg(key);
   if (!alg || !ASYMMETRIC_ALGS.includes(alg)) {
     const algs = ASYMMETRIC_ALGS.join(', ');
-    throw new TypeError(
-      `alg must be one of ${algs}; pass it when the key does not tell`,
-    );
+    throw new TypeError(`alg must be one of ${algs}; pass it when the key does not tell`);
   }
-  const isPrivate = jwk
-    ? typeof jwk.d === 'string'
-    : (key as { type?: string }).type === 'private';
+  const isPrivate = jwk ? typeof jwk.d === 'string' : (key as { type?: string }).type === 'private';
   if (!isPrivate) throw new TypeError('key must be a private key');
   // A broken JWK fails here, as a ClavisClientError, not at the first token request: it must import,
   // and sign a probe that its own public members verify.
   if (jwk && !isKeyPair(jwk, jwk, 'the private JWK')) {
-    throw new ClavisClientError(
-      'invalid_key',
-      'the private JWK cannot be imported',
-    );
+    throw new ClavisClientError('invalid_key', 'the private JWK cannot be imported');
   }
   const kid = options.kid ?? jwk?.kid;
   let signingKey: Promise<CryptoKey | KeyObject> | undefined = jwk
@@ -90,13 +75,10 @@ export function privateKeyJwt(
     clientId,
     authenticate: async (context) => {
       signingKey ??= importJWK(jwk!, alg).then((k) => k as CryptoKey);
-      return signAssertion(
-        clientId,
-        await signingKey,
-        kid ? { alg, kid } : { alg },
-        context,
-        { lifetime, audience: options.audience },
-      );
+      return signAssertion(clientId, await signingKey, kid ? { alg, kid } : { alg }, context, {
+        lifetime,
+        audience: options.audience,
+      });
     },
   };
 }

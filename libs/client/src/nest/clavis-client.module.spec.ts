@@ -24,10 +24,7 @@ describe('ClavisClientModule', () => {
     }).compile();
     const client = moduleRef.get(TokenClient);
     expect(client).toBeInstanceOf(TokenClient);
-    expect([client.issuer, client.clientId]).toEqual([
-      'https://as.example',
-      'svc',
-    ]);
+    expect([client.issuer, client.clientId]).toEqual(['https://as.example', 'svc']);
     expect(moduleRef.get(CLAVIS_CLIENT_OPTIONS)).toMatchObject({
       issuer: 'https://as.example',
     });
@@ -48,8 +45,6 @@ describe('ClavisClientModule', () => {
 
   it('is not global unless isGlobal is set', () => {
     expect(ClavisClientModule.forRoot(options).global).toBe(false);
-    expect(
-      ClavisClientModule.forRoot({ ...options, isGlobal: true }).global,
-    ).toBe(true);
+    expect(ClavisClientModule.forRoot({ ...options, isGlobal: true }).global).toBe(true);
   });
 });

@@ -1,9 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TokenClient, type TokenClientOptions } from '../token-client.js';
-import {
-  CLAVIS_CLIENT_OPTIONS,
-  ConfigurableModuleClass,
-} from './clavis-client.module-definition.js';
+import { CLAVIS_CLIENT_OPTIONS, ConfigurableModuleClass } from './clavis-client.module-definition.js';
 
 /**
  * Provides a {@link TokenClient} built from `forRoot(options)` or `forRootAsync({ useFactory, inject })`.

@@ -11,7 +11,13 @@ export type AuditEvent =
   | { type: 'client.secret_rotated'; clientId: string; previousSecretValidUntil: number | null }
   | { type: 'client.previous_secret_retired'; clientId: string }
   | { type: 'client.registration_token_rotated'; clientId: string }
-  | { type: 'client.authentication_failed'; clientId?: string; method?: string; reason: AuthFailureReason; detail?: string }
+  | {
+      type: 'client.authentication_failed';
+      clientId?: string;
+      method?: string;
+      reason: AuthFailureReason;
+      detail?: string;
+    }
   | { type: 'client.jwks_key_ignored'; jwksUri: string; key: string; reason: string }
   | { type: 'registration.denied'; clientId?: string; reason: string }
   | { type: 'token.revoked'; clientId: string; jti: string }

@@ -17,7 +17,12 @@ export class LoggerAuditSink extends AuditSink {
   record(event: AuditEvent): void {
     // JSON.stringify escapes C0 controls but leaves C1, DEL, bidi overrides and U+2028/2029 raw.
     const line = escapeLogText(JSON.stringify(event));
-    if (event.type === 'client.authentication_failed' || event.type === 'registration.denied' || event.type === 'request.failed') this.logger.warn(line);
+    if (
+      event.type === 'client.authentication_failed' ||
+      event.type === 'registration.denied' ||
+      event.type === 'request.failed'
+    )
+      this.logger.warn(line);
     else this.logger.log(line);
   }
 }

@@ -19,6 +19,12 @@ export function escapeLogText(value: string): string {
 /** An audit event (or any flat record) with every string member passed through {@link escapeLogText}. */
 export function escapeStrings<T extends object>(record: T): T {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(record)) out[k] = typeof v === 'string' ? escapeLogText(v) : Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? escapeLogText(x) : x)) : v;
+  for (const [k, v] of Object.entries(record))
+    out[k] =
+      typeof v === 'string'
+        ? escapeLogText(v)
+        : Array.isArray(v)
+          ? v.map((x) => (typeof x === 'string' ? escapeLogText(x) : x))
+          : v;
   return out as T;
 }

@@ -9,7 +9,8 @@ import { SigningKeyService } from '../keys/signing-key.service.js';
 import { KEK_HELP, runKekCommand } from './kek-commands.js';
 
 /** The host's module that imports `ClavisServerModule`: a module class, a dynamic module, or a function returning one. */
-export type ClavisCliModule = Type<unknown> | DynamicModule | (() => Type<unknown> | DynamicModule | Promise<Type<unknown> | DynamicModule>);
+export type ClavisCliModule =
+  Type<unknown> | DynamicModule | (() => Type<unknown> | DynamicModule | Promise<Type<unknown> | DynamicModule>);
 
 const HELP = `Clavis operator CLI — clavis <command> [options] (the demo server: npm run cli -- <command>)
 
@@ -37,16 +38,33 @@ ceiling set when it was admitted (by --max-* on create, by the initial token's p
 set-ceiling); by default the ceiling is what it was created with.`;
 
 const COMMANDS_WITH_ID = new Set([
-  'clients show', 'clients delete', 'clients rotate-secret', 'clients retire-previous-secret',
-  'clients rotate-registration-token', 'initial-tokens revoke',
+  'clients show',
+  'clients delete',
+  'clients rotate-secret',
+  'clients retire-previous-secret',
+  'clients rotate-registration-token',
+  'initial-tokens revoke',
   'clients set-ceiling',
 ]);
 
 const OPTIONS = {
-  method: { type: 'string', multiple: true }, name: { type: 'string' }, scope: { type: 'string' }, resource: { type: 'string', multiple: true },
-  'jwks-file': { type: 'string' }, 'jwks-uri': { type: 'string' }, alg: { type: 'string' }, overlap: { type: 'string' },
-  'expires-in': { type: 'string' }, uses: { type: 'string' }, description: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  'max-scope': { type: 'string' }, 'max-resource': { type: 'string', multiple: true }, 'allowed-method': { type: 'string', multiple: true }, 'any-method': { type: 'boolean' },
+  method: { type: 'string', multiple: true },
+  name: { type: 'string' },
+  scope: { type: 'string' },
+  resource: { type: 'string', multiple: true },
+  'jwks-file': { type: 'string' },
+  'jwks-uri': { type: 'string' },
+  alg: { type: 'string' },
+  overlap: { type: 'string' },
+  'expires-in': { type: 'string' },
+  uses: { type: 'string' },
+  description: { type: 'string' },
+  force: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  'max-scope': { type: 'string' },
+  'max-resource': { type: 'string', multiple: true },
+  'allowed-method': { type: 'string', multiple: true },
+  'any-method': { type: 'boolean' },
 } as const;
 
 /**
@@ -56,7 +74,8 @@ const OPTIONS = {
  */
 function idTakenLiterally(argv: string[]): string[] {
   const [group, command, id, ...rest] = argv;
-  if (id === undefined || !id.startsWith('-') || !COMMANDS_WITH_ID.has(`${group} ${command}`) || rest.includes('--')) return argv;
+  if (id === undefined || !id.startsWith('-') || !COMMANDS_WITH_ID.has(`${group} ${command}`) || rest.includes('--'))
+    return argv;
   const option = id.replace(/^--?/, '').split('=')[0]!;
   if (id === '--' || id === '-h' || Object.hasOwn(OPTIONS, option)) return argv;
   return [group!, command!, ...rest, '--', id];
@@ -93,7 +112,8 @@ export async function runClavisCli(module: ClavisCliModule, argv: string[]): Pro
 
   const app = await NestFactory.createApplicationContext(await resolveModule(module), { logger: ['error', 'warn'] });
   const out = (value: unknown) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
-  const num = (v: string | undefined) => (v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : usage(`not a whole number: ${v}`));
+  const num = (v: string | undefined) =>
+    v === undefined ? undefined : /^\d+$/.test(v) ? Number(v) : usage(`not a whole number: ${v}`);
   const need = (v: string | undefined, what: string) => v ?? usage(`missing ${what}`);
   try {
     const clients = app.get(ClientService);
@@ -105,20 +125,32 @@ export async function runClavisCli(module: ClavisCliModule, argv: string[]): Pro
     switch (key) {
       case 'clients create': {
         if ((o.method?.length ?? 0) > 1) usage('--method may be given once for clients create');
-        const issued = await clients.create({
-          tokenEndpointAuthMethod: need(o.method?.[0], '--method') as TokenEndpointAuthMethod,
-          clientName: o.name ?? null,
-          scope: o.scope ?? '',
-          resources: o.resource ?? [],
-          jwks: o['jwks-file'] ? JSON.parse(readFileSync(o['jwks-file'], 'utf8')) : null,
-          jwksUri: o['jwks-uri'] ?? null,
-          tokenEndpointAuthSigningAlg: o.alg ?? null,
-        }, {
-          withRegistrationToken: true,
-          // The ceiling the client may later widen to by itself (default: what it is created with).
-          ceiling: { maxScope: o['max-scope'], maxResources: o['max-resource'], allowedMethods: o['allowed-method'] as TokenEndpointAuthMethod[] | undefined },
+        const issued = await clients.create(
+          {
+            tokenEndpointAuthMethod: need(o.method?.[0], '--method') as TokenEndpointAuthMethod,
+            clientName: o.name ?? null,
+            scope: o.scope ?? '',
+            resources: o.resource ?? [],
+            jwks: o['jwks-file'] ? JSON.parse(readFileSync(o['jwks-file'], 'utf8')) : null,
+            jwksUri: o['jwks-uri'] ?? null,
+            tokenEndpointAuthSigningAlg: o.alg ?? null,
+          },
+          {
+            withRegistrationToken: true,
+            // The ceiling the client may later widen to by itself (default: what it is created with).
+            ceiling: {
+              maxScope: o['max-scope'],
+              maxResources: o['max-resource'],
+              allowedMethods: o['allowed-method'] as TokenEndpointAuthMethod[] | undefined,
+            },
+          },
+        );
+        out({
+          ...view(issued.client),
+          client_secret: issued.clientSecret,
+          client_secret_expires_at: issued.clientSecretExpiresAt,
+          registration_access_token: issued.registrationAccessToken,
         });
-        out({ ...view(issued.client), client_secret: issued.clientSecret, client_secret_expires_at: issued.clientSecretExpiresAt, registration_access_token: issued.registrationAccessToken });
         break;
       }
       case 'clients list':
@@ -136,28 +168,48 @@ export async function runClavisCli(module: ClavisCliModule, argv: string[]): Pro
         break;
       case 'clients rotate-secret': {
         const issued = await clients.rotateSecret(need(arg, '<client_id>'), num(o.overlap));
-        out({ client_id: arg, client_secret: issued.clientSecret, client_secret_expires_at: issued.clientSecretExpiresAt });
+        out({
+          client_id: arg,
+          client_secret: issued.clientSecret,
+          client_secret_expires_at: issued.clientSecretExpiresAt,
+        });
         break;
       }
       case 'clients retire-previous-secret':
         out({ client_id: arg, retired: await clients.retirePreviousSecret(need(arg, '<client_id>')) });
         break;
       case 'clients rotate-registration-token':
-        out({ client_id: arg, registration_access_token: await clients.rotateRegistrationToken(need(arg, '<client_id>')) });
+        out({
+          client_id: arg,
+          registration_access_token: await clients.rotateRegistrationToken(need(arg, '<client_id>')),
+        });
         break;
       case 'initial-tokens create': {
         const { token, record } = await app.get(InitialAccessTokenService).create({
-          expiresIn: num(o['expires-in']), uses: num(o.uses), description: o.description,
-          allowedScope: o.scope, allowedResources: o.resource, allowedMethods: o.method as TokenEndpointAuthMethod[] | undefined,
+          expiresIn: num(o['expires-in']),
+          uses: num(o.uses),
+          description: o.description,
+          allowedScope: o.scope,
+          allowedResources: o.resource,
+          allowedMethods: o.method as TokenEndpointAuthMethod[] | undefined,
         });
-        out({ id: record.id, initial_access_token: token, expires_at: record.expiresAt, uses: record.usesRemaining, ...policyView(record) });
+        out({
+          id: record.id,
+          initial_access_token: token,
+          expires_at: record.expiresAt,
+          uses: record.usesRemaining,
+          ...policyView(record),
+        });
         break;
       }
       case 'clients set-ceiling': {
         if (o['any-method'] && o.method) usage('--method and --any-method exclude each other');
-        if (o.scope === undefined && !o.resource && !o.method && !o['any-method']) usage('nothing to set: give --scope, --resource, --method or --any-method');
+        if (o.scope === undefined && !o.resource && !o.method && !o['any-method'])
+          usage('nothing to set: give --scope, --resource, --method or --any-method');
         const c = await clients.setCeiling(need(arg, '<client_id>'), {
-          maxScope: o.scope, maxResources: o.resource, allowedMethods: o['any-method'] ? null : (o.method as TokenEndpointAuthMethod[] | undefined),
+          maxScope: o.scope,
+          maxResources: o.resource,
+          allowedMethods: o['any-method'] ? null : (o.method as TokenEndpointAuthMethod[] | undefined),
         });
         out(view(c));
         break;
@@ -190,7 +242,9 @@ export async function runClavisCli(module: ClavisCliModule, argv: string[]): Pro
 
 /** A module class or dynamic module as is; a factory (an arrow or async function: no prototype) called. */
 async function resolveModule(module: ClavisCliModule): Promise<Type<unknown> | DynamicModule> {
-  return typeof module === 'function' && module.prototype === undefined ? (module as () => Type<unknown> | DynamicModule)() : (module as Type<unknown> | DynamicModule);
+  return typeof module === 'function' && module.prototype === undefined
+    ? (module as () => Type<unknown> | DynamicModule)()
+    : (module as Type<unknown> | DynamicModule);
 }
 
 class UsageError extends Error {}
@@ -222,7 +276,11 @@ function view(c: ClientRecord) {
 }
 
 /** An initial access token's policy as printed (members not set are left out). */
-function policyView(r: { allowedScope: string | null; allowedResources: string[] | null; allowedMethods: string[] | null }) {
+function policyView(r: {
+  allowedScope: string | null;
+  allowedResources: string[] | null;
+  allowedMethods: string[] | null;
+}) {
   return {
     ...(r.allowedScope !== null ? { allowed_scope: r.allowedScope } : {}),
     ...(r.allowedResources !== null ? { allowed_resources: r.allowedResources } : {}),

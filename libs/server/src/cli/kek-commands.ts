@@ -10,7 +10,11 @@ export const KEK_HELP = `  kek status                 stored encrypted values pe
  * is not configured were left as they were.
  * @see docs/adr/0013-key-encryption-key-rotation.md
  */
-export async function runKekCommand(app: INestApplicationContext, command: string | undefined, out: (value: unknown) => void): Promise<number | undefined> {
+export async function runKekCommand(
+  app: INestApplicationContext,
+  command: string | undefined,
+  out: (value: unknown) => void,
+): Promise<number | undefined> {
   const service = app.get(KeyEncryptionService);
   switch (command) {
     case 'status':
@@ -18,7 +22,12 @@ export async function runKekCommand(app: INestApplicationContext, command: strin
       return 0;
     case 're-encrypt': {
       const r = await service.reEncrypt();
-      out({ re_encrypted: r.reEncrypted, changed_meanwhile: r.changedMeanwhile, unreadable: r.unreadable, status: statusView(r.status) });
+      out({
+        re_encrypted: r.reEncrypted,
+        changed_meanwhile: r.changedMeanwhile,
+        unreadable: r.unreadable,
+        status: statusView(r.status),
+      });
       return r.unreadable ? 1 : 0;
     }
     default:

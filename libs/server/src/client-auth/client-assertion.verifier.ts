@@ -28,12 +28,14 @@ export interface AssertionMethod {
 
 /** Reads a jwt-bearer client assertion and its subject from the form (RFC 7521 §4.2, RFC 7523 §2.2). */
 export function readClientAssertion(form: FormParams): Extract<PresentedCredentials, { method: 'jwt' }> {
-  if (form.get('client_assertion_type') !== JWT_BEARER_ASSERTION) throw OAuthError.invalidClient('assertion_type_unsupported', 'unsupported client_assertion_type');
+  if (form.get('client_assertion_type') !== JWT_BEARER_ASSERTION)
+    throw OAuthError.invalidClient('assertion_type_unsupported', 'unsupported client_assertion_type');
   const assertion = form.get('client_assertion');
   if (!assertion) throw OAuthError.invalidClient('assertion_type_unsupported', 'client_assertion missing');
   const clientId = peekClientId(assertion);
   const formClientId = form.get('client_id');
-  if (formClientId !== undefined && formClientId !== clientId) throw OAuthError.invalidClient('client_id_mismatch', 'client_id differs from the assertion subject');
+  if (formClientId !== undefined && formClientId !== clientId)
+    throw OAuthError.invalidClient('client_id_mismatch', 'client_id differs from the assertion subject');
   return { method: 'jwt', clientId, assertion };
 }
 
@@ -68,11 +70,14 @@ export class ClientAssertionVerifier {
     private readonly replay: ReplayStore,
     private readonly jws: JwsBackend,
   ) {
-    this.audiences = new Set(settings.assertionAudience === 'legacy' ? [settings.issuer, settings.tokenEndpoint] : [settings.issuer]);
+    this.audiences = new Set(
+      settings.assertionAudience === 'legacy' ? [settings.issuer, settings.tokenEndpoint] : [settings.issuer],
+    );
   }
 
   async verify(client: ClientRecord, assertion: string, method: AssertionMethod): Promise<JWTPayload> {
-    if (assertion.length > this.settings.limits.assertionLength) throw OAuthError.invalidClient('assertion_too_long', 'too long');
+    if (assertion.length > this.settings.limits.assertionLength)
+      throw OAuthError.invalidClient('assertion_too_long', 'too long');
 
     // One parser for both backends, so that both accept exactly the same JWS forms (docs/adr/0011-one-key-per-assertion.md).
     let jws: DecodedJws;
@@ -83,19 +88,30 @@ export class ClientAssertionVerifier {
     }
     const header = jws.header as { alg?: unknown; typ?: unknown; kid?: unknown };
     const alg = header.alg;
-    if (!method.allows(alg)) throw OAuthError.invalidClient('assertion_alg_not_allowed', `alg ${String(alg)} not allowed for ${client.tokenEndpointAuthMethod}`);
-    if (client.tokenEndpointAuthSigningAlg && alg !== client.tokenEndpointAuthSigningAlg) throw OAuthError.invalidClient('assertion_alg_not_allowed', `alg ${alg as string} differs from the registered ${client.tokenEndpointAuthSigningAlg}`);
-    if (header.typ !== undefined && (typeof header.typ !== 'string' || !ACCEPTED_TYP.has(header.typ.toLowerCase()))) throw OAuthError.invalidClient('assertion_typ_not_accepted', `typ ${String(header.typ)} not accepted`);
+    if (!method.allows(alg))
+      throw OAuthError.invalidClient(
+        'assertion_alg_not_allowed',
+        `alg ${String(alg)} not allowed for ${client.tokenEndpointAuthMethod}`,
+      );
+    if (client.tokenEndpointAuthSigningAlg && alg !== client.tokenEndpointAuthSigningAlg)
+      throw OAuthError.invalidClient(
+        'assertion_alg_not_allowed',
+        `alg ${alg as string} differs from the registered ${client.tokenEndpointAuthSigningAlg}`,
+      );
+    if (header.typ !== undefined && (typeof header.typ !== 'string' || !ACCEPTED_TYP.has(header.typ.toLowerCase())))
+      throw OAuthError.invalidClient('assertion_typ_not_accepted', `typ ${String(header.typ)} not accepted`);
 
     let verified = false;
-    for (const key of await method.keys(header)) if ((verified = await this.jws.verify(jws, assertion, alg as string, key))) break;
+    for (const key of await method.keys(header))
+      if ((verified = await this.jws.verify(jws, assertion, alg as string, key))) break;
     if (!verified) throw OAuthError.invalidClient('signature_invalid', 'signature verification failed');
 
     const payload = jws.payload as JWTPayload;
     const problem = this.claimProblem(client, payload);
     if (problem) throw OAuthError.invalidClient(problem[0], problem[1]);
     // Single use, atomically, per client; remembered until the assertion can no longer be accepted.
-    if (!(await this.replay.consume(client.clientId, payload.jti as string, this.rememberUntil(payload)))) throw OAuthError.invalidClient('jti_replayed', 'jti already used');
+    if (!(await this.replay.consume(client.clientId, payload.jti as string, this.rememberUntil(payload))))
+      throw OAuthError.invalidClient('jti_replayed', 'jti already used');
     return payload;
   }
 
@@ -106,7 +122,8 @@ export class ClientAssertionVerifier {
    */
   rememberUntil(payload: JWTPayload): number {
     const exp = payload.exp as number;
-    const last = payload.iat === undefined ? exp : Math.min(exp, (payload.iat as number) + this.settings.assertionMaxLifetime);
+    const last =
+      payload.iat === undefined ? exp : Math.min(exp, (payload.iat as number) + this.settings.assertionMaxLifetime);
     return Math.ceil(last) + this.settings.clockSkew;
   }
 
@@ -120,17 +137,23 @@ export class ClientAssertionVerifier {
     if (payload.sub !== client.clientId) return ['assertion_subject_not_client', 'sub is not the client_id'];
     if (!isTime(payload.exp)) return ['assertion_exp_missing', 'exp missing or not a number'];
     if ((payload.exp as number) <= now - skew) return ['assertion_expired', 'expired'];
-    if (payload.nbf !== undefined && (!isTime(payload.nbf) || (payload.nbf as number) > now + skew)) return ['assertion_not_yet_valid', 'nbf invalid or in the future'];
-    if (payload.iat !== undefined && (!isTime(payload.iat) || (payload.iat as number) > now + skew)) return ['assertion_not_yet_valid', 'iat invalid or in the future'];
+    if (payload.nbf !== undefined && (!isTime(payload.nbf) || (payload.nbf as number) > now + skew))
+      return ['assertion_not_yet_valid', 'nbf invalid or in the future'];
+    if (payload.iat !== undefined && (!isTime(payload.iat) || (payload.iat as number) > now + skew))
+      return ['assertion_not_yet_valid', 'iat invalid or in the future'];
     // Usable for at most `cap` after it was made: by iat when present (exp may lie further ahead,
     // as authlib's default of +3600 s does), else by exp (docs/adr/0011-one-key-per-assertion.md).
     if (payload.iat !== undefined) {
-      if (now - (payload.iat as number) > cap + skew) return ['assertion_lifetime_exceeded', `iat more than ${cap}s ago`];
-    } else if ((payload.exp as number) > now + cap + skew) return ['assertion_lifetime_exceeded', `exp more than ${cap}s ahead (and no iat)`];
+      if (now - (payload.iat as number) > cap + skew)
+        return ['assertion_lifetime_exceeded', `iat more than ${cap}s ago`];
+    } else if ((payload.exp as number) > now + cap + skew)
+      return ['assertion_lifetime_exceeded', `exp more than ${cap}s ahead (and no iat)`];
     const aud = payload.aud;
     const sole = typeof aud === 'string' ? aud : Array.isArray(aud) && aud.length === 1 ? aud[0] : undefined;
-    if (typeof sole !== 'string' || !this.audiences.has(sole)) return ['assertion_aud_not_issuer', 'aud must be the issuer identifier as its sole value'];
-    if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > 256) return ['assertion_jti_invalid', 'jti missing or invalid'];
+    if (typeof sole !== 'string' || !this.audiences.has(sole))
+      return ['assertion_aud_not_issuer', 'aud must be the issuer identifier as its sole value'];
+    if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > 256)
+      return ['assertion_jti_invalid', 'jti missing or invalid'];
     return undefined;
   }
 }

@@ -7,11 +7,20 @@ import { ClientSecretPostStrategy } from './client-secret-post.strategy.js';
 import { PrivateKeyJwtStrategy } from './private-key-jwt.strategy.js';
 
 /** One strategy per client-authentication method; a new method is one more class here. */
-const STRATEGIES = [ClientSecretBasicStrategy, ClientSecretPostStrategy, ClientSecretJwtStrategy, PrivateKeyJwtStrategy];
+const STRATEGIES = [
+  ClientSecretBasicStrategy,
+  ClientSecretPostStrategy,
+  ClientSecretJwtStrategy,
+  PrivateKeyJwtStrategy,
+];
 
 /** The assertion rules shared by the JWT methods, the strategies, and their list for the authenticator. */
 export const CLIENT_AUTH_PROVIDERS: Provider[] = [
   ClientAssertionVerifier,
   ...STRATEGIES,
-  { provide: CLIENT_AUTH_STRATEGIES, inject: STRATEGIES, useFactory: (...strategies: InstanceType<(typeof STRATEGIES)[number]>[]) => strategies },
+  {
+    provide: CLIENT_AUTH_STRATEGIES,
+    inject: STRATEGIES,
+    useFactory: (...strategies: InstanceType<(typeof STRATEGIES)[number]>[]) => strategies,
+  },
 ];

@@ -7,7 +7,7 @@ import { ClientKeysUnavailableError, ClientKeySet } from './client-key-set.js';
 import { validateJwks } from '../clients/client-metadata.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { Clock } from '../shared/clock.js';
-import { assertHostAllowed, guardedLookup } from './address-guard.js';
+import { assertHostAllowed, publicOnlyLookup } from './outbound-address.filter.js';
 import { escapeLogText } from '../audit/log-text.js';
 
 interface Entry {
@@ -54,7 +54,9 @@ export class ClientJwksFetcher {
     if (this.clock.now() >= entry.freshUntil) await this.refresh(uri, entry);
     if (entry.keys && this.clock.now() > entry.fetchedAt + this.settings.jwksFetch.staleMax * 1000) {
       // The jwks_uri has not answered for staleMax: its keys are no longer trusted (docs/adr/0011-one-key-per-assertion.md).
-      this.logger.warn(`jwks_uri unreachable for longer than ${this.settings.jwksFetch.staleMax}s, cached keys dropped (${JSON.stringify(uri)})`);
+      this.logger.warn(
+        `jwks_uri unreachable for longer than ${this.settings.jwksFetch.staleMax}s, cached keys dropped (${JSON.stringify(uri)})`,
+      );
       entry.keys = undefined;
     }
     if (!entry.keys) throw new ClientKeysUnavailableError('no keys could be fetched from jwks_uri');
@@ -113,31 +115,47 @@ export class ClientJwksFetcher {
   async fetchJwks(uri: string): Promise<{ jwks: JSONWebKeySet; maxAge: number }> {
     const { timeout, maxBytes, allowedHosts, minCacheTtl, maxCacheTtl } = this.settings.jwksFetch;
     const url = new URL(uri);
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowedHosts.includes(url.hostname.toLowerCase()))) throw new Error('jwks_uri must be https');
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowedHosts.includes(url.hostname.toLowerCase())))
+      throw new Error('jwks_uri must be https');
     assertHostAllowed(url.hostname, allowedHosts);
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const { res, body } = await new Promise<{ res: IncomingMessage; body: Buffer }>((resolve, reject) => {
-      const req = request(url, { method: 'GET', headers: { accept: 'application/json, application/jwk-set+json' }, lookup: guardedLookup(allowedHosts), timeout: timeout * 1000 }, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > maxBytes) {
-            req.destroy(new Error(`jwks_uri response exceeds ${maxBytes} bytes`));
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('end', () => resolve({ res, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      });
+    const { res, body } = await new Promise<{
+      res: IncomingMessage;
+      body: Buffer;
+    }>((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'GET',
+          headers: { accept: 'application/json, application/jwk-set+json' },
+          lookup: publicOnlyLookup(allowedHosts),
+          timeout: timeout * 1000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > maxBytes) {
+              req.destroy(new Error(`jwks_uri response exceeds ${maxBytes} bytes`));
+              return;
+            }
+            chunks.push(c);
+          });
+          res.on('end', () => resolve({ res, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
       req.setTimeout(timeout * 1000, () => req.destroy(new Error('jwks_uri fetch timed out')));
       const deadline = setTimeout(() => req.destroy(new Error('jwks_uri fetch timed out')), timeout * 1000);
       req.on('close', () => clearTimeout(deadline));
       req.on('error', reject);
       req.end();
     });
-    if (res.statusCode !== 200) throw new Error(`jwks_uri answered ${res.statusCode}${res.statusCode && res.statusCode >= 300 && res.statusCode < 400 ? ' (redirects are not followed)' : ''}`);
+    if (res.statusCode !== 200)
+      throw new Error(
+        `jwks_uri answered ${res.statusCode}${res.statusCode && res.statusCode >= 300 && res.statusCode < 400 ? ' (redirects are not followed)' : ''}`,
+      );
     let jwks: unknown;
     try {
       jwks = JSON.parse(body.toString('utf8'));
@@ -147,7 +165,11 @@ export class ClientJwksFetcher {
     jwks = await this.usableKeys(uri, jwks);
     const match = /(?:^|,)\s*max-age\s*=\s*(\d+)/i.exec(String(res.headers['cache-control'] ?? ''));
     const noStore = /no-store|no-cache/i.test(String(res.headers['cache-control'] ?? ''));
-    const maxAge = noStore ? minCacheTtl : match ? Math.min(maxCacheTtl, Math.max(minCacheTtl, Number(match[1]))) : Math.min(maxCacheTtl, Math.max(minCacheTtl, 300));
+    const maxAge = noStore
+      ? minCacheTtl
+      : match
+        ? Math.min(maxCacheTtl, Math.max(minCacheTtl, Number(match[1])))
+        : Math.min(maxCacheTtl, Math.max(minCacheTtl, 300));
     return { jwks: jwks as JSONWebKeySet, maxAge };
   }
 
@@ -159,10 +181,12 @@ export class ClientJwksFetcher {
   private async usableKeys(uri: string, jwks: unknown): Promise<JSONWebKeySet> {
     const unusable = (reason: string) => new Error(`jwks_uri returned an unusable key set: ${reason}`);
     const keys = (jwks as { keys?: unknown } | null)?.keys;
-    if (typeof jwks !== 'object' || jwks === null || Array.isArray(jwks) || !Array.isArray(keys)) throw unusable('not a JWK Set');
+    if (typeof jwks !== 'object' || jwks === null || Array.isArray(jwks) || !Array.isArray(keys))
+      throw unusable('not a JWK Set');
     if (keys.length > this.settings.limits.jwksKeys) throw unusable(`more than ${this.settings.limits.jwksKeys} keys`);
     // A published private key is a broken publisher: the whole set is refused, not just that key.
-    if (keys.some((k) => typeof k === 'object' && k !== null && PRIVATE_MEMBERS.some((m) => m in k))) throw unusable('jwks must contain public keys only (private key members found)');
+    if (keys.some((k) => typeof k === 'object' && k !== null && PRIVATE_MEMBERS.some((m) => m in k)))
+      throw unusable('jwks must contain public keys only (private key members found)');
     const usable: unknown[] = [];
     for (const [index, key] of keys.entries()) {
       try {
@@ -170,7 +194,12 @@ export class ClientJwksFetcher {
         usable.push(key);
       } catch (e) {
         const kid = (key as { kid?: unknown } | null)?.kid;
-        this.audit?.record({ type: 'client.jwks_key_ignored', jwksUri: JSON.stringify(uri).slice(1, -1).slice(0, 512), key: `${index}${typeof kid === 'string' ? ` (kid ${JSON.stringify(kid.slice(0, 64))})` : ''}`, reason: (e as Error).message.slice(0, 256) });
+        this.audit?.record({
+          type: 'client.jwks_key_ignored',
+          jwksUri: JSON.stringify(uri).slice(1, -1).slice(0, 512),
+          key: `${index}${typeof kid === 'string' ? ` (kid ${JSON.stringify(kid.slice(0, 64))})` : ''}`,
+          reason: (e as Error).message.slice(0, 256),
+        });
       }
     }
     if (usable.length === 0) throw unusable('no key passes the key rules');

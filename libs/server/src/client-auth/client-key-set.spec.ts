@@ -3,8 +3,14 @@ import { errors, type JWK } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { ClientKeySet } from './client-key-set.js';
 
-const ec = (extra: object = {}): JWK => ({ ...(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as JWK), ...extra });
-const rsa = (extra: object = {}): JWK => ({ ...(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }) as JWK), ...extra });
+const ec = (extra: object = {}): JWK => ({
+  ...(generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as JWK),
+  ...extra,
+});
+const rsa = (extra: object = {}): JWK => ({
+  ...(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }) as JWK),
+  ...extra,
+});
 
 describe('ClientKeySet.key: at most one key per assertion', () => {
   it('by kid when the header names one', () => {

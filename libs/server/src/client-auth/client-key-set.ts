@@ -25,7 +25,8 @@ export class ClientKeySet {
    */
   key(header: { alg?: unknown; kid?: unknown }): KeyObject {
     const alg = typeof header.alg === 'string' ? header.alg : '';
-    if (header.kid !== undefined && typeof header.kid !== 'string') throw new joseErrors.JWKSNoMatchingKey('kid is not a string');
+    if (header.kid !== undefined && typeof header.kid !== 'string')
+      throw new joseErrors.JWKSNoMatchingKey('kid is not a string');
     const fitting = this.jwks.keys.filter(
       (jwk) =>
         (header.kid === undefined || jwk.kid === header.kid) &&
@@ -35,7 +36,12 @@ export class ClientKeySet {
         (jwk.key_ops === undefined || (Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))),
     );
     if (fitting.length === 0) throw new joseErrors.JWKSNoMatchingKey();
-    if (fitting.length > 1) throw new joseErrors.JWKSMultipleMatchingKeys(header.kid === undefined ? `${fitting.length} keys fit ${alg} and the assertion names no kid` : 'several keys share the kid');
+    if (fitting.length > 1)
+      throw new joseErrors.JWKSMultipleMatchingKeys(
+        header.kid === undefined
+          ? `${fitting.length} keys fit ${alg} and the assertion names no kid`
+          : 'several keys share the kid',
+      );
     const jwk = fitting[0];
     let key = this.imported.get(jwk);
     if (!key) {

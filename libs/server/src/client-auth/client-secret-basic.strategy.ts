@@ -12,19 +12,23 @@ type BasicCredentials = Extract<PresentedCredentials, { method: 'client_secret_b
 /** The base64 content of an `Authorization: Basic` header, or undefined when the header is not Basic. */
 export function basicHeaderValue(headers: IncomingHttpHeaders): string | undefined {
   const authorization = headers.authorization;
-  return typeof authorization === 'string' && /^basic /i.test(authorization.trimStart()) ? authorization.trimStart().slice(6).trim() : undefined;
+  return typeof authorization === 'string' && /^basic /i.test(authorization.trimStart())
+    ? authorization.trimStart().slice(6).trim()
+    : undefined;
 }
 
 /** Reads `client_id:client_secret` from the Basic header, each part form-decoded (RFC 6749 §2.3.1). */
 export function readBasicCredentials(basic: string, form: FormParams): BasicCredentials {
   const decoded = Buffer.from(basic, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(basic) || colon < 0) throw OAuthError.invalidClient('credentials_malformed', 'malformed Basic credentials');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(basic) || colon < 0)
+    throw OAuthError.invalidClient('credentials_malformed', 'malformed Basic credentials');
   const clientId = formDecode(decoded.slice(0, colon));
   const secret = formDecode(decoded.slice(colon + 1));
   if (!clientId || !secret) throw OAuthError.invalidClient('credentials_malformed', 'malformed Basic credentials');
   const formClientId = form.get('client_id');
-  if (formClientId !== undefined && formClientId !== clientId) throw OAuthError.invalidRequest('client_id does not match the authenticated client', 'client_id mismatch');
+  if (formClientId !== undefined && formClientId !== clientId)
+    throw OAuthError.invalidRequest('client_id does not match the authenticated client', 'client_id mismatch');
   return { method: 'client_secret_basic', clientId, secret };
 }
 
@@ -46,7 +50,8 @@ export class ClientSecretBasicStrategy implements ClientAuthStrategy<'client_sec
   constructor(private readonly clients: ClientService) {}
 
   async verify(found: ClientWithSecrets, credentials: BasicCredentials): Promise<ClientRecord> {
-    if (!this.clients.secretMatches(found, credentials.secret)) throw OAuthError.invalidClient('secret_mismatch', 'secret does not match a valid secret');
+    if (!this.clients.secretMatches(found, credentials.secret))
+      throw OAuthError.invalidClient('secret_mismatch', 'secret does not match a valid secret');
     return found.client;
   }
 }

@@ -20,8 +20,14 @@ export class ClientSecretJwtStrategy implements ClientAuthStrategy<'jwt'> {
     private readonly assertions: ClientAssertionVerifier,
   ) {}
 
-  async verify(found: ClientWithSecrets, credentials: Extract<PresentedCredentials, { method: 'jwt' }>): Promise<ClientRecord> {
-    await this.assertions.verify(found.client, credentials.assertion, { allows: isHmacAlg, keys: async () => this.clients.hmacKeys(found) });
+  async verify(
+    found: ClientWithSecrets,
+    credentials: Extract<PresentedCredentials, { method: 'jwt' }>,
+  ): Promise<ClientRecord> {
+    await this.assertions.verify(found.client, credentials.assertion, {
+      allows: isHmacAlg,
+      keys: async () => this.clients.hmacKeys(found),
+    });
     return found.client;
   }
 }

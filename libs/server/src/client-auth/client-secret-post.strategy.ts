@@ -24,7 +24,8 @@ export class ClientSecretPostStrategy implements ClientAuthStrategy<'client_secr
   constructor(private readonly clients: ClientService) {}
 
   async verify(found: ClientWithSecrets, credentials: PostCredentials): Promise<ClientRecord> {
-    if (!this.clients.secretMatches(found, credentials.secret)) throw OAuthError.invalidClient('secret_mismatch', 'secret does not match a valid secret');
+    if (!this.clients.secretMatches(found, credentials.secret))
+      throw OAuthError.invalidClient('secret_mismatch', 'secret does not match a valid secret');
     return found.client;
   }
 }

@@ -48,13 +48,20 @@ export class ClientAuthenticator {
       if (!found) throw OAuthError.invalidClient('client_unknown', 'unknown client');
       const registered = found.client.tokenEndpointAuthMethod;
       const strategy = this.strategies.get(registered);
-      if (!strategy || strategy.presentedAs !== presented.method) throw OAuthError.invalidClient('method_mismatch', `presented ${presented.method}, registered ${registered}`);
+      if (!strategy || strategy.presentedAs !== presented.method)
+        throw OAuthError.invalidClient('method_mismatch', `presented ${presented.method}, registered ${registered}`);
       return await strategy.verify(found, presented);
     } catch (e) {
       if (e instanceof OAuthError && e.code === 'invalid_client') {
         // The presented client_id only when it names a client or has the shape of an issued id: anything
         // else may be a secret sent in the wrong field (ADR 0012).
-        this.audit.record({ type: 'client.authentication_failed', clientId: known, method: presented?.method, reason: e.reason ?? 'credentials_malformed', detail: e.detail !== e.reason ? e.detail : undefined });
+        this.audit.record({
+          type: 'client.authentication_failed',
+          clientId: known,
+          method: presented?.method,
+          reason: e.reason ?? 'credentials_malformed',
+          detail: e.detail !== e.reason ? e.detail : undefined,
+        });
         if (req) await this.rateLimit.authenticationFailed(req);
       }
       throw e;
@@ -71,8 +78,16 @@ export function readCredentials(headers: IncomingHttpHeaders, form: FormParams):
   const post = form.get('client_secret') !== undefined;
   const assertion = form.get('client_assertion') !== undefined || form.get('client_assertion_type') !== undefined;
   const used = [basic !== undefined, post, assertion].filter(Boolean).length;
-  if (used > 1) throw OAuthError.invalidRequest('only one client authentication method may be used', 'several authentication methods presented');
-  if (used === 0) throw OAuthError.invalidClient('credentials_missing', form.get('client_id') ? 'no client credentials presented' : 'no client authentication');
+  if (used > 1)
+    throw OAuthError.invalidRequest(
+      'only one client authentication method may be used',
+      'several authentication methods presented',
+    );
+  if (used === 0)
+    throw OAuthError.invalidClient(
+      'credentials_missing',
+      form.get('client_id') ? 'no client credentials presented' : 'no client authentication',
+    );
   if (basic !== undefined) return readBasicCredentials(basic, form);
   if (post) return readPostCredentials(form);
   return readClientAssertion(form);

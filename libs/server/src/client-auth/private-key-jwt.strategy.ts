@@ -23,7 +23,10 @@ export class PrivateKeyJwtStrategy implements ClientAuthStrategy<'jwt'> {
     private readonly keySource: ClientKeySource,
   ) {}
 
-  async verify(found: ClientWithSecrets, credentials: Extract<PresentedCredentials, { method: 'jwt' }>): Promise<ClientRecord> {
+  async verify(
+    found: ClientWithSecrets,
+    credentials: Extract<PresentedCredentials, { method: 'jwt' }>,
+  ): Promise<ClientRecord> {
     const client = found.client;
     await this.assertions.verify(client, credentials.assertion, {
       allows: isAsymmetricAlg,
@@ -41,10 +44,16 @@ export class PrivateKeyJwtStrategy implements ClientAuthStrategy<'jwt'> {
 
 /** The failure code of a key selection that found no key, several, or could not fetch any. */
 function keyFailure(error: unknown, named: boolean): unknown {
-  const detail = error instanceof joseErrors.JOSEError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : 'key selection failed';
+  const detail =
+    error instanceof joseErrors.JOSEError
+      ? `${error.code}: ${error.message}`
+      : error instanceof Error
+        ? error.message
+        : 'key selection failed';
   if (error instanceof ClientKeysUnavailableError) return OAuthError.invalidClient('keys_unavailable', detail);
   if (error instanceof joseErrors.JWKSMultipleMatchingKeys) return OAuthError.invalidClient('key_ambiguous', detail);
-  if (error instanceof joseErrors.JWKSNoMatchingKey) return OAuthError.invalidClient(named ? 'kid_unknown' : 'key_not_found', detail);
+  if (error instanceof joseErrors.JWKSNoMatchingKey)
+    return OAuthError.invalidClient(named ? 'kid_unknown' : 'key_not_found', detail);
   // A jwks_uri that failed (timeout, non-200, unusable set) without a cached set.
   return OAuthError.invalidClient('keys_unavailable', detail);
 }

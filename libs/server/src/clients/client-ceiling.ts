@@ -33,13 +33,16 @@ export function outsideCeiling(held: Bounded, ceiling: ClientCeiling): string[] 
     const extra = held.resources.filter((r) => !ceiling.maxResources!.includes(r));
     if (extra.length) problems.push(`resources ${extra.join(' ')}`);
   }
-  if (ceiling.allowedMethods !== null && !ceiling.allowedMethods.includes(held.tokenEndpointAuthMethod)) problems.push(`token_endpoint_auth_method ${held.tokenEndpointAuthMethod}`);
+  if (ceiling.allowedMethods !== null && !ceiling.allowedMethods.includes(held.tokenEndpointAuthMethod))
+    problems.push(`token_endpoint_auth_method ${held.tokenEndpointAuthMethod}`);
   return problems;
 }
 
 /** The members (not their values: they come from the request) that lie outside, for logs and audit events. */
 export function membersOutsideCeiling(held: Bounded, ceiling: ClientCeiling): string {
-  return outsideCeiling(held, ceiling).map((p) => p.split(' ')[0]).join(', ');
+  return outsideCeiling(held, ceiling)
+    .map((p) => p.split(' ')[0])
+    .join(', ');
 }
 
 /**
@@ -68,9 +71,13 @@ export function ceilingFor(held: Bounded, given: Partial<ClientCeiling> = {}): C
 export function widenedToHold(ceiling: ClientCeiling, held: Bounded): ClientCeiling {
   const scopes = (s: string) => s.split(' ').filter(Boolean);
   return {
-    maxScope: ceiling.maxScope === null ? null : [...new Set([...scopes(ceiling.maxScope), ...scopes(held.scope)])].join(' '),
+    maxScope:
+      ceiling.maxScope === null ? null : [...new Set([...scopes(ceiling.maxScope), ...scopes(held.scope)])].join(' '),
     maxResources: ceiling.maxResources === null ? null : [...new Set([...ceiling.maxResources, ...held.resources])],
-    allowedMethods: ceiling.allowedMethods === null || ceiling.allowedMethods.includes(held.tokenEndpointAuthMethod) ? ceiling.allowedMethods : [...ceiling.allowedMethods, held.tokenEndpointAuthMethod],
+    allowedMethods:
+      ceiling.allowedMethods === null || ceiling.allowedMethods.includes(held.tokenEndpointAuthMethod)
+        ? ceiling.allowedMethods
+        : [...ceiling.allowedMethods, held.tokenEndpointAuthMethod],
   };
 }
 
@@ -91,13 +98,18 @@ export function normaliseCeiling(input: Partial<ClientCeiling>, settings: Server
   } else if (input.maxScope === null) out.maxScope = null;
   if (input.maxResources !== undefined && input.maxResources !== null) {
     if (!Array.isArray(input.maxResources)) throw bad('the allowed resources must be a list of absolute URIs');
-    for (const r of input.maxResources) if (!isAbsoluteUriWithoutFragment(r)) throw bad('the allowed resources must be absolute URIs without a fragment');
+    for (const r of input.maxResources)
+      if (!isAbsoluteUriWithoutFragment(r)) throw bad('the allowed resources must be absolute URIs without a fragment');
     out.maxResources = [...new Set(input.maxResources)];
   } else if (input.maxResources === null) out.maxResources = null;
   if (input.allowedMethods !== undefined && input.allowedMethods !== null) {
-    if (!Array.isArray(input.allowedMethods) || input.allowedMethods.length === 0) throw bad('the allowed methods must be a non-empty list');
+    if (!Array.isArray(input.allowedMethods) || input.allowedMethods.length === 0)
+      throw bad('the allowed methods must be a non-empty list');
     const unknown = input.allowedMethods.filter((m) => !TOKEN_ENDPOINT_AUTH_METHODS.includes(m));
-    if (unknown.length) throw bad(`unknown token_endpoint_auth_method: ${unknown.join(' ')}; one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`);
+    if (unknown.length)
+      throw bad(
+        `unknown token_endpoint_auth_method: ${unknown.join(' ')}; one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`,
+      );
     out.allowedMethods = [...new Set(input.allowedMethods)];
   } else if (input.allowedMethods === null) out.allowedMethods = null;
   return out;

@@ -1,7 +1,8 @@
 import type { JSONWebKeySet } from 'jose';
 
 /** @see RFC 7591 §2 `token_endpoint_auth_method` — the four methods Clavis supports. */
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt';
+export type TokenEndpointAuthMethod =
+  'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt';
 
 export const TOKEN_ENDPOINT_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
   'client_secret_basic',

@@ -3,11 +3,30 @@ import { AuditSink } from '../audit/audit.sink.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { Clock } from '../shared/clock.js';
-import { constantEquals, hashSecret, KeyEncryption, randomId, randomToken, secretMatchesHash } from '../shared/crypto.js';
+import {
+  constantEquals,
+  hashSecret,
+  KeyEncryption,
+  randomId,
+  randomToken,
+  secretMatchesHash,
+} from '../shared/crypto.js';
 import { validateClientMetadata, type ClientMetadata } from './client-metadata.js';
-import { assertWithinCeiling, ceilingFor, membersOutsideCeiling, normaliseCeiling, widenedToHold, type ClientCeiling } from './client-ceiling.js';
+import {
+  assertWithinCeiling,
+  ceilingFor,
+  membersOutsideCeiling,
+  normaliseCeiling,
+  widenedToHold,
+  type ClientCeiling,
+} from './client-ceiling.js';
 import { usesSecret, type ClientRecord, type ClientSecretRecord } from './client.record.js';
-import { ClientStore, ClientVersionConflictError, type ClientWithSecrets, type ClientWriteCondition } from './client.store.js';
+import {
+  ClientStore,
+  ClientVersionConflictError,
+  type ClientWithSecrets,
+  type ClientWriteCondition,
+} from './client.store.js';
 import { currentSecret, latestSecret, rotateSecretSet, validSecrets } from './secret-rotation.js';
 
 /** What a create, update or rotation hands back once: the only time a secret is readable. */
@@ -86,8 +105,18 @@ export class ClientService {
     };
     const issued = usesSecret(client.tokenEndpointAuthMethod) ? this.newSecret(client, now) : undefined;
     await this.store.create(client, issued ? [issued.record] : []);
-    this.audit.record({ type: 'client.registered', clientId: client.clientId, method: client.tokenEndpointAuthMethod, via: opts.via ?? 'service' });
-    return { client, clientSecret: issued?.secret, clientSecretExpiresAt: issued?.record.expiresAt ?? 0, registrationAccessToken };
+    this.audit.record({
+      type: 'client.registered',
+      clientId: client.clientId,
+      method: client.tokenEndpointAuthMethod,
+      via: opts.via ?? 'service',
+    });
+    return {
+      client,
+      clientSecret: issued?.secret,
+      clientSecretExpiresAt: issued?.record.expiresAt ?? 0,
+      registrationAccessToken,
+    };
   }
 
   find(clientId: string): Promise<ClientRecord | null> {
@@ -121,26 +150,47 @@ export class ClientService {
    * client deleted meanwhile gives 401 `invalid_token` and changes nothing. The metadata must stay
    * within the client's ceiling (400 `invalid_client_metadata` naming what lies outside).
    */
-  async update(clientId: string, metadata: ClientMetadata, opts: UpdateClientOptions = {}): Promise<IssuedClientCredentials> {
+  async update(
+    clientId: string,
+    metadata: ClientMetadata,
+    opts: UpdateClientOptions = {},
+  ): Promise<IssuedClientCredentials> {
     const selfService = opts.registrationAccessToken !== undefined;
     if (selfService && opts.ceiling) throw new Error('a self-service update cannot set the ceiling');
     const valid = await validateClientMetadata(metadata, this.settings);
     const givenCeiling = opts.ceiling ? normaliseCeiling(opts.ceiling, this.settings) : {};
     // Read for the write only now: everything slow (the request body, key checks) is behind us.
-    const found = selfService ? await this.findAuthorised(clientId, opts.registrationAccessToken!) : await this.mustFind(clientId);
-    if (opts.presentedSecret !== undefined && !this.isValidSecret(found, opts.presentedSecret)) throw OAuthError.invalidMetadata('client_secret does not match a currently valid secret');
-    const stored: ClientCeiling = { maxScope: found.client.maxScope, maxResources: found.client.maxResources, allowedMethods: found.client.allowedMethods };
+    const found = selfService
+      ? await this.findAuthorised(clientId, opts.registrationAccessToken!)
+      : await this.mustFind(clientId);
+    if (opts.presentedSecret !== undefined && !this.isValidSecret(found, opts.presentedSecret))
+      throw OAuthError.invalidMetadata('client_secret does not match a currently valid secret');
+    const stored: ClientCeiling = {
+      maxScope: found.client.maxScope,
+      maxResources: found.client.maxResources,
+      allowedMethods: found.client.allowedMethods,
+    };
     let ceiling: ClientCeiling;
     if (selfService) {
       ceiling = stored;
       this.denyOutsideCeiling(clientId, valid, ceiling);
     } else {
       // An explicit ceiling must hold what is set; the members not given widen to hold it.
-      assertWithinCeiling(valid, { maxScope: null, maxResources: null, allowedMethods: null, ...givenCeiling }, "the given ceiling's");
+      assertWithinCeiling(
+        valid,
+        { maxScope: null, maxResources: null, allowedMethods: null, ...givenCeiling },
+        "the given ceiling's",
+      );
       ceiling = widenedToHold({ ...stored, ...givenCeiling }, valid);
     }
     const now = this.clock.nowSeconds();
-    const client: ClientRecord = { ...found.client, ...valid, ...ceiling, updatedAt: now, version: found.client.version + 1 };
+    const client: ClientRecord = {
+      ...found.client,
+      ...valid,
+      ...ceiling,
+      updatedAt: now,
+      version: found.client.version + 1,
+    };
     const registrationAccessToken = opts.rotateRegistrationToken ? randomToken() : undefined;
     if (registrationAccessToken) client.registrationAccessTokenHash = hashSecret(registrationAccessToken);
 
@@ -148,7 +198,11 @@ export class ClientService {
     let clientSecret: string | undefined;
     const wasSecret = usesSecret(found.client.tokenEndpointAuthMethod);
     const isSecret = usesSecret(client.tokenEndpointAuthMethod);
-    const switchedSecretKind = wasSecret && isSecret && (found.client.tokenEndpointAuthMethod === 'client_secret_jwt') !== (client.tokenEndpointAuthMethod === 'client_secret_jwt');
+    const switchedSecretKind =
+      wasSecret &&
+      isSecret &&
+      (found.client.tokenEndpointAuthMethod === 'client_secret_jwt') !==
+        (client.tokenEndpointAuthMethod === 'client_secret_jwt');
     if (!isSecret) secrets = wasSecret ? [] : undefined;
     else if (!wasSecret || switchedSecretKind) {
       // A secret stored as a hash cannot become an HMAC key (nor the reverse): issue a fresh one, no overlap.
@@ -160,14 +214,23 @@ export class ClientService {
       secrets = rotateSecretSet(found.secrets, issued.record, now, this.settings.secretRotationOverlap);
       clientSecret = issued.secret;
     }
-    const condition = selfService ? { registrationAccessTokenHash: hashSecret(opts.registrationAccessToken!) } : undefined;
+    const condition = selfService
+      ? { registrationAccessTokenHash: hashSecret(opts.registrationAccessToken!) }
+      : undefined;
     await this.saveOrConflict(client, secrets, condition);
     this.audit.record({ type: 'client.updated', clientId });
-    if (clientSecret && secrets && secrets.length > 1) this.audit.record({ type: 'client.secret_rotated', clientId, previousSecretValidUntil: secrets[1].retiresAt });
-    else if (clientSecret) this.audit.record({ type: 'client.secret_rotated', clientId, previousSecretValidUntil: null });
+    if (clientSecret && secrets && secrets.length > 1)
+      this.audit.record({ type: 'client.secret_rotated', clientId, previousSecretValidUntil: secrets[1].retiresAt });
+    else if (clientSecret)
+      this.audit.record({ type: 'client.secret_rotated', clientId, previousSecretValidUntil: null });
     if (registrationAccessToken) this.audit.record({ type: 'client.registration_token_rotated', clientId });
     const current = secrets ? secrets[0] : latestSecret(found.secrets);
-    return { client, clientSecret, clientSecretExpiresAt: (isSecret && current?.expiresAt) || 0, registrationAccessToken };
+    return {
+      client,
+      clientSecret,
+      clientSecretExpiresAt: (isSecret && current?.expiresAt) || 0,
+      registrationAccessToken,
+    };
   }
 
   /**
@@ -178,14 +241,37 @@ export class ClientService {
   async setCeiling(clientId: string, ceiling: Partial<ClientCeiling>): Promise<ClientRecord> {
     const given = normaliseCeiling(ceiling, this.settings);
     const found = await this.mustFind(clientId);
-    const next: ClientCeiling = { maxScope: found.client.maxScope, maxResources: found.client.maxResources, allowedMethods: found.client.allowedMethods, ...given };
+    const next: ClientCeiling = {
+      maxScope: found.client.maxScope,
+      maxResources: found.client.maxResources,
+      allowedMethods: found.client.allowedMethods,
+      ...given,
+    };
     if (next.allowedMethods !== null && !next.allowedMethods.includes(found.client.tokenEndpointAuthMethod)) {
-      throw OAuthError.invalidRequest(`the client uses ${found.client.tokenEndpointAuthMethod}, which the new ceiling does not allow; change its method first`);
+      throw OAuthError.invalidRequest(
+        `the client uses ${found.client.tokenEndpointAuthMethod}, which the new ceiling does not allow; change its method first`,
+      );
     }
     const allowedScope = next.maxScope === null ? null : new Set(next.maxScope.split(' '));
-    const scope = allowedScope === null ? found.client.scope : found.client.scope.split(' ').filter((s) => s && allowedScope.has(s)).join(' ');
-    const resources = next.maxResources === null ? found.client.resources : found.client.resources.filter((r) => next.maxResources!.includes(r));
-    const client: ClientRecord = { ...found.client, ...next, scope, resources, updatedAt: this.clock.nowSeconds(), version: found.client.version + 1 };
+    const scope =
+      allowedScope === null
+        ? found.client.scope
+        : found.client.scope
+            .split(' ')
+            .filter((s) => s && allowedScope.has(s))
+            .join(' ');
+    const resources =
+      next.maxResources === null
+        ? found.client.resources
+        : found.client.resources.filter((r) => next.maxResources!.includes(r));
+    const client: ClientRecord = {
+      ...found.client,
+      ...next,
+      scope,
+      resources,
+      updatedAt: this.clock.nowSeconds(),
+      version: found.client.version + 1,
+    };
     await this.saveOrConflict(client);
     this.audit.record({ type: 'client.updated', clientId });
     return client;
@@ -195,15 +281,23 @@ export class ClientService {
    * Operator rotation: issues a new secret; the previous one keeps working for the overlap window
    * (`overlap` overrides the setting). At most two secrets stay valid.
    */
-  async rotateSecret(clientId: string, overlap = this.settings.secretRotationOverlap): Promise<IssuedClientCredentials> {
+  async rotateSecret(
+    clientId: string,
+    overlap = this.settings.secretRotationOverlap,
+  ): Promise<IssuedClientCredentials> {
     const found = await this.mustFind(clientId);
-    if (!usesSecret(found.client.tokenEndpointAuthMethod)) throw OAuthError.invalidMetadata('this client authenticates with private_key_jwt and has no secret');
+    if (!usesSecret(found.client.tokenEndpointAuthMethod))
+      throw OAuthError.invalidMetadata('this client authenticates with private_key_jwt and has no secret');
     const now = this.clock.nowSeconds();
     const client = { ...found.client, updatedAt: now, version: found.client.version + 1 };
     const issued = this.newSecret(client, now);
     const secrets = rotateSecretSet(found.secrets, issued.record, now, overlap);
     await this.saveOrConflict(client, secrets);
-    this.audit.record({ type: 'client.secret_rotated', clientId, previousSecretValidUntil: secrets[1]?.retiresAt ?? null });
+    this.audit.record({
+      type: 'client.secret_rotated',
+      clientId,
+      previousSecretValidUntil: secrets[1]?.retiresAt ?? null,
+    });
     return { client, clientSecret: issued.secret, clientSecretExpiresAt: issued.record.expiresAt ?? 0 };
   }
 
@@ -224,7 +318,12 @@ export class ClientService {
   async rotateRegistrationToken(clientId: string): Promise<string> {
     const found = await this.mustFind(clientId);
     const token = randomToken();
-    await this.saveOrConflict({ ...found.client, registrationAccessTokenHash: hashSecret(token), updatedAt: this.clock.nowSeconds(), version: found.client.version + 1 });
+    await this.saveOrConflict({
+      ...found.client,
+      registrationAccessTokenHash: hashSecret(token),
+      updatedAt: this.clock.nowSeconds(),
+      version: found.client.version + 1,
+    });
     this.audit.record({ type: 'client.registration_token_rotated', clientId });
     return token;
   }
@@ -235,7 +334,10 @@ export class ClientService {
    */
   async delete(clientId: string, opts: { registrationAccessToken?: string } = {}): Promise<boolean> {
     if (!couldBeClientId(clientId)) return false;
-    const condition = opts.registrationAccessToken !== undefined ? { registrationAccessTokenHash: hashSecret(opts.registrationAccessToken) } : undefined;
+    const condition =
+      opts.registrationAccessToken !== undefined
+        ? { registrationAccessTokenHash: hashSecret(opts.registrationAccessToken) }
+        : undefined;
     const deleted = await this.store.delete(clientId, condition);
     if (deleted) this.audit.record({ type: 'client.deleted', clientId });
     else if (condition) this.denyToken(clientId, 'registration access token no longer matches at the delete');
@@ -245,7 +347,8 @@ export class ClientService {
   /** Whether `presented` equals one of the client's valid hashed secrets (constant-time per comparison). */
   secretMatches(found: ClientWithSecrets, presented: string): boolean {
     let match = false;
-    for (const s of validSecrets(found.secrets, this.clock.nowSeconds())) if (s.secretHash && secretMatchesHash(presented, s.secretHash)) match = true;
+    for (const s of validSecrets(found.secrets, this.clock.nowSeconds()))
+      if (s.secretHash && secretMatchesHash(presented, s.secretHash)) match = true;
     return match;
   }
 
@@ -253,7 +356,9 @@ export class ClientService {
   hmacKeys(found: ClientWithSecrets): Uint8Array[] {
     return validSecrets(found.secrets, this.clock.nowSeconds())
       .filter((s) => s.secretEncrypted)
-      .map((s) => new TextEncoder().encode(this.kek.decrypt(s.secretEncrypted!, `client_secret:${s.clientId}:${s.id}`)));
+      .map((s) =>
+        new TextEncoder().encode(this.kek.decrypt(s.secretEncrypted!, `client_secret:${s.clientId}:${s.id}`)),
+      );
   }
 
   /** Whether `presented` is one of the client's valid secrets, whatever the method stores. */
@@ -295,7 +400,8 @@ export class ClientService {
   private async findAuthorised(clientId: string, token: string): Promise<ClientWithSecrets> {
     const found = couldBeClientId(clientId) ? await this.store.findWithSecrets(clientId) : null;
     const hash = found?.client.registrationAccessTokenHash;
-    if (!found || !hash || !secretMatchesHash(token, hash)) this.denyToken(found ? clientId : undefined, 'registration access token does not match at the write');
+    if (!found || !hash || !secretMatchesHash(token, hash))
+      this.denyToken(found ? clientId : undefined, 'registration access token does not match at the write');
     return found;
   }
 
@@ -304,11 +410,19 @@ export class ClientService {
     throw OAuthError.invalidToken(reason);
   }
 
-  private denyOutsideCeiling(clientId: string, held: Parameters<typeof assertWithinCeiling>[0], ceiling: ClientCeiling): void {
+  private denyOutsideCeiling(
+    clientId: string,
+    held: Parameters<typeof assertWithinCeiling>[0],
+    ceiling: ClientCeiling,
+  ): void {
     try {
       assertWithinCeiling(held, ceiling, "this client's");
     } catch (e) {
-      this.audit.record({ type: 'registration.denied', clientId, reason: `self-service update outside the ceiling: ${membersOutsideCeiling(held, ceiling)}` });
+      this.audit.record({
+        type: 'registration.denied',
+        clientId,
+        reason: `self-service update outside the ceiling: ${membersOutsideCeiling(held, ceiling)}`,
+      });
       throw e;
     }
   }
@@ -318,14 +432,22 @@ export class ClientService {
    * condition fails, a token no longer valid (or a client gone) is a 401; another concurrent change
    * a 400 asking to retry.
    */
-  private async saveOrConflict(client: ClientRecord, secrets?: ClientSecretRecord[], condition?: ClientWriteCondition): Promise<void> {
+  private async saveOrConflict(
+    client: ClientRecord,
+    secrets?: ClientSecretRecord[],
+    condition?: ClientWriteCondition,
+  ): Promise<void> {
     try {
       await this.store.update(client, secrets, condition);
     } catch (e) {
       if (!(e instanceof ClientVersionConflictError)) throw e;
       if (condition) {
         const now = await this.store.findById(client.clientId);
-        if (!now || now.registrationAccessTokenHash === null || !constantEquals(now.registrationAccessTokenHash, condition.registrationAccessTokenHash)) {
+        if (
+          !now ||
+          now.registrationAccessTokenHash === null ||
+          !constantEquals(now.registrationAccessTokenHash, condition.registrationAccessTokenHash)
+        ) {
           this.denyToken(now ? client.clientId : undefined, 'registration access token no longer matches at the write');
         }
       }

@@ -35,7 +35,11 @@ export abstract class ClientStore {
    * stored registration access token digest must also still match, in the same conditional write.
    * @throws ClientVersionConflictError when the stored version or token digest differs (or the client is gone).
    */
-  abstract update(client: ClientRecord, secrets?: ClientSecretRecord[], condition?: ClientWriteCondition): Promise<void>;
+  abstract update(
+    client: ClientRecord,
+    secrets?: ClientSecretRecord[],
+    condition?: ClientWriteCondition,
+  ): Promise<void>;
   /**
    * Deletes the client and its secrets; false when there was none — or, with `condition`, when its
    * stored registration access token digest no longer matches (checked in the delete itself).

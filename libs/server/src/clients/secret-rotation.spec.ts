@@ -3,13 +3,23 @@ import type { ClientSecretRecord } from './client.record.js';
 import { currentSecret, rotateSecretSet, validSecrets } from './secret-rotation.js';
 
 const secret = (id: string, createdAt: number, extra: Partial<ClientSecretRecord> = {}): ClientSecretRecord => ({
-  id, clientId: 'c', secretHash: id, secretEncrypted: null, createdAt, expiresAt: null, retiresAt: null, ...extra,
+  id,
+  clientId: 'c',
+  secretHash: id,
+  secretEncrypted: null,
+  createdAt,
+  expiresAt: null,
+  retiresAt: null,
+  ...extra,
 });
 
 describe('secret rotation window', () => {
   it('keeps the current secret as previous for the overlap', () => {
     const set = rotateSecretSet([secret('s1', 100)], secret('s2', 200), 200, 86_400);
-    expect(set.map((s) => [s.id, s.retiresAt])).toEqual([['s2', null], ['s1', 86_600]]);
+    expect(set.map((s) => [s.id, s.retiresAt])).toEqual([
+      ['s2', null],
+      ['s1', 86_600],
+    ]);
   });
 
   it('never more than two: a second rotation inside the window drops the oldest', () => {

@@ -5,7 +5,12 @@ import { secretIsValid, type ClientSecretRecord } from './client.record.js';
  * kept valid for `overlap` seconds (never past its own expiry). Anything older is dropped, so at
  * most two secrets are ever valid. With `overlap = 0` only the new secret remains.
  */
-export function rotateSecretSet(secrets: readonly ClientSecretRecord[], fresh: ClientSecretRecord, now: number, overlap: number): ClientSecretRecord[] {
+export function rotateSecretSet(
+  secrets: readonly ClientSecretRecord[],
+  fresh: ClientSecretRecord,
+  now: number,
+  overlap: number,
+): ClientSecretRecord[] {
   const current = currentSecret(secrets, now);
   if (!current || overlap === 0) return [fresh];
   const retiresAt = Math.min(now + overlap, current.expiresAt ?? Number.MAX_SAFE_INTEGER);
@@ -14,12 +19,16 @@ export function rotateSecretSet(secrets: readonly ClientSecretRecord[], fresh: C
 
 /** The current secret: the newest valid one that is not being retired. */
 export function currentSecret(secrets: readonly ClientSecretRecord[], now: number): ClientSecretRecord | undefined {
-  return [...secrets].filter((s) => s.retiresAt === null && secretIsValid(s, now)).sort((a, b) => b.createdAt - a.createdAt)[0];
+  return [...secrets]
+    .filter((s) => s.retiresAt === null && secretIsValid(s, now))
+    .sort((a, b) => b.createdAt - a.createdAt)[0];
 }
 
 /** The secrets usable at `now`: current first, previous second. */
 export function validSecrets(secrets: readonly ClientSecretRecord[], now: number): ClientSecretRecord[] {
-  return secrets.filter((s) => secretIsValid(s, now)).sort((a, b) => (a.retiresAt === null ? -1 : b.retiresAt === null ? 1 : b.createdAt - a.createdAt));
+  return secrets
+    .filter((s) => secretIsValid(s, now))
+    .sort((a, b) => (a.retiresAt === null ? -1 : b.retiresAt === null ? 1 : b.createdAt - a.createdAt));
 }
 
 /**

@@ -21,7 +21,12 @@ export class FirstRunService implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.settings.firstRunInitialAccessToken || this.settings.registration !== 'initial_access_token' || !this.adapterHost?.httpAdapter) return;
+    if (
+      !this.settings.firstRunInitialAccessToken ||
+      this.settings.registration !== 'initial_access_token' ||
+      !this.adapterHost?.httpAdapter
+    )
+      return;
     if ((await this.clients.list()).length || (await this.initialTokens.list()).length) return;
     const { token } = await this.initialTokens.create({ description: 'first-run token', expiresIn: 7 * 86_400 });
     // Printed once, to the console only: it is not stored anywhere readable.

@@ -1,4 +1,10 @@
-import { Module, type DynamicModule, type InjectionToken, type ModuleMetadata, type OptionalFactoryDependency } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type InjectionToken,
+  type ModuleMetadata,
+  type OptionalFactoryDependency,
+} from '@nestjs/common';
 import { ClavisResourceModule, type ClavisResourceOptions } from '@clavis/resource';
 import { SigningKeyService } from '../keys/signing-key.service.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
@@ -9,7 +15,10 @@ import { AccessTokenInspector } from '../token/access-token.inspector.js';
  * Options of {@link ClavisInProcessResourceModule}: those of `ClavisResourceModule` that are the
  * API's own. The issuer, the key source, the deny list and the clock come from the server.
  */
-export type ClavisInProcessResourceOptions = Omit<ClavisResourceOptions, 'issuer' | 'keySource' | 'jwksUri' | 'isRevoked' | 'clock'>;
+export type ClavisInProcessResourceOptions = Omit<
+  ClavisResourceOptions,
+  'issuer' | 'keySource' | 'jwksUri' | 'isRevoked' | 'clock'
+>;
 
 /** `forRootAsync()` of {@link ClavisInProcessResourceModule}. */
 export interface ClavisInProcessResourceAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
@@ -42,8 +51,18 @@ export class ClavisInProcessResourceModule {
     const resource = ClavisResourceModule.forRootAsync({
       imports: options.imports,
       inject: [SERVER_SETTINGS, SigningKeyService, AccessTokenInspector, Clock, ...(options.inject ?? [])],
-      useFactory: async (settings: ServerSettings, keys: SigningKeyService, inspector: AccessTokenInspector, clock: Clock, ...args: unknown[]) => ({
-        ...(await (options.useFactory as (...a: unknown[]) => ClavisInProcessResourceOptions | Promise<ClavisInProcessResourceOptions>)(...args)),
+      useFactory: async (
+        settings: ServerSettings,
+        keys: SigningKeyService,
+        inspector: AccessTokenInspector,
+        clock: Clock,
+        ...args: unknown[]
+      ) => ({
+        ...(await (
+          options.useFactory as (
+            ...a: unknown[]
+          ) => ClavisInProcessResourceOptions | Promise<ClavisInProcessResourceOptions>
+        )(...args)),
         issuer: settings.issuer,
         // In-process keys: re-reading them is a cheap, rate-limited database read, so an unknown
         // kid (a key another instance has just activated) is looked up without a cooldown.
@@ -54,6 +73,11 @@ export class ClavisInProcessResourceModule {
         clock,
       }),
     });
-    return { module: ClavisInProcessResourceModule, global: options.isGlobal ?? false, imports: [resource], exports: [resource] };
+    return {
+      module: ClavisInProcessResourceModule,
+      global: options.isGlobal ?? false,
+      imports: [resource],
+      exports: [resource],
+    };
   }
 }

@@ -38,13 +38,18 @@ export class OAuthErrorFilter implements ExceptionFilter {
       this.audit.record({ type: 'request.failed', code: error.code, detail: escapeLogText(error.detail) });
     }
 
-    if (error instanceof OAuthError && error.code === 'invalid_client' && /^\s*basic /i.test(req.headers.authorization ?? '')) {
+    if (
+      error instanceof OAuthError &&
+      error.code === 'invalid_client' &&
+      /^\s*basic /i.test(req.headers.authorization ?? '')
+    ) {
       httpAdapter.setHeader(res, 'WWW-Authenticate', `Basic realm="${this.settings.issuer}", charset="UTF-8"`); // RFC 6749 §5.2
     }
     if (error.code === 'invalid_token') {
       httpAdapter.setHeader(res, 'WWW-Authenticate', 'Bearer error="invalid_token"'); // RFC 6750 §3
     }
-    if (error.status === 503 || error.status === 429) httpAdapter.setHeader(res, 'Retry-After', String((error instanceof OAuthError && error.retryAfter) || 5));
+    if (error.status === 503 || error.status === 429)
+      httpAdapter.setHeader(res, 'Retry-After', String((error instanceof OAuthError && error.retryAfter) || 5));
     httpAdapter.setHeader(res, 'Cache-Control', 'no-store');
     httpAdapter.setHeader(res, 'Pragma', 'no-cache');
     httpAdapter.reply(res, { error: error.code, error_description: error.description }, error.status);

@@ -51,7 +51,9 @@ export class OAuthError extends Error {
   }
   /** 401: the client could not be authenticated, for `reason`; `detail` adds what only a log may tell. */
   static invalidClient(reason: ClientAuthFailure, detail?: string) {
-    return Object.assign(new OAuthError('invalid_client', 'client authentication failed', 401, detail ?? reason), { reason });
+    return Object.assign(new OAuthError('invalid_client', 'client authentication failed', 401, detail ?? reason), {
+      reason,
+    });
   }
   static unauthorizedClient(description: string, detail?: string) {
     return new OAuthError('unauthorized_client', description, 400, detail);
@@ -60,17 +62,29 @@ export class OAuthError extends Error {
     return new OAuthError('unsupported_grant_type', 'the grant type is not supported', 400, detail);
   }
   static invalidScope(detail?: string) {
-    return new OAuthError('invalid_scope', 'the requested scope is invalid or exceeds the registered scope', 400, detail);
+    return new OAuthError(
+      'invalid_scope',
+      'the requested scope is invalid or exceeds the registered scope',
+      400,
+      detail,
+    );
   }
   static invalidTarget(detail?: string) {
-    return new OAuthError('invalid_target', 'the requested resource is invalid or not allowed for this client', 400, detail);
+    return new OAuthError(
+      'invalid_target',
+      'the requested resource is invalid or not allowed for this client',
+      400,
+      detail,
+    );
   }
   static temporarilyUnavailable(detail?: string) {
     return new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable', 503, detail);
   }
   /** 429: over a rate limit; `retryAfter` seconds go to the `Retry-After` header. */
   static tooManyRequests(retryAfter: number, detail?: string) {
-    return Object.assign(new OAuthError('temporarily_unavailable', 'too many requests; retry later', 429, detail), { retryAfter });
+    return Object.assign(new OAuthError('temporarily_unavailable', 'too many requests; retry later', 429, detail), {
+      retryAfter,
+    });
   }
   static serverError(detail?: string) {
     return new OAuthError('server_error', 'internal server error', 500, detail);
@@ -95,7 +109,10 @@ export type RegistrationError = OAuthError;
 
 /** The storage (database or Redis) did not answer: rendered as 503 `temporarily_unavailable`. */
 export class StorageUnavailableError extends Error {
-  constructor(readonly detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(`storage unavailable: ${detail}`, options);
     this.name = 'StorageUnavailableError';
   }

@@ -12,5 +12,7 @@ export function toOAuthError(exception: unknown): OAuthError {
   }
   // A key-encryption key missing from this instance's configuration: the one-line reason, not a stack.
   if (exception instanceof KeyEncryptionKeyMismatchError) return OAuthError.serverError(exception.message);
-  return OAuthError.serverError(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+  return OAuthError.serverError(
+    exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+  );
 }

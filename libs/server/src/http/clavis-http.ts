@@ -2,7 +2,12 @@ import type { INestApplication } from '@nestjs/common';
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { DEFAULT_REQUEST_TIMEOUT, type ClavisFastifyOptions, type ClavisHttpOptions, type FastifyReply } from './clavis-http.options.js';
+import {
+  DEFAULT_REQUEST_TIMEOUT,
+  type ClavisFastifyOptions,
+  type ClavisHttpOptions,
+  type FastifyReply,
+} from './clavis-http.options.js';
 import { parseTrustProxy, trustProxyFunction, type TrustProxySetting } from './trust-proxy.js';
 
 /**
@@ -28,7 +33,10 @@ export function clavisFastifyOptions(opts: ClavisHttpOptions = {}): ClavisFastif
     clientErrorHandler: answerClientError,
     // A malformed percent-encoding in the path: an RFC 6749-shaped 400, like every other bad request.
     frameworkErrors: (_error: unknown, _req: unknown, reply: FastifyReply) => {
-      void reply.code(400).header('cache-control', 'no-store').send({ error: 'invalid_request', error_description: 'the request URL is malformed' });
+      void reply
+        .code(400)
+        .header('cache-control', 'no-store')
+        .send({ error: 'invalid_request', error_description: 'the request URL is malformed' });
     },
   };
 }
@@ -37,10 +45,13 @@ export function clavisFastifyOptions(opts: ClavisHttpOptions = {}): ClavisFastif
 function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
   if (!socket.writable) return void socket.destroy();
   const status =
-    err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large'
-    : err.code === 'HPE_URI_TOO_LONG' ? '414 URI Too Long'
-    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
-    : '400 Bad Request';
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? '431 Request Header Fields Too Large'
+      : err.code === 'HPE_URI_TOO_LONG'
+        ? '414 URI Too Long'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
@@ -51,7 +62,12 @@ function answerClientError(err: Error & { code?: string }, socket: Duplex): void
  */
 export function configureClavisHttp(app: INestApplication, opts: ClavisHttpOptions = {}): void {
   const adapter = app.getHttpAdapter();
-  if (opts.maxConnectionsPerAddress) limitConnectionsPerAddress(app.getHttpServer() as Server, opts.maxConnectionsPerAddress, parseTrustProxy(opts.trustProxy));
+  if (opts.maxConnectionsPerAddress)
+    limitConnectionsPerAddress(
+      app.getHttpServer() as Server,
+      opts.maxConnectionsPerAddress,
+      parseTrustProxy(opts.trustProxy),
+    );
   if (adapter.getType() === 'fastify') {
     return;
   }

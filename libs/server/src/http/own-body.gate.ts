@@ -33,8 +33,23 @@ export function markOwnBodyRoutes(controllers: readonly Type<unknown>[]): void {
 const OWN_BODY_TYPE = 'application/x-clavis-own-body';
 
 interface FastifyLike {
-  addContentTypeParser(type: string, parser: (request: unknown, payload: unknown, done: (err: null, body?: undefined) => void) => void): unknown;
-  addHook(name: 'onRequest', hook: (request: { raw: IncomingMessage; url: string; is404?: boolean; routeOptions?: { config?: Record<string, unknown> } }, reply: unknown, done: () => void) => void): unknown;
+  addContentTypeParser(
+    type: string,
+    parser: (request: unknown, payload: unknown, done: (err: null, body?: undefined) => void) => void,
+  ): unknown;
+  addHook(
+    name: 'onRequest',
+    hook: (
+      request: {
+        raw: IncomingMessage;
+        url: string;
+        is404?: boolean;
+        routeOptions?: { config?: Record<string, unknown> };
+      },
+      reply: unknown,
+      done: () => void,
+    ) => void,
+  ): unknown;
 }
 interface ExpressLayer {
   handle: unknown;
@@ -81,7 +96,14 @@ export class OwnBodyGate implements OnModuleInit {
 
   private installOnFastify(fastify: FastifyLike): void {
     const prefix = this.settings.routePrefix.toLowerCase();
-    const namespace = ['/token', '/introspect', '/revoke', '/register', '/jwks', '/.well-known/oauth-authorization-server'].map((p) => `${prefix}${p}`);
+    const namespace = [
+      '/token',
+      '/introspect',
+      '/revoke',
+      '/register',
+      '/jwks',
+      '/.well-known/oauth-authorization-server',
+    ].map((p) => `${prefix}${p}`);
     namespace.push('/.well-known/oauth-authorization-server');
     const inNamespace = (url: string) => {
       const path = pathnameOf(url).toLowerCase();
@@ -92,22 +114,35 @@ export class OwnBodyGate implements OnModuleInit {
     fastify.addContentTypeParser(OWN_BODY_TYPE, (_request, _payload, done) => done(null));
     const as = { contentType: OWN_BODY_TYPE };
     fastify.addHook('onRequest', (request, _reply, done) => {
-      if (request.routeOptions?.config?.[CLAVIS_OWN_BODY] === true || (request.is404 === true && inNamespace(request.url))) hideBodyFromHostParsers(request.raw, as);
+      if (
+        request.routeOptions?.config?.[CLAVIS_OWN_BODY] === true ||
+        (request.is404 === true && inNamespace(request.url))
+      )
+        hideBodyFromHostParsers(request.raw, as);
       done();
     });
   }
 
   private installOnExpress(express: ExpressLike): void {
     const stack = express.router?.stack;
-    const routes = Array.isArray(stack) ? stack.filter((layer) => layer.route?.stack.some((s) => typeof s.handle === 'function' && Reflect.getMetadata(CLAVIS_OWN_BODY, s.handle) === true)) : [];
+    const routes = Array.isArray(stack)
+      ? stack.filter((layer) =>
+          layer.route?.stack.some(
+            (s) => typeof s.handle === 'function' && Reflect.getMetadata(CLAVIS_OWN_BODY, s.handle) === true,
+          ),
+        )
+      : [];
     if (!stack || !routes.length) {
-      this.logger.warn('Clavis could not find its routes in the Express router: a host body parser, if any, reads its request bodies first');
+      this.logger.warn(
+        'Clavis could not find its routes in the Express router: a host body parser, if any, reads its request bodies first',
+      );
       return;
     }
     express.use(function clavisOwnBody(req, _res, next) {
       const method = (req.method ?? '').toLowerCase();
       const path = pathnameOf(req.url ?? '/');
-      if (routes.some((layer) => (layer.route!.methods[method] || layer.route!.methods._all) && matches(layer, path))) hideBodyFromHostParsers(req);
+      if (routes.some((layer) => (layer.route!.methods[method] || layer.route!.methods._all) && matches(layer, path)))
+        hideBodyFromHostParsers(req);
       next();
     });
     // express.use() appended it; it must run before every body parser.

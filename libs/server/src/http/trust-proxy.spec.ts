@@ -24,8 +24,11 @@ describe('TRUST_PROXY', () => {
     expect(trust('not an address', 0)).toBe(false);
   });
 
-  it.each(['yes', '33', '10.0.0.0/33', '10.0.0.1,,10.0.0.2', 'example.com', '1.2.3.4/8x', '-1'])('%j is refused with the accepted forms named', (raw) => {
-    expect(() => parseTrustProxy(raw)).toThrow(TrustProxyError);
-    expect(() => parseTrustProxy(raw)).toThrow(/use true, a hop count 1–32, or comma-separated addresses\/CIDRs/);
-  });
+  it.each(['yes', '33', '10.0.0.0/33', '10.0.0.1,,10.0.0.2', 'example.com', '1.2.3.4/8x', '-1'])(
+    '%j is refused with the accepted forms named',
+    (raw) => {
+      expect(() => parseTrustProxy(raw)).toThrow(TrustProxyError);
+      expect(() => parseTrustProxy(raw)).toThrow(/use true, a hop count 1–32, or comma-separated addresses\/CIDRs/);
+    },
+  );
 });

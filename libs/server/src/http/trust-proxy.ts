@@ -9,7 +9,8 @@ import ipaddr from 'ipaddr.js';
  *   the server directly.
  * @see docs/adr/0012-edge-trust-and-revocation.md
  */
-export type TrustProxySetting = { kind: 'all' } | { kind: 'hops'; hops: number } | { kind: 'addresses'; ranges: string[] };
+export type TrustProxySetting =
+  { kind: 'all' } | { kind: 'hops'; hops: number } | { kind: 'addresses'; ranges: string[] };
 
 /** A trust function in the shape both Fastify (`trustProxy`) and Express (`trust proxy`) accept: (address, hop index) → trusted. */
 export type TrustProxyFunction = (address: string, hop: number) => boolean;
@@ -25,7 +26,9 @@ const MAX_HOPS = 32;
 /** Thrown for a TRUST_PROXY value that means nothing (the message says what is accepted). */
 export class TrustProxyError extends Error {
   constructor(detail: string) {
-    super(`TRUST_PROXY ${detail}: use true, a hop count 1–${MAX_HOPS}, or comma-separated addresses/CIDRs (e.g. 10.0.0.5,10.1.0.0/16, or loopback, linklocal, uniquelocal)`);
+    super(
+      `TRUST_PROXY ${detail}: use true, a hop count 1–${MAX_HOPS}, or comma-separated addresses/CIDRs (e.g. 10.0.0.5,10.1.0.0/16, or loopback, linklocal, uniquelocal)`,
+    );
     this.name = 'TrustProxyError';
   }
 }
@@ -49,7 +52,10 @@ export function parseTrustProxy(raw: string | undefined): TrustProxySetting | un
       continue;
     }
     const cidr = toCidr(item);
-    if (!cidr) throw new TrustProxyError(`entry "${item.replace(/[^\x20-\x7e]/g, '?').slice(0, 64)}" is not an IP address or CIDR`);
+    if (!cidr)
+      throw new TrustProxyError(
+        `entry "${item.replace(/[^\x20-\x7e]/g, '?').slice(0, 64)}" is not an IP address or CIDR`,
+      );
     ranges.push(cidr);
   }
   return { kind: 'addresses', ranges };
@@ -88,7 +94,8 @@ export function trustProxyFunction(setting: TrustProxySetting): TrustProxyFuncti
     return ranges.some(([net, bits]) => {
       if (parsed.kind() === net.kind()) return parsed.match(net, bits);
       // An IPv4 range also covers the IPv4-mapped IPv6 form, and the other way round.
-      if (net.kind() === 'ipv6' && (net as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96) return parsed.match((net as ipaddr.IPv6).toIPv4Address(), bits - 96);
+      if (net.kind() === 'ipv6' && (net as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96)
+        return parsed.match((net as ipaddr.IPv6).toIPv4Address(), bits - 96);
       return false;
     });
   };

@@ -22,7 +22,12 @@ export function decodeJws(token: string): DecodedJws {
   const payload = parseObject(parts[1], 'payload');
   if ('crit' in header) throw new JwsFormatError('crit is not supported');
   if ('b64' in header) throw new JwsFormatError('b64 is not supported');
-  return { header, payload, signingInput: Buffer.from(`${parts[0]}.${parts[1]}`, 'ascii'), signature: Buffer.from(parts[2], 'base64url') };
+  return {
+    header,
+    payload,
+    signingInput: Buffer.from(`${parts[0]}.${parts[1]}`, 'ascii'),
+    signature: Buffer.from(parts[2], 'base64url'),
+  };
 }
 
 function parseObject(segment: string, what: string): Record<string, unknown> {
@@ -32,6 +37,7 @@ function parseObject(segment: string, what: string): Record<string, unknown> {
   } catch {
     throw new JwsFormatError(`${what} is not JSON`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new JwsFormatError(`${what} is not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new JwsFormatError(`${what} is not a JSON object`);
   return value as Record<string, unknown>;
 }

@@ -8,16 +8,20 @@ const keyPair = async (alg: string, opts: object = {}) => {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...opts });
   return { privateKey, publicKey: createPublicKey({ key: (await exportJWK(publicKey)) as JsonWebKey, format: 'jwk' }) };
 };
-const sign = (alg: string, key: Parameters<SignJWT['sign']>[0], header: object = {}) => new SignJWT({ sub: 'c' }).setProtectedHeader({ alg, ...header }).sign(key);
+const sign = (alg: string, key: Parameters<SignJWT['sign']>[0], header: object = {}) =>
+  new SignJWT({ sub: 'c' }).setProtectedHeader({ alg, ...header }).sign(key);
 
 describe('inline JWS verification', () => {
-  it.each(['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'PS512', 'EdDSA'])('%s: a jose signature verifies; a flipped byte does not', async (alg) => {
-    const { privateKey, publicKey } = await keyPair(alg);
-    const jws = decodeJws(await sign(alg, privateKey));
-    expect(verifyAsymmetric(alg, jws, publicKey)).toBe(true);
-    jws.signature[5] ^= 1;
-    expect(verifyAsymmetric(alg, jws, publicKey)).toBe(false);
-  });
+  it.each(['ES256', 'ES384', 'ES512', 'RS256', 'PS256', 'PS512', 'EdDSA'])(
+    '%s: a jose signature verifies; a flipped byte does not',
+    async (alg) => {
+      const { privateKey, publicKey } = await keyPair(alg);
+      const jws = decodeJws(await sign(alg, privateKey));
+      expect(verifyAsymmetric(alg, jws, publicKey)).toBe(true);
+      jws.signature[5] ^= 1;
+      expect(verifyAsymmetric(alg, jws, publicKey)).toBe(false);
+    },
+  );
 
   it('a key of the wrong type or curve never verifies (algorithm confusion)', async () => {
     const es256 = await keyPair('ES256');
@@ -44,7 +48,14 @@ describe('inline JWS verification', () => {
   it('rejects malformed compact serialisations, crit and b64', async () => {
     const secret = new TextEncoder().encode('s'.repeat(64));
     const ok = await sign('HS256', secret);
-    for (const bad of ['a.b', `${ok}.x`, ok.replace('.', '..'), `${ok.split('.')[0]}.%%%.${ok.split('.')[2]}`, `bnVsbA.${ok.split('.')[1]}.${ok.split('.')[2]}`, `W10.${ok.split('.')[1]}.${ok.split('.')[2]}`])
+    for (const bad of [
+      'a.b',
+      `${ok}.x`,
+      ok.replace('.', '..'),
+      `${ok.split('.')[0]}.%%%.${ok.split('.')[2]}`,
+      `bnVsbA.${ok.split('.')[1]}.${ok.split('.')[2]}`,
+      `W10.${ok.split('.')[1]}.${ok.split('.')[2]}`,
+    ])
       expect(() => decodeJws(bad), bad).toThrow(JwsFormatError);
     const crit = Buffer.from(JSON.stringify({ alg: 'HS256', crit: ['exp'], exp: 1 })).toString('base64url');
     expect(() => decodeJws(`${crit}.${ok.split('.')[1]}.${ok.split('.')[2]}`)).toThrow(/crit/);

@@ -1,4 +1,13 @@
-import { constants, createHmac, createPrivateKey, sign, timingSafeEqual, verify, type JsonWebKey, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createHmac,
+  createPrivateKey,
+  sign,
+  timingSafeEqual,
+  verify,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
 import type { CryptoKey, JWK } from 'jose';
 import type { DecodedJws } from './compact-jws.js';
 import { JwsBackend, type JwsSigner, type VerificationKey } from './jws-backend.js';
@@ -57,12 +66,22 @@ function verifyWith(alg: string, jws: DecodedJws, key: KeyObject): boolean {
     if (type !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== curve || jws.signature.length !== size) return false;
     return verify(HASH[alg.slice(2)], jws.signingInput, { key, dsaEncoding: 'ieee-p1363' }, jws.signature);
   }
-  if (/^RS(256|384|512)$/.test(alg)) return type === 'rsa' && verify(HASH[alg.slice(2)], jws.signingInput, key, jws.signature);
+  if (/^RS(256|384|512)$/.test(alg))
+    return type === 'rsa' && verify(HASH[alg.slice(2)], jws.signingInput, key, jws.signature);
   if (/^PS(256|384|512)$/.test(alg)) {
     const bits = Number(alg.slice(2));
-    return (type === 'rsa' || type === 'rsa-pss') && verify(HASH[alg.slice(2)], jws.signingInput, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: bits / 8 }, jws.signature);
+    return (
+      (type === 'rsa' || type === 'rsa-pss') &&
+      verify(
+        HASH[alg.slice(2)],
+        jws.signingInput,
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: bits / 8 },
+        jws.signature,
+      )
+    );
   }
-  if (alg === 'EdDSA') return (type === 'ed25519' || type === 'ed448') && verify(null, jws.signingInput, key, jws.signature);
+  if (alg === 'EdDSA')
+    return (type === 'ed25519' || type === 'ed448') && verify(null, jws.signingInput, key, jws.signature);
   if (alg === 'Ed25519') return type === 'ed25519' && verify(null, jws.signingInput, key, jws.signature);
   return false;
 }

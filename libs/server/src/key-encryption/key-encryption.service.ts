@@ -52,12 +52,19 @@ export class KeyEncryptionService implements OnApplicationBootstrap {
     const [first] = status.unknown;
     if (first) throw new KeyEncryptionKeyMismatchError(first.example, first.keyId, this.kek.keyIds);
     if (status.pending > 0) {
-      const under = status.keys.filter((k) => k.role === 'previous' && k.values > 0).map((k) => `${k.keyId} (${k.values})`);
+      const under = status.keys
+        .filter((k) => k.role === 'previous' && k.values > 0)
+        .map((k) => `${k.keyId} (${k.values})`);
       const legacy = status.withoutKeyId ? [`no key id (${status.withoutKeyId})`] : [];
-      this.logger.warn(`${status.pending} stored value(s) are not under the current key-encryption key ${status.currentKeyId}: ${[...under, ...legacy].join(', ')}. Re-encrypt them (KeyEncryptionService.reEncrypt(); demo CLI: kek re-encrypt), then remove the previous key.`);
+      this.logger.warn(
+        `${status.pending} stored value(s) are not under the current key-encryption key ${status.currentKeyId}: ${[...under, ...legacy].join(', ')}. Re-encrypt them (KeyEncryptionService.reEncrypt(); demo CLI: kek re-encrypt), then remove the previous key.`,
+      );
     }
     const idle = status.keys.filter((k) => k.role === 'previous' && k.values === 0).map((k) => k.keyId);
-    if (idle.length && status.pending === 0) this.logger.log(`previous key-encryption key(s) ${idle.join(', ')} encrypt no stored value: removable once no instance encrypts with them`);
+    if (idle.length && status.pending === 0)
+      this.logger.log(
+        `previous key-encryption key(s) ${idle.join(', ')} encrypt no stored value: removable once no instance encrypts with them`,
+      );
   }
 
   /** Counts every stored encrypted value by the key it is under. */
@@ -80,8 +87,19 @@ export class KeyEncryptionService implements OnApplicationBootstrap {
         unknown.set(keyId, entry);
       }
     }
-    const keys = this.kek.keyIds.map((keyId, i) => ({ keyId, role: i === 0 ? ('current' as const) : ('previous' as const), values: perKey.get(keyId)! }));
-    return { currentKeyId: this.kek.currentKeyId, keys, withoutKeyId, pending, unknown: [...unknown].map(([keyId, u]) => ({ keyId, ...u })), total };
+    const keys = this.kek.keyIds.map((keyId, i) => ({
+      keyId,
+      role: i === 0 ? ('current' as const) : ('previous' as const),
+      values: perKey.get(keyId)!,
+    }));
+    return {
+      currentKeyId: this.kek.currentKeyId,
+      keys,
+      withoutKeyId,
+      pending,
+      unknown: [...unknown].map(([keyId, u]) => ({ keyId, ...u })),
+      total,
+    };
   }
 
   /**
@@ -108,7 +126,9 @@ export class KeyEncryptionService implements OnApplicationBootstrap {
       else changedMeanwhile++;
     }
     const status = await this.status();
-    this.logger.log(`re-encrypted ${reEncrypted} stored value(s) with key-encryption key ${this.kek.currentKeyId}; ${status.pending} still pending`);
+    this.logger.log(
+      `re-encrypted ${reEncrypted} stored value(s) with key-encryption key ${this.kek.currentKeyId}; ${status.pending} still pending`,
+    );
     return { reEncrypted, changedMeanwhile, unreadable, status };
   }
 

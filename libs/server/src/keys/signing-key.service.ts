@@ -28,7 +28,13 @@ const VIEW_TTL_MS = 10_000;
 @Injectable()
 export class SigningKeyService implements OnApplicationBootstrap {
   private readonly logger = new Logger('ClavisSigningKeys');
-  private view?: { at: number; loadedAt: number; active: ActiveSigningKey; jwks: { keys: JWK[] }; records: SigningKeyRecord[] };
+  private view?: {
+    at: number;
+    loadedAt: number;
+    active: ActiveSigningKey;
+    jwks: { keys: JWK[] };
+    records: SigningKeyRecord[];
+  };
   private loading?: Promise<NonNullable<SigningKeyService['view']>>;
 
   constructor(
@@ -98,7 +104,8 @@ export class SigningKeyService implements OnApplicationBootstrap {
     if (!opts.force && active && next.createdAt + this.settings.keyRotation.announce > now) {
       return { activeKid: active.kid, rotated: false };
     }
-    const removeAt = now + this.settings.accessTokenTtl + this.settings.clockSkew + this.settings.keyRotation.retainMargin;
+    const removeAt =
+      now + this.settings.accessTokenTtl + this.settings.clockSkew + this.settings.keyRotation.retainMargin;
     const won = await this.store.promote(next.kid, active ? { kid: active.kid, removeAt } : null, now);
     this.invalidate();
     const view = await this.current();
@@ -139,7 +146,9 @@ export class SigningKeyService implements OnApplicationBootstrap {
           records = await this.store.list();
         }
         const activeRecord = records.find((k) => k.state === 'active')!;
-        const privateJwk = JSON.parse(this.kek.decrypt(activeRecord.privateJwkEncrypted, `signing_key:${activeRecord.kid}`)) as JWK;
+        const privateJwk = JSON.parse(
+          this.kek.decrypt(activeRecord.privateJwkEncrypted, `signing_key:${activeRecord.kid}`),
+        ) as JWK;
         const privateKey = (await importJWK(privateJwk, activeRecord.alg)) as CryptoKey;
         const active: ActiveSigningKey = {
           kid: activeRecord.kid,
@@ -148,7 +157,13 @@ export class SigningKeyService implements OnApplicationBootstrap {
           sign: this.jws.signer(activeRecord.alg, privateJwk, privateKey),
         };
         const published = records.filter((k) => k.state !== 'retired' || (k.removeAt ?? 0) > now);
-        const view = { at: this.clock.now(), loadedAt: Date.now(), active, jwks: { keys: published.map((k) => ({ ...k.publicJwk }) as JWK) }, records };
+        const view = {
+          at: this.clock.now(),
+          loadedAt: Date.now(),
+          active,
+          jwks: { keys: published.map((k) => ({ ...k.publicJwk }) as JWK) },
+          records,
+        };
         if (this.view?.active.kid === active.kid) view.active = this.view.active;
         this.view = view;
         return view;
@@ -161,7 +176,10 @@ export class SigningKeyService implements OnApplicationBootstrap {
 
   private async createKey(state: 'next' | 'active', now: number): Promise<SigningKeyRecord> {
     const alg = this.settings.signingAlgorithm;
-    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg.startsWith('RS') || alg.startsWith('PS') ? { modulusLength: 2048 } : {}) });
+    const { publicKey, privateKey } = await generateKeyPair(alg, {
+      extractable: true,
+      ...(alg.startsWith('RS') || alg.startsWith('PS') ? { modulusLength: 2048 } : {}),
+    });
     const publicJwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(publicJwk);
     const privateJwk = await exportJWK(privateKey);

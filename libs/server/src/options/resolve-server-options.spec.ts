@@ -5,7 +5,10 @@ const KEK = Buffer.alloc(32, 1).toString('base64url');
 
 describe('resolveServerOptions', () => {
   it('applies the documented defaults', () => {
-    const s = resolveServerOptions({ issuer: 'https://auth.example.com/', keyEncryptionKey: KEK });
+    const s = resolveServerOptions({
+      issuer: 'https://auth.example.com/',
+      keyEncryptionKey: KEK,
+    });
     expect(s).toMatchObject({
       issuer: 'https://auth.example.com',
       tokenEndpoint: 'https://auth.example.com/token',
@@ -20,24 +23,49 @@ describe('resolveServerOptions', () => {
       registration: 'initial_access_token',
       defaultAudience: 'https://auth.example.com',
     });
-    expect(s.jwksFetch).toMatchObject({ timeout: 5, maxBytes: 65_536, cooldown: 10 });
+    expect(s.jwksFetch).toMatchObject({
+      timeout: 5,
+      maxBytes: 65_536,
+      cooldown: 10,
+    });
     expect(Object.isFrozen(s)).toBe(true);
   });
 
   it('honours a route prefix in endpoint URLs', () => {
-    const s = resolveServerOptions({ issuer: 'https://auth.example.com', keyEncryptionKey: KEK, routePrefix: 'oauth/' });
+    const s = resolveServerOptions({
+      issuer: 'https://auth.example.com',
+      keyEncryptionKey: KEK,
+      routePrefix: 'oauth/',
+    });
     expect(s.routePrefix).toBe('/oauth');
     expect(s.tokenEndpoint).toBe('https://auth.example.com/oauth/token');
   });
 
   it('allows http only for localhost', () => {
-    expect(() => resolveServerOptions({ issuer: 'http://localhost:3000', keyEncryptionKey: KEK })).not.toThrow();
-    expect(() => resolveServerOptions({ issuer: 'http://auth.example.com', keyEncryptionKey: KEK })).toThrow(/https/);
+    expect(() =>
+      resolveServerOptions({
+        issuer: 'http://localhost:3000',
+        keyEncryptionKey: KEK,
+      }),
+    ).not.toThrow();
+    expect(() =>
+      resolveServerOptions({
+        issuer: 'http://auth.example.com',
+        keyEncryptionKey: KEK,
+      }),
+    ).toThrow(/https/);
   });
 
   it('lists every problem in one error', () => {
     try {
-      resolveServerOptions({ issuer: 'not a url', keyEncryptionKey: 'short', accessTokenTtl: -1, clockSkew: 1.5, signingAlgorithm: 'HS256' as never, scopes: ['bad scope'] });
+      resolveServerOptions({
+        issuer: 'not a url',
+        keyEncryptionKey: 'short',
+        accessTokenTtl: -1,
+        clockSkew: 1.5,
+        signingAlgorithm: 'HS256' as never,
+        scopes: ['bad scope'],
+      });
       expect.fail('should throw');
     } catch (e) {
       expect(e).toBeInstanceOf(ClavisConfigurationError);
@@ -54,10 +82,30 @@ describe('resolveServerOptions', () => {
 
   it('keyEncryptionKey: one key, a list (current first), or a comma-separated string', () => {
     const previous = Buffer.alloc(32, 9).toString('base64url');
-    expect(resolveServerOptions({ issuer: 'https://a.example', keyEncryptionKey: KEK }).keyEncryptionKeys).toEqual([KEK]);
-    expect(resolveServerOptions({ issuer: 'https://a.example', keyEncryptionKey: [KEK, previous] }).keyEncryptionKeys).toEqual([KEK, previous]);
-    expect(resolveServerOptions({ issuer: 'https://a.example', keyEncryptionKey: `${KEK}, ${previous}` }).keyEncryptionKeys).toEqual([KEK, previous]);
-    expect(() => resolveServerOptions({ issuer: 'https://a.example', keyEncryptionKey: [KEK, 'short'] })).toThrow(/key 2 of 2/);
+    expect(
+      resolveServerOptions({
+        issuer: 'https://a.example',
+        keyEncryptionKey: KEK,
+      }).keyEncryptionKeys,
+    ).toEqual([KEK]);
+    expect(
+      resolveServerOptions({
+        issuer: 'https://a.example',
+        keyEncryptionKey: [KEK, previous],
+      }).keyEncryptionKeys,
+    ).toEqual([KEK, previous]);
+    expect(
+      resolveServerOptions({
+        issuer: 'https://a.example',
+        keyEncryptionKey: `${KEK}, ${previous}`,
+      }).keyEncryptionKeys,
+    ).toEqual([KEK, previous]);
+    expect(() =>
+      resolveServerOptions({
+        issuer: 'https://a.example',
+        keyEncryptionKey: [KEK, 'short'],
+      }),
+    ).toThrow(/key 2 of 2/);
   });
 
   it('requires issuer and key', () => {

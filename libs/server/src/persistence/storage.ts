@@ -16,7 +16,15 @@ export interface ClavisStorage {
 }
 
 /** Network error codes that mean "the database or Redis is unreachable", whatever the driver. */
-export const NETWORK_FAILURE_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'EAI_AGAIN']);
+export const NETWORK_FAILURE_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+]);
 
 /**
  * Class decorator of a storage adapter: every method's failure that `isOutage` recognises (the
@@ -26,7 +34,9 @@ export const NETWORK_FAILURE_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED
 export function TranslatesDriverFailures(storage: string, isOutage: (error: unknown) => boolean): ClassDecorator {
   const translate = (error: unknown): never => {
     if (error instanceof StorageUnavailableError || !isOutage(error)) throw error;
-    throw new StorageUnavailableError(`${storage}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new StorageUnavailableError(`${storage}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   };
   return (target) => {
     const prototype = (target as unknown as { prototype: Record<string, unknown> }).prototype;

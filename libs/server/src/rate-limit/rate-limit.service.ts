@@ -65,7 +65,9 @@ export class RateLimitService {
     }
     if (result.allowed) return;
     const now = this.clock.now();
-    if (this.failureBlocks.size >= MAX_FAILURE_BLOCKS) for (const [a, until] of this.failureBlocks) if (until <= now || this.failureBlocks.size >= MAX_FAILURE_BLOCKS) this.failureBlocks.delete(a);
+    if (this.failureBlocks.size >= MAX_FAILURE_BLOCKS)
+      for (const [a, until] of this.failureBlocks)
+        if (until <= now || this.failureBlocks.size >= MAX_FAILURE_BLOCKS) this.failureBlocks.delete(a);
     this.failureBlocks.set(address, now + result.retryAfter * 1000);
   }
 

@@ -1,5 +1,14 @@
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsObject, IsOptional, IsString, MaxLength, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
 import { TOKEN_ENDPOINT_AUTH_METHODS, type TokenEndpointAuthMethod } from '../clients/client.record.js';
 import type { ClientMetadata } from '../clients/client-metadata.js';
 
@@ -14,14 +23,26 @@ export class JwksDto {
  */
 export class ClientMetadataDto {
   @IsOptional() @IsString() @MaxLength(255) client_name?: string;
-  @IsOptional() @IsIn(TOKEN_ENDPOINT_AUTH_METHODS as TokenEndpointAuthMethod[]) token_endpoint_auth_method?: TokenEndpointAuthMethod;
+  @IsOptional()
+  @IsIn(TOKEN_ENDPOINT_AUTH_METHODS as TokenEndpointAuthMethod[])
+  token_endpoint_auth_method?: TokenEndpointAuthMethod;
   @IsOptional() @IsString() @MaxLength(16) token_endpoint_auth_signing_alg?: string;
   @IsOptional() @IsArray() @ArrayMaxSize(10) @IsString({ each: true }) grant_types?: string[];
   @IsOptional() @IsString() @MaxLength(2048) scope?: string;
-  @IsOptional() @IsArray() @ArrayMaxSize(20) @IsString({ each: true }) @MaxLength(2048, { each: true }) resources?: string[];
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @MaxLength(2048, { each: true })
+  resources?: string[];
   @IsOptional() @IsObject() @ValidateNested() @Type(() => JwksDto) jwks?: JwksDto;
   @IsOptional() @IsString() @MaxLength(2048) jwks_uri?: string;
-  @IsOptional() @IsArray() @ArrayMaxSize(20) @IsString({ each: true }) @MaxLength(320, { each: true }) contacts?: string[];
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @MaxLength(320, { each: true })
+  contacts?: string[];
   @IsOptional() @IsString() @MaxLength(2048) client_uri?: string;
   @IsOptional() @IsString() @MaxLength(255) software_id?: string;
   @IsOptional() @IsString() @MaxLength(255) software_version?: string;

@@ -34,8 +34,13 @@ export class InitialAccessTokenService {
    * Creates a token; the value is returned once. An optional policy (allowed scopes, resources,
    * methods) bounds what a client registered with it may hold: it becomes the client's ceiling.
    */
-  async create(opts: CreateInitialAccessTokenOptions = {}): Promise<{ token: string; record: InitialAccessTokenRecord }> {
-    const policy = normaliseCeiling({ maxScope: opts.allowedScope, maxResources: opts.allowedResources, allowedMethods: opts.allowedMethods }, this.settings);
+  async create(
+    opts: CreateInitialAccessTokenOptions = {},
+  ): Promise<{ token: string; record: InitialAccessTokenRecord }> {
+    const policy = normaliseCeiling(
+      { maxScope: opts.allowedScope, maxResources: opts.allowedResources, allowedMethods: opts.allowedMethods },
+      this.settings,
+    );
     const token = randomToken();
     const now = this.clock.nowSeconds();
     const record: InitialAccessTokenRecord = {

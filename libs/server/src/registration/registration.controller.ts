@@ -1,4 +1,17 @@
-import { Controller, Delete, Get, Header, HttpCode, Inject, Param, Post, Put, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  Header,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Req,
+  Res,
+  UseFilters,
+} from '@nestjs/common';
 import { validate, type ValidationError } from 'class-validator';
 import type { ServerResponse } from 'node:http';
 import { AuditSink } from '../audit/audit.sink.js';
@@ -10,13 +23,23 @@ import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings
 import { secretMatchesHash } from '../shared/crypto.js';
 import { readJson, type HttpRequest } from '../shared/form-body.js';
 import { validateClientMetadata, type ValidClientMetadata } from '../clients/client-metadata.js';
-import { assertWithinCeiling, ceilingFor, membersOutsideCeiling, type ClientCeiling } from '../clients/client-ceiling.js';
+import {
+  assertWithinCeiling,
+  ceilingFor,
+  membersOutsideCeiling,
+  type ClientCeiling,
+} from '../clients/client-ceiling.js';
 import { ClientMetadataDto, JwksDto, toClientMetadata } from './client-metadata.dto.js';
 import { InitialAccessTokenService, policyCeiling } from './initial-access-token.service.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 
 /** Members a client must not send in an RFC 7592 update (RFC 7592 §2.2). */
-const SERVER_OWNED = ['registration_access_token', 'registration_client_uri', 'client_secret_expires_at', 'client_id_issued_at'];
+const SERVER_OWNED = [
+  'registration_access_token',
+  'registration_client_uri',
+  'client_secret_expires_at',
+  'client_id_issued_at',
+];
 
 /**
  * `POST /register` (RFC 7591) and `GET/PUT/DELETE /register/:client_id` (RFC 7592).
@@ -44,7 +67,8 @@ export class RegistrationController {
     const admission = token !== null ? await this.initialTokens.findUsable(token) : null;
     if (token !== null && admission === null) this.deny('initial access token unknown, expired or used up');
     const body = await this.readBody(req);
-    if (body.software_statement !== undefined) throw new OAuthError('invalid_software_statement', 'software statements are not supported', 400);
+    if (body.software_statement !== undefined)
+      throw new OAuthError('invalid_software_statement', 'software statements are not supported', 400);
     const metadata = toClientMetadata(body);
     // Validate before the initial access token is used: a rejected request must not use up a one-use token.
     const valid = await validateClientMetadata(metadata, this.settings);
@@ -82,11 +106,17 @@ export class RegistrationController {
     const forbidden = SERVER_OWNED.filter((k) => k in raw);
     if (forbidden.length) throw OAuthError.invalidRequest(`the request must not contain ${forbidden.join(', ')}`);
     const body = await this.validateBody(raw);
-    if (body.client_id !== clientId) throw OAuthError.invalidRequest('client_id in the body must match the client being updated');
-    if (body.software_statement !== undefined) throw new OAuthError('invalid_software_statement', 'software statements are not supported', 400);
+    if (body.client_id !== clientId)
+      throw OAuthError.invalidRequest('client_id in the body must match the client being updated');
+    if (body.software_statement !== undefined)
+      throw new OAuthError('invalid_software_statement', 'software statements are not supported', 400);
     // The token and a presented client_secret are checked against the row written, in the write.
     const issued = await this.clients
-      .update(clientId, toClientMetadata(body), { rotateRegistrationToken: true, registrationAccessToken: token, presentedSecret: body.client_secret })
+      .update(clientId, toClientMetadata(body), {
+        rotateRegistrationToken: true,
+        registrationAccessToken: token,
+        presentedSecret: body.client_secret,
+      })
       .catch(notFoundAs401);
     return this.render(issued.client, issued);
   }
@@ -94,7 +124,11 @@ export class RegistrationController {
   @Delete(':client_id')
   @HttpCode(204)
   @Header('Cache-Control', 'no-store')
-  async remove(@Req() req: HttpRequest, @Res({ passthrough: true }) _res: ServerResponse, @Param('client_id') clientId: string): Promise<void> {
+  async remove(
+    @Req() req: HttpRequest,
+    @Res({ passthrough: true }) _res: ServerResponse,
+    @Param('client_id') clientId: string,
+  ): Promise<void> {
     await this.authorize(req, clientId);
     // Conditional on the token's digest in the delete itself: a token rotated meanwhile → 401.
     await this.clients.delete(clientId, { registrationAccessToken: bearer(req)! });
@@ -131,7 +165,10 @@ export class RegistrationController {
       assertWithinCeiling(valid, ceiling, "the initial access token's");
     } catch (e) {
       // The audit names the members only: their values come from the request.
-      this.audit.record({ type: 'registration.denied', reason: `registration outside the initial access token's policy: ${membersOutsideCeiling(valid, ceiling)}` });
+      this.audit.record({
+        type: 'registration.denied',
+        reason: `registration outside the initial access token's policy: ${membersOutsideCeiling(valid, ceiling)}`,
+      });
       throw e;
     }
   }
@@ -146,9 +183,14 @@ export class RegistrationController {
     await this.rateLimit.checkAddress(req, 'register');
     const token = bearer(req);
     const client = clientId.length <= 64 ? await this.clients.find(clientId) : null;
-    const ok = !!token && !!client?.registrationAccessTokenHash && secretMatchesHash(token, client.registrationAccessTokenHash);
+    const ok =
+      !!token && !!client?.registrationAccessTokenHash && secretMatchesHash(token, client.registrationAccessTokenHash);
     if (!ok || !client) {
-      this.audit.record({ type: 'registration.denied', clientId: client ? clientId : undefined, reason: token ? 'registration access token does not match' : 'no registration access token' });
+      this.audit.record({
+        type: 'registration.denied',
+        clientId: client ? clientId : undefined,
+        reason: token ? 'registration access token does not match' : 'no registration access token',
+      });
       throw OAuthError.invalidToken('registration access token missing or wrong');
     }
     return client;
@@ -156,9 +198,11 @@ export class RegistrationController {
 
   private async readRawObject(req: HttpRequest): Promise<Record<string, unknown>> {
     const raw = await readJson(req, this.settings.limits.jsonBytes, (d) => OAuthError.invalidMetadata(d));
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw OAuthError.invalidMetadata('the request body must be a JSON object');
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+      throw OAuthError.invalidMetadata('the request body must be a JSON object');
     // class-transformer recurses without a bound: deep nesting would overflow the stack (a 500).
-    if (nestingExceeds(raw, MAX_JSON_DEPTH)) throw OAuthError.invalidMetadata(`the request body is nested more than ${MAX_JSON_DEPTH} levels deep`);
+    if (nestingExceeds(raw, MAX_JSON_DEPTH))
+      throw OAuthError.invalidMetadata(`the request body is nested more than ${MAX_JSON_DEPTH} levels deep`);
     return raw as Record<string, unknown>;
   }
 
@@ -173,7 +217,10 @@ export class RegistrationController {
     return dto;
   }
 
-  private render(client: ClientRecord, issued: Partial<IssuedClientCredentials> & { clientSecretExpiresAt: number }): Record<string, unknown> {
+  private render(
+    client: ClientRecord,
+    issued: Partial<IssuedClientCredentials> & { clientSecretExpiresAt: number },
+  ): Record<string, unknown> {
     return {
       client_id: client.clientId,
       ...(issued.clientSecret ? { client_secret: issued.clientSecret } : {}),
@@ -183,7 +230,9 @@ export class RegistrationController {
       registration_client_uri: `${this.settings.endpointBase}/register/${encodeURIComponent(client.clientId)}`,
       ...(client.clientName !== null ? { client_name: client.clientName } : {}),
       token_endpoint_auth_method: client.tokenEndpointAuthMethod,
-      ...(client.tokenEndpointAuthSigningAlg ? { token_endpoint_auth_signing_alg: client.tokenEndpointAuthSigningAlg } : {}),
+      ...(client.tokenEndpointAuthSigningAlg
+        ? { token_endpoint_auth_signing_alg: client.tokenEndpointAuthSigningAlg }
+        : {}),
       grant_types: client.grantTypes,
       scope: client.scope,
       ...(client.resources.length ? { resources: client.resources } : {}),
@@ -198,7 +247,23 @@ export class RegistrationController {
 }
 
 /** The members read into the DTO; everything else is ignored (RFC 7591 §2). */
-const DTO_MEMBERS = ['client_name', 'token_endpoint_auth_method', 'token_endpoint_auth_signing_alg', 'grant_types', 'scope', 'resources', 'jwks', 'jwks_uri', 'contacts', 'client_uri', 'software_id', 'software_version', 'client_id', 'client_secret', 'software_statement'] as const;
+const DTO_MEMBERS = [
+  'client_name',
+  'token_endpoint_auth_method',
+  'token_endpoint_auth_signing_alg',
+  'grant_types',
+  'scope',
+  'resources',
+  'jwks',
+  'jwks_uri',
+  'contacts',
+  'client_uri',
+  'software_id',
+  'software_version',
+  'client_id',
+  'client_secret',
+  'software_statement',
+] as const;
 
 /**
  * The DTO, built from the known members only. Not class-transformer's plainToInstance: it walks into
@@ -209,7 +274,8 @@ function toDto(raw: Record<string, unknown>): ClientMetadataDto {
   const dto = new ClientMetadataDto() as unknown as Record<string, unknown>;
   for (const key of DTO_MEMBERS) if (Object.hasOwn(raw, key)) dto[key] = raw[key];
   const jwks = dto.jwks;
-  if (typeof jwks === 'object' && jwks !== null && !Array.isArray(jwks)) dto.jwks = Object.assign(new JwksDto(), { keys: (jwks as { keys?: unknown }).keys });
+  if (typeof jwks === 'object' && jwks !== null && !Array.isArray(jwks))
+    dto.jwks = Object.assign(new JwksDto(), { keys: (jwks as { keys?: unknown }).keys });
   return dto as unknown as ClientMetadataDto;
 }
 

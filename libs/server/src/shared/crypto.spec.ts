@@ -1,6 +1,16 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { constantEquals, hashSecret, KeyEncryption, KeyEncryptionKeyMismatchError, keyEncryptionKeyId, parseKek, parseKeks, randomToken, secretMatchesHash } from './crypto.js';
+import {
+  constantEquals,
+  hashSecret,
+  KeyEncryption,
+  KeyEncryptionKeyMismatchError,
+  keyEncryptionKeyId,
+  parseKek,
+  parseKeks,
+  randomToken,
+  secretMatchesHash,
+} from './crypto.js';
 
 const KEK = Buffer.alloc(32, 7).toString('base64url');
 
@@ -97,7 +107,8 @@ describe('crypto helpers', () => {
       expect(e.message).toContain(idB);
       expect(e.message).toContain('signing_key:k1');
       expect(e.message).toMatch(/previous key/);
-      for (const k of [A, B, parseKek(A).toString('hex'), parseKek(B).toString('base64url')]) expect(e.message).not.toContain(k);
+      for (const k of [A, B, parseKek(A).toString('hex'), parseKek(B).toString('base64url')])
+        expect(e.message).not.toContain(k);
     });
 
     it('values written before key ids (v1) decrypt with whichever configured key opens them; none → mismatch with no key id', () => {
@@ -114,7 +125,7 @@ describe('crypto helpers', () => {
       expect(new KeyEncryption(B).keyIdOf(v1, 'client_secret:c:1')).toBeNull();
     });
 
-    it('an altered value, another row\'s value, or a relabelled key id does not decrypt (and is not a key mismatch)', () => {
+    it("an altered value, another row's value, or a relabelled key id does not decrypt (and is not a key mismatch)", () => {
       const kek = new KeyEncryption([B, A]);
       const box = kek.encrypt('x', 'row:1');
       expect(() => kek.decrypt(box, 'row:2')).toThrow(/altered or belongs to another row/);
@@ -142,7 +153,9 @@ describe('crypto helpers', () => {
         expect((e as Error).message).not.toContain(A);
       }
       expect(() => parseKeks([A, parseKek(A).toString('hex')])).toThrow(/key 2 repeats key 1/);
-      expect(() => parseKeks(Array.from({ length: 9 }, () => randomBytes(32).toString('base64url')))).toThrow(/at most 8/);
+      expect(() => parseKeks(Array.from({ length: 9 }, () => randomBytes(32).toString('base64url')))).toThrow(
+        /at most 8/,
+      );
     });
   });
 });

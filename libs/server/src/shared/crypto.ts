@@ -45,7 +45,12 @@ export const MAX_KEY_ENCRYPTION_KEYS = 8;
  * @see docs/adr/0013-key-encryption-key-rotation.md
  */
 export function keyEncryptionKeyId(key: Buffer): string {
-  return createHash('sha256').update('clavis key-encryption key id v1\0', 'utf8').update(key).digest().subarray(0, 8).toString('hex');
+  return createHash('sha256')
+    .update('clavis key-encryption key id v1\0', 'utf8')
+    .update(key)
+    .digest()
+    .subarray(0, 8)
+    .toString('hex');
 }
 
 /**
@@ -61,7 +66,9 @@ export class KeyEncryptionKeyMismatchError extends Error {
     /** The configured key ids, current first. */
     readonly configuredKeyIds: readonly string[],
   ) {
-    const data = dataKeyId ? `key-encryption key ${dataKeyId}` : 'a key-encryption key that is not configured (the value predates key ids, and no configured key opens it)';
+    const data = dataKeyId
+      ? `key-encryption key ${dataKeyId}`
+      : 'a key-encryption key that is not configured (the value predates key ids, and no configured key opens it)';
     const configured = configuredKeyIds.map((id, i) => `${id} (${i === 0 ? 'current' : 'previous'})`).join(', ');
     super(
       `the stored data was encrypted with another key-encryption key: ${valueContext} is under ${data}, but the configured keyEncryptionKey holds ${configured}. ` +
@@ -104,7 +111,13 @@ export class KeyEncryption {
     const cipher = createCipheriv('aes-256-gcm', this.keys.get(keyId)!, iv);
     cipher.setAAD(aadV2(keyId, context));
     const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return ['v2', keyId, iv.toString('base64url'), ct.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+    return [
+      'v2',
+      keyId,
+      iv.toString('base64url'),
+      ct.toString('base64url'),
+      cipher.getAuthTag().toString('base64url'),
+    ].join('.');
   }
 
   /**
@@ -119,7 +132,10 @@ export class KeyEncryption {
       const key = this.keys.get(keyId);
       if (!key) throw new KeyEncryptionKeyMismatchError(context, keyId, this.keyIds);
       const plaintext = open(key, iv, ct, tag, aadV2(keyId, context));
-      if (plaintext === undefined) throw new Error(`${context} does not decrypt with key-encryption key ${keyId}: the stored value was altered or belongs to another row`);
+      if (plaintext === undefined)
+        throw new Error(
+          `${context} does not decrypt with key-encryption key ${keyId}: the stored value was altered or belongs to another row`,
+        );
       return plaintext;
     }
     const opened = this.openV1(envelope, context);
@@ -192,18 +208,27 @@ export function parseKek(kek: string): Buffer {
  */
 export function parseKeks(keks: string | readonly string[]): Buffer[] {
   const list = typeof keks === 'string' ? keks.split(',') : [...keks];
-  if (list.every((k) => typeof k === 'string' && k.trim() === '')) throw new Error('keyEncryptionKey must hold at least one key');
-  if (list.length > MAX_KEY_ENCRYPTION_KEYS) throw new Error(`keyEncryptionKey holds ${list.length} keys: at most ${MAX_KEY_ENCRYPTION_KEYS} (the current key and previous keys)`);
+  if (list.every((k) => typeof k === 'string' && k.trim() === ''))
+    throw new Error('keyEncryptionKey must hold at least one key');
+  if (list.length > MAX_KEY_ENCRYPTION_KEYS)
+    throw new Error(
+      `keyEncryptionKey holds ${list.length} keys: at most ${MAX_KEY_ENCRYPTION_KEYS} (the current key and previous keys)`,
+    );
   const keys = list.map((k, i) => {
     try {
       if (typeof k !== 'string') throw new Error();
       return parseKek(k);
     } catch {
-      throw new Error(list.length === 1 ? 'keyEncryptionKey must be 32 bytes (base64url or hex)' : `keyEncryptionKey: key ${i + 1} of ${list.length} must be 32 bytes (base64url or hex)`);
+      throw new Error(
+        list.length === 1
+          ? 'keyEncryptionKey must be 32 bytes (base64url or hex)'
+          : `keyEncryptionKey: key ${i + 1} of ${list.length} must be 32 bytes (base64url or hex)`,
+      );
     }
   });
   const ids = keys.map(keyEncryptionKeyId);
   const repeated = ids.findIndex((id, i) => ids.indexOf(id) !== i);
-  if (repeated !== -1) throw new Error(`keyEncryptionKey: key ${repeated + 1} repeats key ${ids.indexOf(ids[repeated]!) + 1}`);
+  if (repeated !== -1)
+    throw new Error(`keyEncryptionKey: key ${repeated + 1} repeats key ${ids.indexOf(ids[repeated]!) + 1}`);
   return keys;
 }

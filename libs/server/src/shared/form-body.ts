@@ -80,13 +80,18 @@ function parsedBody(req: RequestLike): unknown {
 export async function readForm(req: RequestLike, limit: number): Promise<FormParams> {
   const body = parsedBody(req);
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') throw OAuthError.invalidRequest('the request body must be application/x-www-form-urlencoded', `content-type ${type || 'missing'}`);
+  if (type !== 'application/x-www-form-urlencoded')
+    throw OAuthError.invalidRequest(
+      'the request body must be application/x-www-form-urlencoded',
+      `content-type ${type || 'missing'}`,
+    );
 
   const entries: [string, string][] = [];
   if (body !== undefined && body !== null && typeof body === 'object' && !Buffer.isBuffer(body)) {
     // The host parsed it already: repeated names arrive as arrays.
     for (const [k, v] of Object.entries(body as Record<string, unknown>)) {
-      if (Array.isArray(v)) for (const item of v) entries.push([k, typeof item === 'string' ? item : JSON.stringify(item)]);
+      if (Array.isArray(v))
+        for (const item of v) entries.push([k, typeof item === 'string' ? item : JSON.stringify(item)]);
       else entries.push([k, typeof v === 'string' ? v : JSON.stringify(v)]);
     }
   } else {
@@ -98,7 +103,11 @@ export async function readForm(req: RequestLike, limit: number): Promise<FormPar
 }
 
 /** Reads a JSON body the same way (host-parsed object, or the raw stream bounded by `limit`). */
-export async function readJson(req: RequestLike, limit: number, onError: (description: string) => Error): Promise<unknown> {
+export async function readJson(
+  req: RequestLike,
+  limit: number,
+  onError: (description: string) => Error,
+): Promise<unknown> {
   const body = parsedBody(req);
   const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type !== 'application/json') throw onError('the request body must be application/json');
@@ -119,7 +128,8 @@ export async function readJson(req: RequestLike, limit: number, onError: (descri
 }
 
 function toParams(entries: [string, string][]): FormParams {
-  if (entries.length > MAX_PARAMS) throw OAuthError.invalidRequest('too many parameters', `${entries.length} parameters`);
+  if (entries.length > MAX_PARAMS)
+    throw OAuthError.invalidRequest('too many parameters', `${entries.length} parameters`);
   const single = new Map<string, string>();
   const multi = new Map<string, string[]>();
   for (const [name, value] of entries) {
@@ -128,7 +138,8 @@ function toParams(entries: [string, string][]): FormParams {
       multi.set(name, [...(multi.get(name) ?? []), value]);
       continue;
     }
-    if (single.has(name)) throw OAuthError.invalidRequest(`parameter ${safeName(name)} is repeated`, `duplicate ${safeName(name)}`);
+    if (single.has(name))
+      throw OAuthError.invalidRequest(`parameter ${safeName(name)} is repeated`, `duplicate ${safeName(name)}`);
     single.set(name, value);
   }
   return {

@@ -1,5 +1,17 @@
 /** Asymmetric JWS algorithms accepted for `private_key_jwt`. */
-export const ASYMMETRIC_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'] as const;
+export const ASYMMETRIC_ALGS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+] as const;
 /** HMAC JWS algorithms accepted for `client_secret_jwt`. */
 export const HMAC_ALGS = ['HS256', 'HS384', 'HS512'] as const;
 
@@ -16,7 +28,12 @@ export function isHmacAlg(alg: unknown): alg is HmacAlg {
 /** Whether a public JWK may verify `alg` (key type and curve must fit the algorithm). */
 export function jwkFitsAlg(jwk: { kty?: unknown; crv?: unknown }, alg: string): boolean {
   switch (alg) {
-    case 'RS256': case 'RS384': case 'RS512': case 'PS256': case 'PS384': case 'PS512':
+    case 'RS256':
+    case 'RS384':
+    case 'RS512':
+    case 'PS256':
+    case 'PS384':
+    case 'PS512':
       return jwk.kty === 'RSA';
     case 'ES256':
       return jwk.kty === 'EC' && jwk.crv === 'P-256';

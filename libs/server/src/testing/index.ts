@@ -7,7 +7,15 @@ export { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings
 export { ClientStore } from '../clients/client.store.js';
 /** Every storage port in memory: `ClavisServerModule.forRoot({ ..., storage: inMemoryStorage() })` runs without a database. */
 export { inMemoryStorage, type InMemoryStorageOptions } from '../persistence/memory/in-memory-storage.js';
-export { InMemoryTables, InMemoryClientStore, InMemorySigningKeyStore, InMemoryInitialAccessTokenStore, InMemoryReplayStore, InMemoryDenyList, InMemoryEncryptedValueStore } from '../persistence/memory/in-memory-stores.js';
+export {
+  InMemoryTables,
+  InMemoryClientStore,
+  InMemorySigningKeyStore,
+  InMemoryInitialAccessTokenStore,
+  InMemoryReplayStore,
+  InMemoryDenyList,
+  InMemoryEncryptedValueStore,
+} from '../persistence/memory/in-memory-stores.js';
 export { InMemoryRateLimiter } from '../persistence/memory/in-memory-rate-limiter.js';
 /** The storage ports and the records they hold, for tests and for writing a storage adapter. */
 export { MODULE_OPTIONS_TOKEN as CLAVIS_SERVER_OPTIONS } from '../clavis-server.module-definition.js';

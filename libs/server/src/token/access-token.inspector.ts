@@ -1,5 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWK, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  errors as joseErrors,
+  jwtVerify,
+  type JWTPayload,
+  type JWK,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { ClientStore } from '../clients/client.store.js';
 import { SigningKeyService } from '../keys/signing-key.service.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';

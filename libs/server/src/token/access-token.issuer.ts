@@ -29,7 +29,15 @@ export class AccessTokenIssuer {
     const iat = this.clock.nowSeconds();
     const jti = randomUUID(); // 122 random bits from a pooled source: cheaper than randomBytes per token
     const ttl = this.settings.accessTokenTtl;
-    const claims: Record<string, unknown> = { iss: this.settings.issuer, sub: clientId, aud, client_id: clientId, iat, exp: iat + ttl, jti };
+    const claims: Record<string, unknown> = {
+      iss: this.settings.issuer,
+      sub: clientId,
+      aud,
+      client_id: clientId,
+      iat,
+      exp: iat + ttl,
+      jti,
+    };
     if (scope) claims.scope = scope;
     const accessToken = await key.sign({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }, claims);
     return { accessToken, jti, expiresIn: ttl, scope, aud };

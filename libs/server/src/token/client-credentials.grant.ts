@@ -6,7 +6,6 @@ import type { FormParams } from '../shared/form-body.js';
 import { AccessTokenIssuer, type IssuedAccessToken } from './access-token.issuer.js';
 import { SCOPE_TOKEN } from '../shared/scope.js';
 
-
 /**
  * The client_credentials grant: scope ⊆ registered scope (none requested → the registered scope),
  * optional RFC 8707 `resource`s the client is allowed, then a JWT access token.
@@ -20,7 +19,8 @@ export class ClientCredentialsGrant {
   ) {}
 
   async handle(client: ClientRecord, form: FormParams): Promise<IssuedAccessToken> {
-    if (!client.grantTypes.includes('client_credentials')) throw OAuthError.unauthorizedClient('the client may not use this grant type');
+    if (!client.grantTypes.includes('client_credentials'))
+      throw OAuthError.unauthorizedClient('the client may not use this grant type');
     const scope = grantedScope(form.get('scope'), client.scope, this.settings.scopes);
     const aud = audience(form.getAll('resource'), client.resources, this.settings.defaultAudience);
     return this.issuer.issue(client.clientId, scope, aud);
@@ -41,7 +41,9 @@ export function grantedScope(requested: string | undefined, registered: string, 
   if (outside.length) {
     const named = outside.filter((t) => known.includes(t));
     const unnamed = outside.length - named.length;
-    throw OAuthError.invalidScope(`not registered: ${[...named, ...(unnamed ? [`${unnamed} value(s) this server does not offer`] : [])].join(', ')}`);
+    throw OAuthError.invalidScope(
+      `not registered: ${[...named, ...(unnamed ? [`${unnamed} value(s) this server does not offer`] : [])].join(', ')}`,
+    );
   }
   return [...new Set(tokens)].join(' ');
 }

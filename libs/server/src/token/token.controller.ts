@@ -39,10 +39,16 @@ export class TokenController {
     const grantType = form.get('grant_type');
     if (!grantType) throw OAuthError.invalidRequest('grant_type is required');
     // Never echoed: a pasted secret must not reach the audit detail (ADR 0012).
-    if (grantType !== 'client_credentials') throw OAuthError.unsupportedGrantType(`grant_type is not client_credentials (${grantType.length} characters)`);
+    if (grantType !== 'client_credentials')
+      throw OAuthError.unsupportedGrantType(`grant_type is not client_credentials (${grantType.length} characters)`);
     const client = await this.authenticator.authenticate(req.headers, form, req);
     await this.rateLimit.checkClient(client.clientId);
     const token = await this.grant.handle(client, form);
-    return { access_token: token.accessToken, token_type: 'Bearer', expires_in: token.expiresIn, ...(token.scope ? { scope: token.scope } : {}) };
+    return {
+      access_token: token.accessToken,
+      token_type: 'Bearer',
+      expires_in: token.expiresIn,
+      ...(token.scope ? { scope: token.scope } : {}),
+    };
   }
 }

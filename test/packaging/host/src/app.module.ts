@@ -29,7 +29,12 @@ export interface HostOptions {
 @Module({})
 export class AppModule {
   static forRoot(opts: HostOptions): DynamicModule {
-    const common = { entities: [...CLAVIS_ENTITIES], migrations: [...CLAVIS_MIGRATIONS], migrationsRun: true, synchronize: false };
+    const common = {
+      entities: [...CLAVIS_ENTITIES],
+      migrations: [...CLAVIS_MIGRATIONS],
+      migrationsRun: true,
+      synchronize: false,
+    };
     const database: TypeOrmModuleOptions =
       opts.database.type === 'postgres'
         ? { ...common, type: 'postgres', url: opts.database.url }

@@ -32,7 +32,10 @@ async function json(res: Response): Promise<Record<string, unknown>> {
 
 async function expectOAuthError(res: Response, status: number, error: string): Promise<void> {
   const body = await json(res);
-  expect(res.status === status && body.error === error, `expected ${status} ${error}, got ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+  expect(
+    res.status === status && body.error === error,
+    `expected ${status} ${error}, got ${res.status} ${JSON.stringify(body).slice(0, 200)}`,
+  );
 }
 
 /** What a host needs from the three packages, over HTTP against the running host. */
@@ -44,7 +47,10 @@ export function checks(t: Target): Check[] {
     {
       name: 'subpath exports load (@clavis/server/testing, @clavis/client/nest)',
       run: async () => {
-        expect(typeof MemoryAuditSink === 'function' && typeof ClavisClientModule === 'function', 'subpath exports missing');
+        expect(
+          typeof MemoryAuditSink === 'function' && typeof ClavisClientModule === 'function',
+          'subpath exports missing',
+        );
       },
     },
     {
@@ -52,7 +58,10 @@ export function checks(t: Target): Check[] {
       run: async () => {
         const res = await fetch(`${t.issuer}/.well-known/oauth-authorization-server`);
         const body = await json(res);
-        expect(res.status === 200 && body.issuer === t.issuer, `metadata: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+        expect(
+          res.status === 200 && body.issuer === t.issuer,
+          `metadata: ${res.status} ${JSON.stringify(body).slice(0, 200)}`,
+        );
       },
     },
     {
@@ -60,14 +69,27 @@ export function checks(t: Target): Check[] {
       run: async () => {
         const registrar = new RegistrationClient({ issuer: t.issuer });
         const reg = await registrar.register(
-          { client_name: 'packaging basic', token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], scope: 'notes:read' },
+          {
+            client_name: 'packaging basic',
+            token_endpoint_auth_method: 'client_secret_basic',
+            grant_types: ['client_credentials'],
+            scope: 'notes:read',
+          },
           { initialAccessToken: t.initialAccessToken },
         );
         expect(reg.client_secret, 'no client_secret issued');
-        const tokens = new TokenClient({ issuer: t.issuer, clientId: reg.client_id, auth: clientSecretBasic(reg.client_id, reg.client_secret), scope: 'notes:read' });
+        const tokens = new TokenClient({
+          issuer: t.issuer,
+          clientId: reg.client_id,
+          auth: clientSecretBasic(reg.client_id, reg.client_secret),
+          scope: 'notes:read',
+        });
         const res = await tokens.fetch(guarded);
         const body = await json(res);
-        expect(res.status === 200 && body.client_id === reg.client_id && body.scope === 'notes:read', `guarded route: ${res.status} ${JSON.stringify(body)}`);
+        expect(
+          res.status === 200 && body.client_id === reg.client_id && body.scope === 'notes:read',
+          `guarded route: ${res.status} ${JSON.stringify(body)}`,
+        );
         Object.assign(state, { basic: registrar, basicTokens: tokens, oldSecret: reg.client_secret });
       },
     },
@@ -75,7 +97,10 @@ export function checks(t: Target): Check[] {
       name: 'guarded host route without a token: 401 with a Bearer challenge',
       run: async () => {
         const res = await fetch(guarded);
-        expect(res.status === 401 && (res.headers.get('www-authenticate') ?? '').startsWith('Bearer'), `no token: ${res.status} ${res.headers.get('www-authenticate')}`);
+        expect(
+          res.status === 401 && (res.headers.get('www-authenticate') ?? '').startsWith('Bearer'),
+          `no token: ${res.status} ${res.headers.get('www-authenticate')}`,
+        );
       },
     },
     {
@@ -85,7 +110,10 @@ export function checks(t: Target): Check[] {
         expect(reg, 'needs the registered client');
         const res = await fetch(`${t.issuer}/token`, {
           method: 'POST',
-          headers: { authorization: `Basic ${btoa(`${reg.client_id}:wrong`)}`, 'content-type': 'application/x-www-form-urlencoded' },
+          headers: {
+            authorization: `Basic ${btoa(`${reg.client_id}:wrong`)}`,
+            'content-type': 'application/x-www-form-urlencoded',
+          },
           body: 'grant_type=client_credentials',
         });
         await expectOAuthError(res, 401, 'invalid_client');
@@ -123,7 +151,11 @@ export function checks(t: Target): Check[] {
           },
           { initialAccessToken: t.initialAccessToken },
         );
-        const tokens = new TokenClient({ issuer: t.issuer, clientId: reg.client_id, auth: privateKeyJwt(reg.client_id, privateKey, { kid }) });
+        const tokens = new TokenClient({
+          issuer: t.issuer,
+          clientId: reg.client_id,
+          auth: privateKeyJwt(reg.client_id, privateKey, { kid }),
+        });
         const res = await tokens.fetch(guarded);
         expect(res.status === 200, `guarded route with a private_key_jwt token: ${res.status}`);
       },
@@ -131,16 +163,30 @@ export function checks(t: Target): Check[] {
     {
       name: "the host's own JSON route (its body parser)",
       run: async () => {
-        const res = await fetch(`${t.base}/notes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hello' }) });
+        const res = await fetch(`${t.base}/notes`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ text: 'hello' }),
+        });
         const body = await json(res);
-        expect(res.status === 201 && (body.received as { text?: unknown })?.text === 'hello', `host JSON route: ${res.status} ${JSON.stringify(body)}`);
+        expect(
+          res.status === 201 && (body.received as { text?: unknown })?.text === 'hello',
+          `host JSON route: ${res.status} ${JSON.stringify(body)}`,
+        );
       },
     },
     {
       name: 'the SDK reports a failed discovery as a ClavisClientError',
       run: async () => {
-        const tokens = new TokenClient({ issuer: `${t.base}/nowhere`, clientId: 'x', auth: clientSecretBasic('x', 'y') });
-        const error = await tokens.getToken().then(() => undefined, (e: unknown) => e);
+        const tokens = new TokenClient({
+          issuer: `${t.base}/nowhere`,
+          clientId: 'x',
+          auth: clientSecretBasic('x', 'y'),
+        });
+        const error = await tokens.getToken().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(error instanceof ClavisClientError, `expected ClavisClientError, got ${String(error)}`);
       },
     },
@@ -172,7 +218,10 @@ export function checks(t: Target): Check[] {
       run: async () => {
         const res = await fetch(`${t.base}/.well-known/oauth-authorization-server/oauth`);
         const body = await json(res);
-        expect(res.status === 200 && body.issuer === t.issuer, `RFC 8414 §3.1 location: ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+        expect(
+          res.status === 200 && body.issuer === t.issuer,
+          `RFC 8414 §3.1 location: ${res.status} ${JSON.stringify(body).slice(0, 200)}`,
+        );
       },
     },
   ];

@@ -20,15 +20,19 @@ async function main(): Promise<void> {
     issuer,
     keyEncryptionKey: randomBytes(32).toString('base64url'),
   });
-  const app = process.env.HOST_ADAPTER === 'fastify'
-    ? await NestFactory.create(module, new FastifyAdapter(), { logger: ['error', 'warn'] })
-    : await NestFactory.create(module, { logger: ['error', 'warn'] });
+  const app =
+    process.env.HOST_ADAPTER === 'fastify'
+      ? await NestFactory.create(module, new FastifyAdapter(), { logger: ['error', 'warn'] })
+      : await NestFactory.create(module, { logger: ['error', 'warn'] });
   await app.listen(port, '127.0.0.1');
   const { token } = await app.get(InitialAccessTokenService).create({ description: 'packaging test', expiresIn: 600 });
 
   let failed = 0;
   for (const check of checks({ base: `http://127.0.0.1:${port}`, issuer, initialAccessToken: token })) {
-    const result = await check.run().then(() => ({ ok: true }), (e: unknown) => ({ ok: false, error: e instanceof Error ? e.message : String(e) }));
+    const result = await check.run().then(
+      () => ({ ok: true }),
+      (e: unknown) => ({ ok: false, error: e instanceof Error ? e.message : String(e) }),
+    );
     if (!result.ok) failed++;
     process.stdout.write(`${JSON.stringify({ check: check.name, ...result })}\n`);
   }

@@ -25,6 +25,7 @@ export class InMemoryRateLimiter extends RateLimiter {
   private sweep(now: number): void {
     for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k);
     // Still full: drop the oldest half (an evicted counter only restarts its window).
-    if (this.windows.size >= MAX_KEYS) for (const k of [...this.windows.keys()].slice(0, MAX_KEYS / 2)) this.windows.delete(k);
+    if (this.windows.size >= MAX_KEYS)
+      for (const k of [...this.windows.keys()].slice(0, MAX_KEYS / 2)) this.windows.delete(k);
   }
 }

@@ -10,7 +10,15 @@ import { Clock } from '../../shared/clock.js';
 import { DenyList } from '../../token/deny-list.js';
 import type { ClavisStorage } from '../storage.js';
 import { InMemoryRateLimiter } from './in-memory-rate-limiter.js';
-import { InMemoryClientStore, InMemoryDenyList, InMemoryEncryptedValueStore, InMemoryInitialAccessTokenStore, InMemoryReplayStore, InMemorySigningKeyStore, InMemoryTables } from './in-memory-stores.js';
+import {
+  InMemoryClientStore,
+  InMemoryDenyList,
+  InMemoryEncryptedValueStore,
+  InMemoryInitialAccessTokenStore,
+  InMemoryReplayStore,
+  InMemorySigningKeyStore,
+  InMemoryTables,
+} from './in-memory-stores.js';
 
 export interface InMemoryStorageOptions {
   /** The tables to use: pass the same to several apps to stand for one database behind several instances. Default: new ones. */

@@ -1,8 +1,19 @@
 import { Injectable, Optional } from '@nestjs/common';
 import { ReplayStore } from '../../client-auth/replay.store.js';
 import type { ClientRecord, ClientSecretRecord } from '../../clients/client.record.js';
-import { ClientStore, ClientVersionConflictError, type ClientWithSecrets, type ClientWriteCondition } from '../../clients/client.store.js';
-import { clientSecretContext, EncryptedValueStore, signingKeyContext, type EncryptedValue, type EncryptedValueKind } from '../../key-encryption/encrypted-value.store.js';
+import {
+  ClientStore,
+  ClientVersionConflictError,
+  type ClientWithSecrets,
+  type ClientWriteCondition,
+} from '../../clients/client.store.js';
+import {
+  clientSecretContext,
+  EncryptedValueStore,
+  signingKeyContext,
+  type EncryptedValue,
+  type EncryptedValueKind,
+} from '../../key-encryption/encrypted-value.store.js';
 import { SigningKeyStore, type SigningKeyRecord } from '../../keys/signing-key.store.js';
 import type { InitialAccessTokenRecord } from '../../registration/initial-access-token.store.js';
 import { InitialAccessTokenStore } from '../../registration/initial-access-token.store.js';
@@ -28,7 +39,8 @@ export class InMemoryTables {
 }
 
 const copy = <T>(value: T): T => structuredClone(value);
-const newestFirst = (a: ClientSecretRecord, b: ClientSecretRecord) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const newestFirst = (a: ClientSecretRecord, b: ClientSecretRecord) =>
+  b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** `ClientStore` in memory: the version and token-digest conditions checked in the write, as the database does. */
 @Injectable()
@@ -60,7 +72,11 @@ export class InMemoryClientStore extends ClientStore {
 
   async update(client: ClientRecord, secrets?: ClientSecretRecord[], condition?: ClientWriteCondition): Promise<void> {
     const stored = this.tables.clients.get(client.clientId);
-    if (!stored || stored.version !== client.version - 1 || (condition && stored.registrationAccessTokenHash !== condition.registrationAccessTokenHash)) {
+    if (
+      !stored ||
+      stored.version !== client.version - 1 ||
+      (condition && stored.registrationAccessTokenHash !== condition.registrationAccessTokenHash)
+    ) {
       throw new ClientVersionConflictError(client.clientId);
     }
     this.tables.clients.set(client.clientId, copy(client));
@@ -69,7 +85,8 @@ export class InMemoryClientStore extends ClientStore {
 
   async delete(clientId: string, condition?: ClientWriteCondition): Promise<boolean> {
     const stored = this.tables.clients.get(clientId);
-    if (!stored || (condition && stored.registrationAccessTokenHash !== condition.registrationAccessTokenHash)) return false;
+    if (!stored || (condition && stored.registrationAccessTokenHash !== condition.registrationAccessTokenHash))
+      return false;
     this.tables.clients.delete(clientId);
     this.tables.secrets.delete(clientId);
     return true;
@@ -105,7 +122,8 @@ export class InMemorySigningKeyStore extends SigningKeyStore {
 
   async purgeRetired(now: number): Promise<number> {
     let n = 0;
-    for (const [kid, k] of this.tables.signingKeys) if (k.state === 'retired' && k.removeAt !== null && k.removeAt < now && this.tables.signingKeys.delete(kid)) n++;
+    for (const [kid, k] of this.tables.signingKeys)
+      if (k.state === 'retired' && k.removeAt !== null && k.removeAt < now && this.tables.signingKeys.delete(kid)) n++;
     return n;
   }
 
@@ -123,7 +141,8 @@ export class InMemoryInitialAccessTokenStore extends InitialAccessTokenStore {
   }
 
   async insert(record: InitialAccessTokenRecord): Promise<void> {
-    if (this.tables.initialAccessTokens.has(record.id) || this.byHash(record.tokenHash)) throw new Error('initial access token already exists');
+    if (this.tables.initialAccessTokens.has(record.id) || this.byHash(record.tokenHash))
+      throw new Error('initial access token already exists');
     this.tables.initialAccessTokens.set(record.id, copy(record));
   }
 
@@ -162,7 +181,8 @@ export class InMemoryInitialAccessTokenStore extends InitialAccessTokenStore {
   }
 }
 
-const usable = (t: InitialAccessTokenRecord, now: number) => (t.usesRemaining === null || t.usesRemaining > 0) && (t.expiresAt === null || t.expiresAt > now);
+const usable = (t: InitialAccessTokenRecord, now: number) =>
+  (t.usesRemaining === null || t.usesRemaining > 0) && (t.expiresAt === null || t.expiresAt > now);
 
 /**
  * `ReplayStore` in memory: single use by one check-and-set in the same synchronous step (no await
@@ -170,7 +190,10 @@ const usable = (t: InitialAccessTokenRecord, now: number) => (t.usesRemaining ==
  */
 @Injectable()
 export class InMemoryReplayStore extends ReplayStore {
-  constructor(@Optional() private readonly tables: InMemoryTables = new InMemoryTables(), @Optional() private readonly clock: Clock = new SystemClock()) {
+  constructor(
+    @Optional() private readonly tables: InMemoryTables = new InMemoryTables(),
+    @Optional() private readonly clock: Clock = new SystemClock(),
+  ) {
     super();
   }
 
@@ -192,7 +215,10 @@ export class InMemoryReplayStore extends ReplayStore {
 /** `DenyList` in memory: an entry counts until its token's `exp` (by the Clock), as a Redis TTL would. */
 @Injectable()
 export class InMemoryDenyList extends DenyList {
-  constructor(@Optional() private readonly tables: InMemoryTables = new InMemoryTables(), @Optional() private readonly clock: Clock = new SystemClock()) {
+  constructor(
+    @Optional() private readonly tables: InMemoryTables = new InMemoryTables(),
+    @Optional() private readonly clock: Clock = new SystemClock(),
+  ) {
     super();
   }
 
@@ -222,9 +248,23 @@ export class InMemoryEncryptedValueStore extends EncryptedValueStore {
   async page(kind: EncryptedValueKind, after: string | null, limit: number): Promise<EncryptedValue[]> {
     const values: EncryptedValue[] =
       kind === 'signing_key'
-        ? [...this.tables.signingKeys.values()].map((k) => ({ kind, id: k.kid, context: signingKeyContext(k.kid), ciphertext: k.privateJwkEncrypted }))
-        : [...this.tables.secrets.values()].flat().flatMap((s) => (s.secretEncrypted === null ? [] : [{ kind, id: s.id, context: clientSecretContext(s.clientId, s.id), ciphertext: s.secretEncrypted }]));
-    return values.filter((v) => after === null || v.id > after).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, limit);
+        ? [...this.tables.signingKeys.values()].map((k) => ({
+            kind,
+            id: k.kid,
+            context: signingKeyContext(k.kid),
+            ciphertext: k.privateJwkEncrypted,
+          }))
+        : [...this.tables.secrets.values()]
+            .flat()
+            .flatMap((s) =>
+              s.secretEncrypted === null
+                ? []
+                : [{ kind, id: s.id, context: clientSecretContext(s.clientId, s.id), ciphertext: s.secretEncrypted }],
+            );
+    return values
+      .filter((v) => after === null || v.id > after)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, limit);
   }
 
   async replace(value: EncryptedValue, ciphertext: string): Promise<boolean> {

@@ -11,7 +11,12 @@ export class RedisRateLimiter extends RateLimiter {
   }
 
   async hit(key: string, limit: number, windowSeconds: number): Promise<RateLimitResult> {
-    const results = await this.redis.multi().incr(`rl:${key}`).expire(`rl:${key}`, windowSeconds, 'NX').ttl(`rl:${key}`).exec();
+    const results = await this.redis
+      .multi()
+      .incr(`rl:${key}`)
+      .expire(`rl:${key}`, windowSeconds, 'NX')
+      .ttl(`rl:${key}`)
+      .exec();
     const count = Number(results?.[0]?.[1] ?? 0);
     const ttl = Number(results?.[2]?.[1] ?? windowSeconds);
     return { allowed: count <= limit, retryAfter: Math.max(1, ttl) };

@@ -64,7 +64,10 @@ function loadIoredis(): typeof import('ioredis') {
 /** Replay store in Redis: `SET key 1 EX ttl NX` is the atomic single-use check. */
 @TranslatesDriverFailures('redis', isRedisOutage)
 export class RedisReplayStore extends ReplayStore {
-  constructor(private readonly redis: Redis, private readonly now: () => number = () => Math.floor(Date.now() / 1000)) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly now: () => number = () => Math.floor(Date.now() / 1000),
+  ) {
     super();
   }
 
@@ -82,7 +85,10 @@ export class RedisReplayStore extends ReplayStore {
 /** Deny list in Redis, each entry expiring with its token. */
 @TranslatesDriverFailures('redis', isRedisOutage)
 export class RedisDenyList extends DenyList {
-  constructor(private readonly redis: Redis, private readonly now: () => number = () => Math.floor(Date.now() / 1000)) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly now: () => number = () => Math.floor(Date.now() / 1000),
+  ) {
     super();
   }
 

@@ -1,14 +1,29 @@
 import { NETWORK_FAILURE_CODES } from '../storage.js';
 
 /** SQLSTATE classes and codes of PostgreSQL, and SQLite result codes, that mean "unavailable", not "a bug". */
-const DATABASE_OUTAGE_CODES = new Set(['57P01', '57P02', '57P03', '53300', 'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_FULL']);
+const DATABASE_OUTAGE_CODES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+  'SQLITE_IOERR',
+  'SQLITE_CANTOPEN',
+  'SQLITE_FULL',
+]);
 
 /** Messages of pg, TypeORM and better-sqlite3 for a connection that is gone or never came. */
-const DATABASE_OUTAGE_MESSAGE = /Connection terminated|connection is closed|timeout exceeded when trying to connect|The database connection is not open|Driver not Connected/i;
+const DATABASE_OUTAGE_MESSAGE =
+  /Connection terminated|connection is closed|timeout exceeded when trying to connect|The database connection is not open|Driver not Connected/i;
 
 /** Whether a failure of the TypeORM DataSource (PostgreSQL or SQLite) means the database is unreachable. */
 export function isDatabaseOutage(error: unknown): boolean {
-  const e = error as { code?: unknown; driverError?: { code?: unknown }; message?: unknown } | null;
+  const e = error as {
+    code?: unknown;
+    driverError?: { code?: unknown };
+    message?: unknown;
+  } | null;
   if (!e || typeof e !== 'object') return false;
   const raw = e.driverError?.code ?? e.code;
   const code = typeof raw === 'string' ? raw : '';

@@ -4,12 +4,23 @@ import { ClavisInitial1764200000000 } from './migrations/1764200000000-clavis-in
 import { ClavisAdmissionCeiling1764300000010 } from './migrations/1764300000010-clavis-admission-ceiling.js';
 
 /** Every Clavis entity: add them to the host's DataSource `entities`. */
-export const CLAVIS_ENTITIES = [ClientEntity, ClientSecretEntity, UsedJtiEntity, RevokedTokenEntity, InitialAccessTokenEntity, SigningKeyEntity];
-
-/** Every Clavis migration: add them to the host's DataSource `migrations` and run them. */
-export const CLAVIS_MIGRATIONS = [
-  ClavisInitial1764200000000,
-  ClavisAdmissionCeiling1764300000010,
+export const CLAVIS_ENTITIES = [
+  ClientEntity,
+  ClientSecretEntity,
+  UsedJtiEntity,
+  RevokedTokenEntity,
+  InitialAccessTokenEntity,
+  SigningKeyEntity,
 ];
 
-export { ClientEntity, ClientSecretEntity, UsedJtiEntity, RevokedTokenEntity, InitialAccessTokenEntity, SigningKeyEntity };
+/** Every Clavis migration: add them to the host's DataSource `migrations` and run them. */
+export const CLAVIS_MIGRATIONS = [ClavisInitial1764200000000, ClavisAdmissionCeiling1764300000010];
+
+export {
+  ClientEntity,
+  ClientSecretEntity,
+  UsedJtiEntity,
+  RevokedTokenEntity,
+  InitialAccessTokenEntity,
+  SigningKeyEntity,
+};

@@ -6,9 +6,12 @@ import { epochSeconds } from './columns.js';
 @Entity({ name: 'clavis_used_jti' })
 @Index('idx_clavis_used_jti_expires', ['expiresAt'])
 export class UsedJtiEntity {
-  @PrimaryColumn({ name: 'client_id', type: 'varchar', length: 64 }) clientId: string;
-  @PrimaryColumn({ name: 'jti_hash', type: 'varchar', length: 64 }) jtiHash: string;
-  @Column({ name: 'expires_at', type: 'bigint', transformer: epochSeconds }) expiresAt: number;
+  @PrimaryColumn({ name: 'client_id', type: 'varchar', length: 64 })
+  clientId: string;
+  @PrimaryColumn({ name: 'jti_hash', type: 'varchar', length: 64 })
+  jtiHash: string;
+  @Column({ name: 'expires_at', type: 'bigint', transformer: epochSeconds })
+  expiresAt: number;
 }
 
 /** A revoked access token's `jti`, kept until the token's `exp`. */
@@ -16,7 +19,8 @@ export class UsedJtiEntity {
 @Index('idx_clavis_revoked_token_expires', ['expiresAt'])
 export class RevokedTokenEntity {
   @PrimaryColumn({ name: 'jti', type: 'varchar', length: 64 }) jti: string;
-  @Column({ name: 'expires_at', type: 'bigint', transformer: epochSeconds }) expiresAt: number;
+  @Column({ name: 'expires_at', type: 'bigint', transformer: epochSeconds })
+  expiresAt: number;
 }
 
 /** An initial access token for `POST /register`, stored hashed. */
@@ -24,16 +28,29 @@ export class RevokedTokenEntity {
 export class InitialAccessTokenEntity {
   @PrimaryColumn({ name: 'id', type: 'varchar', length: 32 }) id: string;
   @Index('idx_clavis_iat_hash', { unique: true })
-  @Column({ name: 'token_hash', type: 'varchar', length: 64 }) tokenHash: string;
-  @Column({ name: 'description', type: 'varchar', length: 255, nullable: true }) description: string | null;
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochSeconds }) createdAt: number;
-  @Column({ name: 'expires_at', type: 'bigint', nullable: true, transformer: epochSeconds }) expiresAt: number | null;
+  @Column({ name: 'token_hash', type: 'varchar', length: 64 })
+  tokenHash: string;
+  @Column({ name: 'description', type: 'varchar', length: 255, nullable: true })
+  description: string | null;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochSeconds })
+  createdAt: number;
+  @Column({
+    name: 'expires_at',
+    type: 'bigint',
+    nullable: true,
+    transformer: epochSeconds,
+  })
+  expiresAt: number | null;
   /** Remaining registrations; null = unlimited. */
-  @Column({ name: 'uses_remaining', type: 'integer', nullable: true }) usesRemaining: number | null;
+  @Column({ name: 'uses_remaining', type: 'integer', nullable: true })
+  usesRemaining: number | null;
   /** The token's policy (the ceiling of the clients it admits); null = not restricted. */
-  @Column({ name: 'allowed_scope', type: 'text', nullable: true }) allowedScope: string | null;
-  @Column({ name: 'allowed_resources', type: 'simple-json', nullable: true }) allowedResources: string[] | null;
-  @Column({ name: 'allowed_methods', type: 'simple-json', nullable: true }) allowedMethods: TokenEndpointAuthMethod[] | null;
+  @Column({ name: 'allowed_scope', type: 'text', nullable: true })
+  allowedScope: string | null;
+  @Column({ name: 'allowed_resources', type: 'simple-json', nullable: true })
+  allowedResources: string[] | null;
+  @Column({ name: 'allowed_methods', type: 'simple-json', nullable: true })
+  allowedMethods: TokenEndpointAuthMethod[] | null;
 }
 
 /** A server signing key: `next` → `active` → `retired`. The private JWK is encrypted with the KEK. */
@@ -43,10 +60,30 @@ export class SigningKeyEntity {
   @Column({ name: 'alg', type: 'varchar', length: 16 }) alg: string;
   @Column({ name: 'state', type: 'varchar', length: 16 }) state: 'next' | 'active' | 'retired';
   @Column({ name: 'public_jwk', type: 'simple-json' }) publicJwk: Record<string, unknown>;
-  @Column({ name: 'private_jwk_encrypted', type: 'text' }) privateJwkEncrypted: string;
-  @Column({ name: 'created_at', type: 'bigint', transformer: epochSeconds }) createdAt: number;
-  @Column({ name: 'activated_at', type: 'bigint', nullable: true, transformer: epochSeconds }) activatedAt: number | null;
-  @Column({ name: 'retired_at', type: 'bigint', nullable: true, transformer: epochSeconds }) retiredAt: number | null;
+  @Column({ name: 'private_jwk_encrypted', type: 'text' })
+  privateJwkEncrypted: string;
+  @Column({ name: 'created_at', type: 'bigint', transformer: epochSeconds })
+  createdAt: number;
+  @Column({
+    name: 'activated_at',
+    type: 'bigint',
+    nullable: true,
+    transformer: epochSeconds,
+  })
+  activatedAt: number | null;
+  @Column({
+    name: 'retired_at',
+    type: 'bigint',
+    nullable: true,
+    transformer: epochSeconds,
+  })
+  retiredAt: number | null;
   /** When a retired key may be removed from the JWKS (last token expiry + margin). */
-  @Column({ name: 'remove_at', type: 'bigint', nullable: true, transformer: epochSeconds }) removeAt: number | null;
+  @Column({
+    name: 'remove_at',
+    type: 'bigint',
+    nullable: true,
+    transformer: epochSeconds,
+  })
+  removeAt: number | null;
 }

@@ -18,7 +18,11 @@ describe('SqliteWalCheckpointer', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'clavis-wal-'));
     file = join(dir, 'db.sqlite');
-    ds = await new DataSource({ type: 'better-sqlite3', database: file, enableWAL: true }).initialize();
+    ds = await new DataSource({
+      type: 'better-sqlite3',
+      database: file,
+      enableWAL: true,
+    }).initialize();
     await ds.query('CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT NOT NULL)');
     raw(ds).pragma('wal_checkpoint(TRUNCATE)'); // start from an empty WAL
   });
@@ -28,7 +32,10 @@ describe('SqliteWalCheckpointer', () => {
   });
 
   const write = (n: number, tag: string) => {
-    const db = raw(ds) as Pragma & { prepare(s: string): { run(...a: unknown[]): unknown }; transaction(f: () => void): () => void };
+    const db = raw(ds) as Pragma & {
+      prepare(s: string): { run(...a: unknown[]): unknown };
+      transaction(f: () => void): () => void;
+    };
     const ins = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
     db.transaction(() => {
       for (let i = 0; i < n; i++) ins.run(`${tag}-${i}`, 'x'.repeat(200));
@@ -63,7 +70,10 @@ describe('SqliteWalCheckpointer', () => {
 
   it('a failed worker gives the connection its automatic checkpoints back and reports it', async () => {
     const errors: Error[] = [];
-    const c = new SqliteWalCheckpointer(ds, { intervalMs: 100, onError: (e) => errors.push(e) });
+    const c = new SqliteWalCheckpointer(ds, {
+      intervalMs: 100,
+      onError: (e) => errors.push(e),
+    });
     expect(c.start()).toBe(true);
     await (c as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
     for (let i = 0; i < 20 && errors.length === 0; i++) await sleep(50);
@@ -73,8 +83,15 @@ describe('SqliteWalCheckpointer', () => {
   });
 
   it('does nothing for an in-memory database, or when the journal is not WAL', async () => {
-    const memory = await new DataSource({ type: 'better-sqlite3', database: ':memory:' }).initialize();
-    const rollback = await new DataSource({ type: 'better-sqlite3', database: join(dir, 'rollback.sqlite'), enableWAL: false }).initialize();
+    const memory = await new DataSource({
+      type: 'better-sqlite3',
+      database: ':memory:',
+    }).initialize();
+    const rollback = await new DataSource({
+      type: 'better-sqlite3',
+      database: join(dir, 'rollback.sqlite'),
+      enableWAL: false,
+    }).initialize();
     try {
       expect(new SqliteWalCheckpointer(memory).start()).toBe(false);
       expect(new SqliteWalCheckpointer(rollback).start()).toBe(false);

@@ -55,13 +55,21 @@ export class SqliteWalCheckpointer {
   /** Starts the worker; false when there is nothing to do (not SQLite in WAL mode on a file). */
   start(): boolean {
     if (this.worker || this.dataSource.options.type !== 'better-sqlite3') return false;
-    const db = (this.dataSource.driver as unknown as { databaseConnection?: SqliteConnection }).databaseConnection;
+    const db = (
+      this.dataSource.driver as unknown as {
+        databaseConnection?: SqliteConnection;
+      }
+    ).databaseConnection;
     if (!db || db.memory || db.pragma('journal_mode', { simple: true }) !== 'wal') return false;
     this.connection = db;
     this.defaultAutoCheckpoint = Number(db.pragma('wal_autocheckpoint', { simple: true })) || 1000;
     const worker = new Worker(WORKER, {
       eval: true,
-      workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), file: db.name, intervalMs: this.options.intervalMs ?? 1000 },
+      workerData: {
+        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+        file: db.name,
+        intervalMs: this.options.intervalMs ?? 1000,
+      },
     });
     worker.unref();
     worker.on('error', (error) => this.failed(worker, error));

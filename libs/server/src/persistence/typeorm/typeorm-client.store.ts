@@ -1,9 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { ClientRecord, ClientSecretRecord } from '../../clients/client.record.js';
-import { ClientStore, ClientVersionConflictError, type ClientWithSecrets, type ClientWriteCondition } from '../../clients/client.store.js';
+import {
+  ClientStore,
+  ClientVersionConflictError,
+  type ClientWithSecrets,
+  type ClientWriteCondition,
+} from '../../clients/client.store.js';
 import { ClientEntity, ClientSecretEntity } from './client.entity.js';
-import type { FastSql } from './fast-sql.js';
+import type { HotPathSql } from './hot-path-sql.js';
 import { isDatabaseOutage } from './driver-failures.js';
 import { TypeOrmConnection, type ClientCache } from './typeorm-connection.js';
 import { TranslatesDriverFailures } from '../storage.js';
@@ -22,7 +27,7 @@ import { TranslatesDriverFailures } from '../storage.js';
 @TranslatesDriverFailures('database', isDatabaseOutage)
 export class TypeOrmClientStore extends ClientStore {
   private readonly dataSource: DataSource;
-  private readonly sql: FastSql;
+  private readonly sql: HotPathSql;
   private readonly cache: ClientCache | undefined;
 
   constructor(private readonly connection: TypeOrmConnection) {
@@ -43,7 +48,10 @@ export class TypeOrmClientStore extends ClientStore {
     if (hit) return hit;
     const rows = await this.sql.all<ClientRow & SecretRow>(FIND_WITH_SECRETS, [clientId]);
     if (rows.length === 0) return null; // unknown ids are not cached: they would crowd out real ones
-    const found: ClientWithSecrets = deepFreeze({ client: toClient(rows[0]!), secrets: rows.filter((r) => r.s_id !== null).map(toSecret) });
+    const found: ClientWithSecrets = deepFreeze({
+      client: toClient(rows[0]!),
+      secrets: rows.filter((r) => r.s_id !== null).map(toSecret),
+    });
     cache?.set(clientId, found);
     return found;
   }
@@ -53,34 +61,62 @@ export class TypeOrmClientStore extends ClientStore {
   }
 
   async create(client: ClientRecord, secrets: ClientSecretRecord[]): Promise<void> {
-    await this.writing(() => this.connection.transaction(async (m) => {
-      await m.insert(ClientEntity, { ...client });
-      if (secrets.length) await m.insert(ClientSecretEntity, secrets.map((s) => ({ ...s })));
-    }));
+    await this.writing(() =>
+      this.connection.transaction(async (m) => {
+        await m.insert(ClientEntity, { ...client });
+        if (secrets.length)
+          await m.insert(
+            ClientSecretEntity,
+            secrets.map((s) => ({ ...s })),
+          );
+      }),
+    );
   }
 
   async update(client: ClientRecord, secrets?: ClientSecretRecord[], condition?: ClientWriteCondition): Promise<void> {
-    await this.writing(() => this.connection.transaction(async (m) => {
-      const { clientId, version, ...rest } = client;
-      // One conditional UPDATE: the version, and the presented registration token's digest when given.
-      const where = condition ? { clientId, version: version - 1, registrationAccessTokenHash: condition.registrationAccessTokenHash } : { clientId, version: version - 1 };
-      const result = await m.update(ClientEntity, where, { ...rest, version });
-      if (!result.affected) throw new ClientVersionConflictError(clientId);
-      if (secrets) {
-        await m.delete(ClientSecretEntity, { clientId });
-        if (secrets.length) await m.insert(ClientSecretEntity, secrets.map((s) => ({ ...s })));
-      }
-    }));
+    await this.writing(() =>
+      this.connection.transaction(async (m) => {
+        const { clientId, version, ...rest } = client;
+        // One conditional UPDATE: the version, and the presented registration token's digest when given.
+        const where = condition
+          ? {
+              clientId,
+              version: version - 1,
+              registrationAccessTokenHash: condition.registrationAccessTokenHash,
+            }
+          : { clientId, version: version - 1 };
+        const result = await m.update(ClientEntity, where, {
+          ...rest,
+          version,
+        });
+        if (!result.affected) throw new ClientVersionConflictError(clientId);
+        if (secrets) {
+          await m.delete(ClientSecretEntity, { clientId });
+          if (secrets.length)
+            await m.insert(
+              ClientSecretEntity,
+              secrets.map((s) => ({ ...s })),
+            );
+        }
+      }),
+    );
   }
 
   async delete(clientId: string, condition?: ClientWriteCondition): Promise<boolean> {
-    return this.writing(() => this.connection.transaction(async (m) => {
-      const where = condition ? { clientId, registrationAccessTokenHash: condition.registrationAccessTokenHash } : { clientId };
-      const result = await m.delete(ClientEntity, where);
-      if (!result.affected) return false;
-      await m.delete(ClientSecretEntity, { clientId });
-      return true;
-    }));
+    return this.writing(() =>
+      this.connection.transaction(async (m) => {
+        const where = condition
+          ? {
+              clientId,
+              registrationAccessTokenHash: condition.registrationAccessTokenHash,
+            }
+          : { clientId };
+        const result = await m.delete(ClientEntity, where);
+        if (!result.affected) return false;
+        await m.delete(ClientSecretEntity, { clientId });
+        return true;
+      }),
+    );
   }
 
   /** A write empties the cache before it starts and once it has ended, committed or not. */

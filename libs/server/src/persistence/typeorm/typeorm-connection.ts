@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { ClientWithSecrets } from '../../clients/client.store.js';
-import { fastSql, type FastSql } from './fast-sql.js';
+import { hotPathSql, type HotPathSql } from './hot-path-sql.js';
 
 const CACHE_MAX_CLIENTS = 10_000;
 
@@ -14,13 +14,13 @@ const CACHE_MAX_CLIENTS = 10_000;
  */
 @Injectable()
 export class TypeOrmConnection {
-  readonly sql: FastSql;
+  readonly sql: HotPathSql;
   /** Clients by id, while the SQLite database is unchanged; none on PostgreSQL (other instances write). */
   readonly clientCache: ClientCache | undefined;
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(@InjectDataSource() readonly dataSource: DataSource) {
-    this.sql = fastSql(dataSource);
+    this.sql = hotPathSql(dataSource);
     if (this.sql.dataVersion() !== undefined) this.clientCache = new ClientCache();
   }
 

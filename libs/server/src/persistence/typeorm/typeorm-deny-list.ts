@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { DenyList } from '../../token/deny-list.js';
 import { RevokedTokenEntity } from './security.entity.js';
-import type { FastSql } from './fast-sql.js';
+import type { HotPathSql } from './hot-path-sql.js';
 import { isDatabaseOutage, isUniqueViolation } from './driver-failures.js';
 import { TypeOrmConnection } from './typeorm-connection.js';
 import { TranslatesDriverFailures } from '../storage.js';
@@ -11,7 +11,7 @@ import { purgeExpiredInChunks } from './purge.js';
 @Injectable()
 @TranslatesDriverFailures('database', isDatabaseOutage)
 export class TypeOrmDenyList extends DenyList {
-  private readonly sql: FastSql;
+  private readonly sql: HotPathSql;
 
   private readonly dataSource: DataSource;
 

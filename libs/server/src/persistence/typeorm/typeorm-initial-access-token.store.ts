@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { InitialAccessTokenStore, type InitialAccessTokenRecord } from '../../registration/initial-access-token.store.js';
+import {
+  InitialAccessTokenStore,
+  type InitialAccessTokenRecord,
+} from '../../registration/initial-access-token.store.js';
 import { InitialAccessTokenEntity } from './security.entity.js';
 import { isDatabaseOutage } from './driver-failures.js';
 import { TypeOrmConnection } from './typeorm-connection.js';
@@ -26,7 +29,9 @@ export class TypeOrmInitialAccessTokenStore extends InitialAccessTokenStore {
 
   async findUsable(tokenHash: string, now: number): Promise<InitialAccessTokenRecord | null> {
     const t = await this.dataSource.getRepository(InitialAccessTokenEntity).findOneBy({ tokenHash });
-    return t && (t.usesRemaining === null || t.usesRemaining > 0) && (t.expiresAt === null || t.expiresAt > now) ? t : null;
+    return t && (t.usesRemaining === null || t.usesRemaining > 0) && (t.expiresAt === null || t.expiresAt > now)
+      ? t
+      : null;
   }
 
   async consume(tokenHash: string, now: number): Promise<boolean> {
@@ -34,7 +39,9 @@ export class TypeOrmInitialAccessTokenStore extends InitialAccessTokenStore {
     const result = await this.dataSource
       .createQueryBuilder()
       .update(InitialAccessTokenEntity)
-      .set({ usesRemaining: () => 'CASE WHEN uses_remaining IS NULL THEN NULL ELSE uses_remaining - 1 END' })
+      .set({
+        usesRemaining: () => 'CASE WHEN uses_remaining IS NULL THEN NULL ELSE uses_remaining - 1 END',
+      })
       .where('token_hash = :tokenHash', { tokenHash })
       .andWhere('(uses_remaining IS NULL OR uses_remaining > 0)')
       .andWhere('(expires_at IS NULL OR expires_at > :now)', { now })

@@ -1,19 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { ReplayStore } from '../../client-auth/replay.store.js';
 import { hashSecret } from '../../shared/crypto.js';
-import type { FastSql } from './fast-sql.js';
+import type { HotPathSql } from './hot-path-sql.js';
 import { isDatabaseOutage } from './driver-failures.js';
 import { TypeOrmConnection } from './typeorm-connection.js';
 import { TranslatesDriverFailures } from '../storage.js';
 import { purgeExpiredInChunks } from './purge.js';
 
-const INSERT_JTI = 'INSERT INTO clavis_used_jti (client_id, jti_hash, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING';
+const INSERT_JTI =
+  'INSERT INTO clavis_used_jti (client_id, jti_hash, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING';
 
 /** Replay store in the database: a primary-key insert that fails on a duplicate is the atomic check. */
 @Injectable()
 @TranslatesDriverFailures('database', isDatabaseOutage)
 export class TypeOrmReplayStore extends ReplayStore {
-  private readonly sql: FastSql;
+  private readonly sql: HotPathSql;
 
   constructor(connection: TypeOrmConnection) {
     super();

@@ -34,10 +34,18 @@ export class TypeOrmSigningKeyStore extends SigningKeyStore {
     try {
       return await this.connection.transaction(async (m) => {
         if (retire) {
-          const r = await m.update(SigningKeyEntity, { kid: retire.kid, state: 'active' }, { state: 'retired', retiredAt: now, removeAt: retire.removeAt });
+          const r = await m.update(
+            SigningKeyEntity,
+            { kid: retire.kid, state: 'active' },
+            { state: 'retired', retiredAt: now, removeAt: retire.removeAt },
+          );
           if (!r.affected) return false;
         }
-        const a = await m.update(SigningKeyEntity, { kid: activate, state: 'next' }, { state: 'active', activatedAt: now });
+        const a = await m.update(
+          SigningKeyEntity,
+          { kid: activate, state: 'next' },
+          { state: 'active', activatedAt: now },
+        );
         if (!a.affected) throw new RollbackSignal();
         return true;
       });
@@ -48,7 +56,9 @@ export class TypeOrmSigningKeyStore extends SigningKeyStore {
   }
 
   async purgeRetired(now: number): Promise<number> {
-    const r = await this.dataSource.getRepository(SigningKeyEntity).delete({ state: 'retired', removeAt: LessThan(now) });
+    const r = await this.dataSource
+      .getRepository(SigningKeyEntity)
+      .delete({ state: 'retired', removeAt: LessThan(now) });
     return r.affected ?? 0;
   }
 }

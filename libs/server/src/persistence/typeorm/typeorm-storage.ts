@@ -36,17 +36,35 @@ export function typeOrmStorage(): ClavisStorage {
       TypeOrmConnection,
       { provide: ClientStore, useClass: TypeOrmClientStore },
       { provide: SigningKeyStore, useClass: TypeOrmSigningKeyStore },
-      { provide: InitialAccessTokenStore, useClass: TypeOrmInitialAccessTokenStore },
+      {
+        provide: InitialAccessTokenStore,
+        useClass: TypeOrmInitialAccessTokenStore,
+      },
       { provide: EncryptedValueStore, useClass: TypeOrmEncryptedValueStore },
       TypeOrmReplayStore,
       TypeOrmDenyList,
-      { provide: RedisConnection, inject: [SERVER_SETTINGS], useFactory: (s: ServerSettings) => new RedisConnection(s.redisUrl) },
-      { provide: ReplayStore, inject: [RedisConnection, TypeOrmReplayStore, Clock], useFactory: (r: RedisConnection, db: TypeOrmReplayStore, clock: Clock) => (r.client ? new RedisReplayStore(r.client, () => clock.nowSeconds()) : db) },
-      { provide: DenyList, inject: [RedisConnection, TypeOrmDenyList, Clock], useFactory: (r: RedisConnection, db: TypeOrmDenyList, clock: Clock) => (r.client ? new RedisDenyList(r.client, () => clock.nowSeconds()) : db) },
+      {
+        provide: RedisConnection,
+        inject: [SERVER_SETTINGS],
+        useFactory: (s: ServerSettings) => new RedisConnection(s.redisUrl),
+      },
+      {
+        provide: ReplayStore,
+        inject: [RedisConnection, TypeOrmReplayStore, Clock],
+        useFactory: (r: RedisConnection, db: TypeOrmReplayStore, clock: Clock) =>
+          r.client ? new RedisReplayStore(r.client, () => clock.nowSeconds()) : db,
+      },
+      {
+        provide: DenyList,
+        inject: [RedisConnection, TypeOrmDenyList, Clock],
+        useFactory: (r: RedisConnection, db: TypeOrmDenyList, clock: Clock) =>
+          r.client ? new RedisDenyList(r.client, () => clock.nowSeconds()) : db,
+      },
       {
         provide: RateLimiter,
         inject: [RedisConnection, Clock],
-        useFactory: (r: RedisConnection, clock: Clock) => (r.client ? new RedisRateLimiter(r.client) : new InMemoryRateLimiter(() => clock.now())),
+        useFactory: (r: RedisConnection, clock: Clock) =>
+          r.client ? new RedisRateLimiter(r.client) : new InMemoryRateLimiter(() => clock.now()),
       },
     ],
   };

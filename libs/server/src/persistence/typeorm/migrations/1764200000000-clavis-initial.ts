@@ -1,10 +1,30 @@
 import { Table, TableIndex, type MigrationInterface, type QueryRunner, type TableColumnOptions } from 'typeorm';
 
-const str = (name: string, length: number, nullable = false): TableColumnOptions => ({ name, type: 'varchar', length: String(length), isNullable: nullable });
-const text = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'text', isNullable: nullable });
-const epoch = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'bigint', isNullable: nullable });
-const int = (name: string, nullable = false): TableColumnOptions => ({ name, type: 'integer', isNullable: nullable });
-const pk = (c: TableColumnOptions): TableColumnOptions => ({ ...c, isPrimary: true });
+const str = (name: string, length: number, nullable = false): TableColumnOptions => ({
+  name,
+  type: 'varchar',
+  length: String(length),
+  isNullable: nullable,
+});
+const text = (name: string, nullable = false): TableColumnOptions => ({
+  name,
+  type: 'text',
+  isNullable: nullable,
+});
+const epoch = (name: string, nullable = false): TableColumnOptions => ({
+  name,
+  type: 'bigint',
+  isNullable: nullable,
+});
+const int = (name: string, nullable = false): TableColumnOptions => ({
+  name,
+  type: 'integer',
+  isNullable: nullable,
+});
+const pk = (c: TableColumnOptions): TableColumnOptions => ({
+  ...c,
+  isPrimary: true,
+});
 
 /** Creates every Clavis table. Written with TypeORM's schema API so it runs on SQLite and PostgreSQL alike. */
 export class ClavisInitial1764200000000 implements MigrationInterface {
@@ -38,9 +58,29 @@ export class ClavisInitial1764200000000 implements MigrationInterface {
     await q.createTable(
       new Table({
         name: 'clavis_client_secret',
-        columns: [pk(str('id', 32)), str('client_id', 64), str('secret_hash', 64, true), text('secret_encrypted', true), epoch('created_at'), epoch('expires_at', true), epoch('retires_at', true)],
-        foreignKeys: [{ columnNames: ['client_id'], referencedTableName: 'clavis_client', referencedColumnNames: ['client_id'], onDelete: 'CASCADE' }],
-        indices: [{ name: 'idx_clavis_client_secret_client', columnNames: ['client_id'] }],
+        columns: [
+          pk(str('id', 32)),
+          str('client_id', 64),
+          str('secret_hash', 64, true),
+          text('secret_encrypted', true),
+          epoch('created_at'),
+          epoch('expires_at', true),
+          epoch('retires_at', true),
+        ],
+        foreignKeys: [
+          {
+            columnNames: ['client_id'],
+            referencedTableName: 'clavis_client',
+            referencedColumnNames: ['client_id'],
+            onDelete: 'CASCADE',
+          },
+        ],
+        indices: [
+          {
+            name: 'idx_clavis_client_secret_client',
+            columnNames: ['client_id'],
+          },
+        ],
       }),
     );
     await q.createTable(
@@ -54,14 +94,32 @@ export class ClavisInitial1764200000000 implements MigrationInterface {
       new Table({
         name: 'clavis_revoked_token',
         columns: [pk(str('jti', 64)), epoch('expires_at')],
-        indices: [{ name: 'idx_clavis_revoked_token_expires', columnNames: ['expires_at'] }],
+        indices: [
+          {
+            name: 'idx_clavis_revoked_token_expires',
+            columnNames: ['expires_at'],
+          },
+        ],
       }),
     );
     await q.createTable(
       new Table({
         name: 'clavis_initial_access_token',
-        columns: [pk(str('id', 32)), str('token_hash', 64), str('description', 255, true), epoch('created_at'), epoch('expires_at', true), int('uses_remaining', true)],
-        indices: [{ name: 'idx_clavis_iat_hash', columnNames: ['token_hash'], isUnique: true }],
+        columns: [
+          pk(str('id', 32)),
+          str('token_hash', 64),
+          str('description', 255, true),
+          epoch('created_at'),
+          epoch('expires_at', true),
+          int('uses_remaining', true),
+        ],
+        indices: [
+          {
+            name: 'idx_clavis_iat_hash',
+            columnNames: ['token_hash'],
+            isUnique: true,
+          },
+        ],
       }),
     );
     await q.createTable(
@@ -81,11 +139,26 @@ export class ClavisInitial1764200000000 implements MigrationInterface {
       }),
     );
     // The database guarantees a single active key and a single next key, whatever several instances try at once.
-    await q.createIndex('clavis_signing_key', new TableIndex({ name: 'idx_clavis_signing_key_one_per_state', columnNames: ['state'], isUnique: true, where: "state <> 'retired'" }));
+    await q.createIndex(
+      'clavis_signing_key',
+      new TableIndex({
+        name: 'idx_clavis_signing_key_one_per_state',
+        columnNames: ['state'],
+        isUnique: true,
+        where: "state <> 'retired'",
+      }),
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['clavis_signing_key', 'clavis_initial_access_token', 'clavis_revoked_token', 'clavis_used_jti', 'clavis_client_secret', 'clavis_client'])
+    for (const t of [
+      'clavis_signing_key',
+      'clavis_initial_access_token',
+      'clavis_revoked_token',
+      'clavis_used_jti',
+      'clavis_client_secret',
+      'clavis_client',
+    ])
       await q.dropTable(t, true);
   }
 }

@@ -15,7 +15,8 @@ export class ClavisAdmissionCeiling1764300000010 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     for (const c of CLIENT_COLUMNS) await q.query(`ALTER TABLE "clavis_client" ADD COLUMN "${c}" text NULL`);
-    for (const c of TOKEN_COLUMNS) await q.query(`ALTER TABLE "clavis_initial_access_token" ADD COLUMN "${c}" text NULL`);
+    for (const c of TOKEN_COLUMNS)
+      await q.query(`ALTER TABLE "clavis_initial_access_token" ADD COLUMN "${c}" text NULL`);
     await q.query(`UPDATE "clavis_client" SET "max_scope" = "scope", "max_resources" = "resources"`);
   }
 

@@ -18,13 +18,24 @@ describe(`migration ClavisAdmissionCeiling (${process.env.DATABASE_URL ? 'Postgr
 
   beforeAll(async () => {
     if (process.env.DATABASE_URL) {
-      const admin = await new DataSource({ type: 'postgres', url: process.env.DATABASE_URL }).initialize();
+      const admin = await new DataSource({
+        type: 'postgres',
+        url: process.env.DATABASE_URL,
+      }).initialize();
       await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
       await admin.destroy();
-      ds = await new DataSource({ type: 'postgres', url: process.env.DATABASE_URL, schema, extra: { options: `-c search_path=${schema}` } }).initialize();
+      ds = await new DataSource({
+        type: 'postgres',
+        url: process.env.DATABASE_URL,
+        schema,
+        extra: { options: `-c search_path=${schema}` },
+      }).initialize();
     } else {
       dir = mkdtempSync(join(tmpdir(), 'clavis-migration-'));
-      ds = await new DataSource({ type: 'better-sqlite3', database: join(dir, 'db.sqlite') }).initialize();
+      ds = await new DataSource({
+        type: 'better-sqlite3',
+        database: join(dir, 'db.sqlite'),
+      }).initialize();
     }
   });
   afterAll(async () => {
@@ -51,16 +62,28 @@ describe(`migration ClavisAdmissionCeiling (${process.env.DATABASE_URL ? 'Postgr
     await ds.query(`INSERT INTO clavis_initial_access_token (id, token_hash, created_at) VALUES ('t1', 'h1', 1)`);
     const ceiling = new ClavisAdmissionCeiling1764300000010();
     await run(ceiling, 'up');
-    expect(await ds.query(`SELECT max_scope, max_resources, allowed_methods FROM clavis_client WHERE client_id = 'c1'`)).toEqual([
-      { max_scope: 'statements:read', max_resources: '["https://a.example/"]', allowed_methods: null },
+    expect(
+      await ds.query(`SELECT max_scope, max_resources, allowed_methods FROM clavis_client WHERE client_id = 'c1'`),
+    ).toEqual([
+      {
+        max_scope: 'statements:read',
+        max_resources: '["https://a.example/"]',
+        allowed_methods: null,
+      },
     ]);
-    expect(await ds.query(`SELECT allowed_scope, allowed_resources, allowed_methods FROM clavis_initial_access_token WHERE id = 't1'`)).toEqual([
-      { allowed_scope: null, allowed_resources: null, allowed_methods: null },
-    ]);
+    expect(
+      await ds.query(
+        `SELECT allowed_scope, allowed_resources, allowed_methods FROM clavis_initial_access_token WHERE id = 't1'`,
+      ),
+    ).toEqual([{ allowed_scope: null, allowed_resources: null, allowed_methods: null }]);
     await run(ceiling, 'down');
     await expect(ds.query(`SELECT max_scope FROM clavis_client`)).rejects.toThrow();
-    expect(await ds.query(`SELECT client_id, scope FROM clavis_client`)).toEqual([{ client_id: 'c1', scope: 'statements:read' }]);
+    expect(await ds.query(`SELECT client_id, scope FROM clavis_client`)).toEqual([
+      { client_id: 'c1', scope: 'statements:read' },
+    ]);
     await run(ceiling, 'up');
-    expect(await ds.query(`SELECT max_scope FROM clavis_client WHERE client_id = 'c1'`)).toEqual([{ max_scope: 'statements:read' }]);
+    expect(await ds.query(`SELECT max_scope FROM clavis_client WHERE client_id = 'c1'`)).toEqual([
+      { max_scope: 'statements:read' },
+    ]);
   });
 });

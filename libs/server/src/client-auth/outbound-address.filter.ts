@@ -34,7 +34,7 @@ const NAT64_WELL_KNOWN = ipaddr.IPv6.parse('64:ff9b::');
  * allow-listed. Checking the address actually connected to (not a prior resolution) defeats DNS
  * rebinding.
  */
-export function guardedLookup(allowedHosts: readonly string[]): LookupFunction {
+export function publicOnlyLookup(allowedHosts: readonly string[]): LookupFunction {
   return (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return (callback as (e: Error) => void)(err);

@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { fastSql } from './fast-sql.js';
+import { hotPathSql } from './hot-path-sql.js';
 import { TypeOrmConnection } from './typeorm-connection.js';
 
 const INSERT = 'INSERT INTO t (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING';
 
-/** The SQLite side of FastSql on a real file, with a second connection as "another process". */
-describe('fastSql on SQLite', () => {
+/** The SQLite side of HotPathSql on a real file, with a second connection as "another process". */
+describe('hotPathSql on SQLite', () => {
   let dir: string;
   let ds: DataSource;
   let other: DataSource;
@@ -17,9 +17,17 @@ describe('fastSql on SQLite', () => {
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'clavis-fastsql-'));
     const database = join(dir, 'db.sqlite');
-    ds = await new DataSource({ type: 'better-sqlite3', database, enableWAL: true }).initialize();
+    ds = await new DataSource({
+      type: 'better-sqlite3',
+      database,
+      enableWAL: true,
+    }).initialize();
     await ds.query('CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)');
-    other = await new DataSource({ type: 'better-sqlite3', database, enableWAL: true }).initialize();
+    other = await new DataSource({
+      type: 'better-sqlite3',
+      database,
+      enableWAL: true,
+    }).initialize();
   });
   afterEach(async () => {
     await ds.destroy();
@@ -36,11 +44,15 @@ describe('fastSql on SQLite', () => {
         await m.query('UPDATE t SET v = v + 1 WHERE k = ?', [k]);
       });
     await Promise.all([write('a'), write('b'), write('c')]);
-    expect(await ds.query('SELECT k, v FROM t ORDER BY k')).toEqual([{ k: 'a', v: 2 }, { k: 'b', v: 2 }, { k: 'c', v: 2 }]);
+    expect(await ds.query('SELECT k, v FROM t ORDER BY k')).toEqual([
+      { k: 'a', v: 2 },
+      { k: 'b', v: 2 },
+      { k: 'c', v: 2 },
+    ]);
   });
 
   it('grouped writes of one turn: each caller gets its own row count, duplicates included, all committed', async () => {
-    const sql = fastSql(ds);
+    const sql = hotPathSql(ds);
     const keys = Array.from({ length: 60 }, (_, i) => `k${i % 40}`); // 20 duplicates
     const counts = await Promise.all(keys.map((k, i) => sql.runGrouped(INSERT, [k, i])));
     expect(counts.filter((c) => c === 1)).toHaveLength(40);
@@ -50,16 +62,24 @@ describe('fastSql on SQLite', () => {
   });
 
   it('a failing statement rejects only its own caller; the others commit', async () => {
-    const sql = fastSql(ds);
-    const results = await Promise.allSettled([sql.runGrouped(INSERT, ['a', 1]), sql.runGrouped(INSERT, ['b', null]), sql.runGrouped(INSERT, ['c', 3])]);
+    const sql = hotPathSql(ds);
+    const results = await Promise.allSettled([
+      sql.runGrouped(INSERT, ['a', 1]),
+      sql.runGrouped(INSERT, ['b', null]),
+      sql.runGrouped(INSERT, ['c', 3]),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((results[1] as PromiseRejectedResult).reason.message).toMatch(/NOT NULL/);
     expect(await other.query('SELECT k FROM t ORDER BY k')).toEqual([{ k: 'a' }, { k: 'c' }]);
   });
 
   it('when the database is locked by another connection, every grouped write is rejected and nothing is written', async () => {
-    const sql = fastSql(ds);
-    const raw = (ds.driver as unknown as { databaseConnection: { pragma(s: string): unknown } }).databaseConnection;
+    const sql = hotPathSql(ds);
+    const raw = (
+      ds.driver as unknown as {
+        databaseConnection: { pragma(s: string): unknown };
+      }
+    ).databaseConnection;
     raw.pragma('busy_timeout = 0');
     const lockHolder = other.createQueryRunner();
     await lockHolder.query('BEGIN IMMEDIATE');
@@ -74,7 +94,7 @@ describe('fastSql on SQLite', () => {
   });
 
   it('dataVersion changes when another connection commits, not when this one does', async () => {
-    const sql = fastSql(ds);
+    const sql = hotPathSql(ds);
     const v0 = sql.dataVersion();
     expect(typeof v0).toBe('number');
     await sql.run(INSERT, ['own', 1]);

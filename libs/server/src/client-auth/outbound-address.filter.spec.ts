@@ -1,12 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { AddressNotAllowedError, assertHostAllowed, isPublicAddress } from './address-guard.js';
+import { AddressNotAllowedError, assertHostAllowed, isPublicAddress } from './outbound-address.filter.js';
 
 describe('address guard (SSRF)', () => {
-  it.each(['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '::1', 'fe80::1', 'fc00::1', '::ffff:127.0.0.1', '::ffff:10.0.0.1', '255.255.255.255'])(
-    '%s is not public',
-    (ip) => expect(isPublicAddress(ip)).toBe(false),
+  it.each([
+    '127.0.0.1',
+    '10.1.2.3',
+    '172.16.0.1',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '0.0.0.0',
+    '::1',
+    'fe80::1',
+    'fc00::1',
+    '::ffff:127.0.0.1',
+    '::ffff:10.0.0.1',
+    '255.255.255.255',
+  ])('%s is not public', (ip) => expect(isPublicAddress(ip)).toBe(false));
+  it.each(['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111'])('%s is public', (ip) =>
+    expect(isPublicAddress(ip)).toBe(true),
   );
-  it.each(['93.184.216.34', '8.8.8.8', '2606:4700:4700::1111'])('%s is public', (ip) => expect(isPublicAddress(ip)).toBe(true));
   it('refuses IP-literal hosts that are not public unless allow-listed', () => {
     expect(() => assertHostAllowed('127.0.0.1', [])).toThrow(AddressNotAllowedError);
     expect(() => assertHostAllowed('[::1]', [])).toThrow(AddressNotAllowedError);
@@ -35,10 +48,18 @@ describe('address guard (SSRF)', () => {
       ['::ffff:0:7f00:1', 'SIIT (RFC 6145) of loopback'],
     ])('%s (%s) is not public', (ip) => expect(isPublicAddress(ip)).toBe(false));
 
-    it.each(['::ffff:8.8.8.8', '64:ff9b::808:808', '64:ff9b::5db8:d822'])('%s reaches a public IPv4 address: public', (ip) => expect(isPublicAddress(ip)).toBe(true));
+    it.each(['::ffff:8.8.8.8', '64:ff9b::808:808', '64:ff9b::5db8:d822'])(
+      '%s reaches a public IPv4 address: public',
+      (ip) => expect(isPublicAddress(ip)).toBe(true),
+    );
 
     it('refuses the IP-literal hosts of such URLs', () => {
-      for (const url of ['https://[::7f00:1]/jwks', 'https://[::127.0.0.1]/jwks', 'https://[64:ff9b::7f00:1]/jwks', 'https://[2002:a00:1::1]/jwks'])
+      for (const url of [
+        'https://[::7f00:1]/jwks',
+        'https://[::127.0.0.1]/jwks',
+        'https://[64:ff9b::7f00:1]/jwks',
+        'https://[2002:a00:1::1]/jwks',
+      ])
         expect(() => assertHostAllowed(new URL(url).hostname, []), url).toThrow(AddressNotAllowedError);
     });
   });

@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
  * PostgreSQL parameterised queries through the DataSource's pool. SQL is written with `?`
  * placeholders and numbered for PostgreSQL.
  */
-export interface FastSql {
+export interface HotPathSql {
   all<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]>;
   /** Runs a write; returns the number of rows changed. */
   run(sql: string, params: unknown[]): Promise<number>;
@@ -45,11 +45,11 @@ interface QueuedWrite {
 }
 
 /**
- * A new FastSql on the DataSource. Build one per DataSource (TypeOrmConnection holds it): on SQLite
+ * A new HotPathSql on the DataSource. Build one per DataSource (TypeOrmConnection holds it): on SQLite
  * the write queue must be shared by every store on the connection.
  */
-export function fastSql(dataSource: DataSource): FastSql {
-  if (dataSource.options.type === 'better-sqlite3') return sqliteFastSql(dataSource);
+export function hotPathSql(dataSource: DataSource): HotPathSql {
+  if (dataSource.options.type === 'better-sqlite3') return sqliteHotPathSql(dataSource);
   const numbered = new Map<string, string>();
   const toPg = (sql: string) => {
     let n = numbered.get(sql);
@@ -77,8 +77,9 @@ export function fastSql(dataSource: DataSource): FastSql {
   };
 }
 
-function sqliteFastSql(dataSource: DataSource): FastSql {
-  const connection = () => (dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+function sqliteHotPathSql(dataSource: DataSource): HotPathSql {
+  const connection = () =>
+    (dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
   const statements = new Map<string, SqliteStatement>();
   const prepare = (sql: string): SqliteStatement => {
     let s = statements.get(sql);
