@@ -1,12 +1,10 @@
-import { Controller, Header, HttpCode, Inject, Post, Req, UseFilters } from '@nestjs/common';
+import { Controller, Header, HttpCode, Post, UseFilters } from '@nestjs/common';
 import { AuditSink } from '../audit/audit.sink.js';
-import { ClientAuthenticator } from '../client-auth/client.authenticator.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { OAuthErrorFilter } from '../errors/oauth-error.filter.js';
-import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
-import { readForm, type HttpRequest } from '../shared/form-body.js';
-import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import { AccessTokenInspector } from './access-token.inspector.js';
+import { Authenticated, ClientAuthenticated } from './client-authentication.decorator.js';
+import type { AuthenticatedForm } from './client-authentication.guard.js';
 import { DenyList } from './deny-list.js';
 
 /**
@@ -19,22 +17,17 @@ import { DenyList } from './deny-list.js';
 @UseFilters(OAuthErrorFilter)
 export class RevocationController {
   constructor(
-    private readonly authenticator: ClientAuthenticator,
-    private readonly rateLimit: RateLimitService,
     private readonly inspector: AccessTokenInspector,
     private readonly denyList: DenyList,
     private readonly audit: AuditSink,
-    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
   ) {}
 
   @Post('revoke')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
-  async revoke(@Req() req: HttpRequest): Promise<Record<string, never>> {
-    await this.rateLimit.checkAddress(req, 'token');
-    const form = await readForm(req, this.settings.limits.formBytes);
+  @ClientAuthenticated()
+  async revoke(@Authenticated() { form, client }: AuthenticatedForm): Promise<Record<string, never>> {
     const token = form.get('token');
-    const client = await this.authenticator.authenticate(req.headers, form, req);
     if (!token) throw OAuthError.invalidRequest('token is required');
     // token_type_hint is only a hint: Clavis issues access tokens only, and an invalid hint is ignored (RFC 7009 §2.1).
     const claims = await this.inspector.verify(token);

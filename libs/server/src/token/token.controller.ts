@@ -1,11 +1,10 @@
-import { Controller, Header, HttpCode, Inject, Post, Req, UseFilters } from '@nestjs/common';
-import { ClientAuthenticator } from '../client-auth/client.authenticator.js';
+import { Controller, Header, HttpCode, Post, UseFilters } from '@nestjs/common';
 import { OAuthError } from '../errors/oauth-error.js';
 import { OAuthErrorFilter } from '../errors/oauth-error.filter.js';
-import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
-import { readForm, type HttpRequest } from '../shared/form-body.js';
+import type { FormParams } from '../shared/form-body.js';
 import { ClientCredentialsGrant } from './client-credentials.grant.js';
-import { RateLimitService } from '../rate-limit/rate-limit.service.js';
+import { Authenticated, ClientAuthenticated } from './client-authentication.decorator.js';
+import type { AuthenticatedForm } from './client-authentication.guard.js';
 
 /** RFC 6749 §5.1 successful response. */
 export interface TokenResponse {
@@ -16,33 +15,21 @@ export interface TokenResponse {
 }
 
 /**
- * `POST /token`: read the form, check the grant type, authenticate the client, run the grant.
+ * `POST /token`: the grant type is checked before the client is authenticated (its errors come
+ * first), then the client's own rate limit, then the grant runs.
  * @see RFC 6749 §3.2, §4.4
  */
 @Controller()
 @UseFilters(OAuthErrorFilter)
 export class TokenController {
-  constructor(
-    private readonly authenticator: ClientAuthenticator,
-    private readonly grant: ClientCredentialsGrant,
-    private readonly rateLimit: RateLimitService,
-    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
-  ) {}
+  constructor(private readonly grant: ClientCredentialsGrant) {}
 
   @Post('token')
   @HttpCode(200)
   @Header('Cache-Control', 'no-store')
   @Header('Pragma', 'no-cache')
-  async token(@Req() req: HttpRequest): Promise<TokenResponse> {
-    await this.rateLimit.checkAddress(req, 'token');
-    const form = await readForm(req, this.settings.limits.formBytes);
-    const grantType = form.get('grant_type');
-    if (!grantType) throw OAuthError.invalidRequest('grant_type is required');
-    // Never echoed: a pasted secret must not reach the audit detail (ADR 0012).
-    if (grantType !== 'client_credentials')
-      throw OAuthError.unsupportedGrantType(`grant_type is not client_credentials (${grantType.length} characters)`);
-    const client = await this.authenticator.authenticate(req.headers, form, req);
-    await this.rateLimit.checkClient(client.clientId);
+  @ClientAuthenticated({ beforeAuthentication: requireClientCredentialsGrant, chargeClient: true })
+  async token(@Authenticated() { form, client }: AuthenticatedForm): Promise<TokenResponse> {
     const token = await this.grant.handle(client, form);
     return {
       access_token: token.accessToken,
@@ -51,4 +38,13 @@ export class TokenController {
       ...(token.scope ? { scope: token.scope } : {}),
     };
   }
+}
+
+/** The one grant Clavis serves (RFC 6749 §4.4). */
+function requireClientCredentialsGrant(form: FormParams): void {
+  const grantType = form.get('grant_type');
+  if (!grantType) throw OAuthError.invalidRequest('grant_type is required');
+  // Never echoed: a pasted secret must not reach the audit detail (ADR 0012).
+  if (grantType !== 'client_credentials')
+    throw OAuthError.unsupportedGrantType(`grant_type is not client_credentials (${grantType.length} characters)`);
 }
