@@ -163,7 +163,7 @@ describe.each(MODES)('assertion corpus at the verifier, cryptoMode %s', (mode) =
             { client, secrets: [] },
             { method: 'jwt', clientId: client.clientId, assertion: entry.assertion },
           );
-        else await verifier.verify(client, entry.assertion, { allows: isHmacAlg, keys: hmacKeys });
+        else await verifier.verify(client, verifier.open(client, entry.assertion, isHmacAlg), await hmacKeys());
         accepted = true;
       } catch (e) {
         if (!(e instanceof OAuthError) || e.code !== 'invalid_client') throw e;

@@ -15,15 +15,13 @@ export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type
 
 const ACCEPTED_TYP = new Set(['jwt', 'client-authentication+jwt', 'application/client-authentication+jwt']);
 
-/** What a JWT method brings to the shared assertion rules: its algorithm family and its keys. */
-export interface AssertionMethod {
-  /** Whether the method accepts this `alg` at all (HMAC for client_secret_jwt, asymmetric for private_key_jwt). */
-  allows(alg: unknown): boolean;
-  /**
-   * The keys to try, in order: each valid HMAC secret, or the one public key the header selects.
-   * Throws `OAuthError.invalidClient` when there is none.
-   */
-  keys(header: { alg?: unknown; kid?: unknown }): Promise<VerificationKey[]>;
+/** An assertion whose form and header passed: decoded once, verified with the key its method picks. */
+export interface OpenedAssertion {
+  readonly compact: string;
+  readonly jws: DecodedJws;
+  readonly alg: string;
+  /** The protected header: what the method selects its key by (`alg`, `kid`). */
+  readonly header: { alg?: unknown; typ?: unknown; kid?: unknown };
 }
 
 /** Reads a jwt-bearer client assertion and its subject from the form (RFC 7521 §4.2, RFC 7523 §2.2). */
@@ -53,19 +51,25 @@ export function peekClientId(assertion: string): string {
 }
 
 /**
- * The rules of a client assertion shared by the JWT methods (RFC 7523 §3, draft-ietf-oauth-rfc7523bis):
- * the method's algorithm family, the registered algorithm, signature by the keys the method gives
- * (through the process's {@link JwsBackend}), `iss` = `sub` = client_id, `aud` = the issuer as its
- * sole value, `exp` required, usable for at most `assertionMaxLifetime` after `iat` (or, without
- * `iat`, `exp` at most that far ahead), `nbf` honoured, `jti` required and consumed atomically
- * (single use per client). Every failure is `invalid_client` with a stable reason code.
+ * The rules of a client assertion shared by the JWT methods (RFC 7523 §3, draft-ietf-oauth-rfc7523bis),
+ * in two steps around the method's key selection, so that a request runs straight through:
+ * `open()` — length, one JWS parser for both backends, the method's algorithm family, the registered
+ * algorithm, `typ`; then the method picks its keys from the header; then `verify()` — signature by
+ * those keys (through the process's {@link JwsBackend}), `iss` = `sub` = client_id, `aud` = the issuer
+ * as its sole value, `exp` required, usable for at most `assertionMaxLifetime` after `iat` (or,
+ * without `iat`, `exp` at most that far ahead), `nbf` honoured, `jti` required and consumed
+ * atomically (single use per client). Every failure is `invalid_client` with a stable reason code.
  */
 @Injectable()
 export class ClientAssertionVerifier {
   private readonly audiences: ReadonlySet<string>;
 
   constructor(
-    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+    @Inject(SERVER_SETTINGS)
+    private readonly settings: Pick<
+      ServerSettings,
+      'issuer' | 'tokenEndpoint' | 'assertionAudience' | 'assertionMaxLifetime' | 'clockSkew' | 'limits'
+    >,
     private readonly clock: Clock,
     private readonly replay: ReplayStore,
     private readonly jws: JwsBackend,
@@ -75,7 +79,8 @@ export class ClientAssertionVerifier {
     );
   }
 
-  async verify(client: ClientRecord, assertion: string, method: AssertionMethod): Promise<JWTPayload> {
+  /** The form and header rules; `allows` is the method's algorithm family (HMAC or asymmetric). */
+  open(client: ClientRecord, assertion: string, allows: (alg: unknown) => boolean): OpenedAssertion {
     if (assertion.length > this.settings.limits.assertionLength)
       throw OAuthError.invalidClient('assertion_too_long', 'too long');
 
@@ -88,7 +93,7 @@ export class ClientAssertionVerifier {
     }
     const header = jws.header as { alg?: unknown; typ?: unknown; kid?: unknown };
     const alg = header.alg;
-    if (!method.allows(alg))
+    if (!allows(alg))
       throw OAuthError.invalidClient(
         'assertion_alg_not_allowed',
         `alg ${String(alg)} not allowed for ${client.tokenEndpointAuthMethod}`,
@@ -100,13 +105,20 @@ export class ClientAssertionVerifier {
       );
     if (header.typ !== undefined && (typeof header.typ !== 'string' || !ACCEPTED_TYP.has(header.typ.toLowerCase())))
       throw OAuthError.invalidClient('assertion_typ_not_accepted', `typ ${String(header.typ)} not accepted`);
+    return { compact: assertion, jws, alg: alg as string, header };
+  }
 
+  /**
+   * The signature by one of `keys` (each valid HMAC secret, or the one public key the header
+   * selects), the claim rules, then single use.
+   */
+  async verify(client: ClientRecord, opened: OpenedAssertion, keys: readonly VerificationKey[]): Promise<JWTPayload> {
     let verified = false;
-    for (const key of await method.keys(header))
-      if ((verified = await this.jws.verify(jws, assertion, alg as string, key))) break;
+    for (const key of keys)
+      if ((verified = await this.jws.verify(opened.jws, opened.compact, opened.alg, key))) break;
     if (!verified) throw OAuthError.invalidClient('signature_invalid', 'signature verification failed');
 
-    const payload = jws.payload as JWTPayload;
+    const payload = opened.jws.payload as JWTPayload;
     const problem = this.claimProblem(client, payload);
     if (problem) throw OAuthError.invalidClient(problem[0], problem[1]);
     // Single use, atomically, per client; remembered until the assertion can no longer be accepted.

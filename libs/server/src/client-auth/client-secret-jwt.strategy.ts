@@ -24,10 +24,8 @@ export class ClientSecretJwtStrategy implements ClientAuthStrategy<'jwt'> {
     found: ClientWithSecrets,
     credentials: Extract<PresentedCredentials, { method: 'jwt' }>,
   ): Promise<ClientRecord> {
-    await this.assertions.verify(found.client, credentials.assertion, {
-      allows: isHmacAlg,
-      keys: async () => this.clients.hmacKeys(found),
-    });
+    const opened = this.assertions.open(found.client, credentials.assertion, isHmacAlg);
+    await this.assertions.verify(found.client, opened, this.clients.hmacKeys(found));
     return found.client;
   }
 }

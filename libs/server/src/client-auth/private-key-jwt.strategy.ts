@@ -28,16 +28,14 @@ export class PrivateKeyJwtStrategy implements ClientAuthStrategy<'jwt'> {
     credentials: Extract<PresentedCredentials, { method: 'jwt' }>,
   ): Promise<ClientRecord> {
     const client = found.client;
-    await this.assertions.verify(client, credentials.assertion, {
-      allows: isAsymmetricAlg,
-      keys: async (header) => {
-        try {
-          return [await this.keySource.key(client, header)];
-        } catch (e) {
-          throw keyFailure(e, header.kid !== undefined);
-        }
-      },
-    });
+    const opened = this.assertions.open(client, credentials.assertion, isAsymmetricAlg);
+    let key;
+    try {
+      key = await this.keySource.key(client, opened.header);
+    } catch (e) {
+      throw keyFailure(e, opened.header.kid !== undefined);
+    }
+    await this.assertions.verify(client, opened, [key]);
     return client;
   }
 }
