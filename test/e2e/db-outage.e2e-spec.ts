@@ -7,7 +7,6 @@ import {
   CLAVIS_MIGRATIONS,
   ClientService,
   FixedClock,
-  KeyEncryption,
   SigningKeyService,
 } from '@clavis/server';
 import { resolveServerOptions } from '@clavis/server/testing';
@@ -533,14 +532,14 @@ describe(
             clock,
             audit,
             settings,
-            new KeyEncryption(settings.keyEncryptionKeys),
+            settings.keyEncryption,
           );
           keyService = new SigningKeyService(
             new TypeOrmSigningKeyStore(connection),
             clock,
             audit,
             settings,
-            new KeyEncryption(settings.keyEncryptionKeys),
+            settings.keyEncryption,
             createJwsBackend(settings.cryptoMode),
           );
           await keyService.onApplicationBootstrap();

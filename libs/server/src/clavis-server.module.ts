@@ -91,7 +91,7 @@ import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
     {
       provide: KeyEncryption,
       inject: [SERVER_SETTINGS],
-      useFactory: (s: ServerSettings) => new KeyEncryption(s.keyEncryptionKeys),
+      useFactory: (s: ServerSettings) => s.keyEncryption,
     },
     KeyEncryptionService,
     OwnBodyGate,

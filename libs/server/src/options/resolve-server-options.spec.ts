@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { keyEncryptionKeyId, parseKek } from '../shared/crypto.js';
 import { ClavisConfigurationError, resolveServerOptions } from './resolve-server-options.js';
 
 const KEK = Buffer.alloc(32, 1).toString('base64url');
@@ -82,24 +83,25 @@ describe('resolveServerOptions', () => {
 
   it('keyEncryptionKey: one key, a list (current first), or a comma-separated string', () => {
     const previous = Buffer.alloc(32, 9).toString('base64url');
+    const id = (k: string) => keyEncryptionKeyId(parseKek(k));
     expect(
       resolveServerOptions({
         issuer: 'https://a.example',
         keyEncryptionKey: KEK,
-      }).keyEncryptionKeys,
-    ).toEqual([KEK]);
+      }).keyEncryption.keyIds,
+    ).toEqual([id(KEK)]);
     expect(
       resolveServerOptions({
         issuer: 'https://a.example',
         keyEncryptionKey: [KEK, previous],
-      }).keyEncryptionKeys,
-    ).toEqual([KEK, previous]);
+      }).keyEncryption.keyIds,
+    ).toEqual([id(KEK), id(previous)]);
     expect(
       resolveServerOptions({
         issuer: 'https://a.example',
         keyEncryptionKey: `${KEK}, ${previous}`,
-      }).keyEncryptionKeys,
-    ).toEqual([KEK, previous]);
+      }).keyEncryption.keyIds,
+    ).toEqual([id(KEK), id(previous)]);
     expect(() =>
       resolveServerOptions({
         issuer: 'https://a.example',

@@ -1,4 +1,4 @@
-import { parseKeks } from '../shared/crypto.js';
+import { KeyEncryption } from '../shared/crypto.js';
 import type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './clavis-server.options.js';
 import type { ServerSettings } from './server-settings.js';
 import { SCOPE_TOKEN } from '../shared/scope.js';
@@ -74,13 +74,13 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     }
   }
 
-  let keyEncryptionKeys: readonly string[] = [];
+  // Parsed here, once: the module provides this instance to every service that encrypts.
+  let keyEncryption: KeyEncryption | undefined;
   const kek = options?.keyEncryptionKey;
   if (typeof kek !== 'string' && !Array.isArray(kek)) problems.push('keyEncryptionKey is required');
   else {
     try {
-      parseKeks(kek);
-      keyEncryptionKeys = Object.freeze((typeof kek === 'string' ? kek.split(',') : [...kek]).map((k) => k.trim()));
+      keyEncryption = new KeyEncryption(kek);
     } catch (e) {
       problems.push((e as Error).message);
     }
@@ -231,7 +231,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
 
   return Object.freeze({
     issuer,
-    keyEncryptionKeys,
+    keyEncryption: keyEncryption!,
     routePrefix,
     issuerPath,
     firstRunInitialAccessToken: options.firstRunInitialAccessToken?.print === true,

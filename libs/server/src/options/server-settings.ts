@@ -1,5 +1,6 @@
 import type { AuditSink } from '../audit/audit.sink.js';
 import type { Clock } from '../shared/clock.js';
+import type { KeyEncryption } from '../shared/crypto.js';
 import type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './clavis-server.options.js';
 
 /** DI token of the resolved, frozen settings. */
@@ -8,8 +9,8 @@ export const SERVER_SETTINGS = 'CLAVIS_SERVER_SETTINGS';
 /** The options after validation and defaults. */
 export interface ServerSettings {
   readonly issuer: string;
-  /** Key-encryption keys, current first (validated; never logged). */
-  readonly keyEncryptionKeys: readonly string[];
+  /** The key-encryption keys, parsed once (current first; never logged): the module's one `KeyEncryption`. */
+  readonly keyEncryption: KeyEncryption;
   readonly routePrefix: string;
   /** The issuer's path (`''` or `/segment…`): where RFC 8414 §3.1 puts the metadata, after `/.well-known/oauth-authorization-server`. */
   readonly issuerPath: string;
