@@ -23,7 +23,7 @@ export class HousekeepingService implements OnApplicationBootstrap, OnApplicatio
     private readonly keyStore: SigningKeyStore,
     private readonly keys: SigningKeyService,
     private readonly clock: Clock,
-    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+    @Inject(SERVER_SETTINGS) private readonly settings: Pick<ServerSettings, 'keyRotation'>,
   ) {}
 
   onApplicationBootstrap(): void {

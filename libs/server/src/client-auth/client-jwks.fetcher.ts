@@ -37,7 +37,7 @@ export class ClientJwksFetcher {
   private readonly entries = new Map<string, Entry>();
 
   constructor(
-    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+    @Inject(SERVER_SETTINGS) private readonly settings: Pick<ServerSettings, 'jwksFetch' | 'limits'>,
     private readonly clock: Clock,
     @Optional() private readonly audit?: AuditSink,
   ) {}

@@ -50,8 +50,13 @@ export class ClientSecretBasicStrategy implements ClientAuthStrategy<'client_sec
   constructor(private readonly clients: ClientService) {}
 
   async verify(found: ClientWithSecrets, credentials: BasicCredentials): Promise<ClientRecord> {
-    if (!this.clients.secretMatches(found, credentials.secret))
-      throw OAuthError.invalidClient('secret_mismatch', 'secret does not match a valid secret');
-    return found.client;
+    return verifyClientSecret(this.clients, found, credentials.secret);
   }
+}
+
+/** The check both secret methods make: the presented secret matches a valid secret of the client, compared in constant time. */
+export function verifyClientSecret(clients: ClientService, found: ClientWithSecrets, secret: string): ClientRecord {
+  if (!clients.secretMatches(found, secret))
+    throw OAuthError.invalidClient('secret_mismatch', 'secret does not match a valid secret');
+  return found.client;
 }

@@ -5,6 +5,7 @@ import type { ClientWithSecrets } from '../clients/client.store.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import type { FormParams } from '../shared/form-body.js';
 import type { ClientAuthStrategy, PresentedCredentials } from './client-auth.strategy.js';
+import { verifyClientSecret } from './client-secret-basic.strategy.js';
 
 type PostCredentials = Extract<PresentedCredentials, { method: 'client_secret_post' }>;
 
@@ -24,8 +25,6 @@ export class ClientSecretPostStrategy implements ClientAuthStrategy<'client_secr
   constructor(private readonly clients: ClientService) {}
 
   async verify(found: ClientWithSecrets, credentials: PostCredentials): Promise<ClientRecord> {
-    if (!this.clients.secretMatches(found, credentials.secret))
-      throw OAuthError.invalidClient('secret_mismatch', 'secret does not match a valid secret');
-    return found.client;
+    return verifyClientSecret(this.clients, found, credentials.secret);
   }
 }

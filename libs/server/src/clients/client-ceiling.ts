@@ -86,7 +86,10 @@ export function widenedToHold(ceiling: ClientCeiling, held: Bounded): ClientCeil
  * scopes the server offers, absolute resource URIs without a fragment, known methods.
  * @throws OAuthError `invalid_request` naming the first problem.
  */
-export function normaliseCeiling(input: Partial<ClientCeiling>, settings: ServerSettings): Partial<ClientCeiling> {
+export function normaliseCeiling(
+  input: Partial<ClientCeiling>,
+  settings: Pick<ServerSettings, 'scopes'>,
+): Partial<ClientCeiling> {
   const bad = (d: string) => OAuthError.invalidRequest(d);
   const out: Partial<ClientCeiling> = {};
   if (input.maxScope !== undefined && input.maxScope !== null) {

@@ -38,6 +38,9 @@ const MAX_RSA_BITS = 4_096;
 const URI_FORBIDDEN = /[\s\p{Cc}\p{Cf}]/u;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
+/** The settings client metadata is checked against. */
+export type ClientMetadataSettings = Pick<ServerSettings, 'scopes' | 'limits' | 'jwksFetch'>;
+
 /**
  * Validates client metadata against the server's settings and applies defaults.
  * @throws OAuthError `invalid_client_metadata` naming the first problem.
@@ -45,7 +48,7 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
  */
 export async function validateClientMetadata(
   input: ClientMetadata,
-  settings: ServerSettings,
+  settings: ClientMetadataSettings,
 ): Promise<ValidClientMetadata> {
   const bad = (description: string) => OAuthError.invalidMetadata(description);
   // PostgreSQL cannot store a NUL character in a text column (the insert fails: a 500); no metadata needs one.
@@ -238,7 +241,7 @@ function isHttpUrl(value: string): boolean {
 }
 
 /** `https` URL; `http` only for hosts on the jwks allow-list (local development). */
-function isHttpsUrl(value: string, settings: ServerSettings): boolean {
+function isHttpsUrl(value: string, settings: Pick<ServerSettings, 'jwksFetch'>): boolean {
   try {
     const u = new URL(value);
     if (u.username || u.password || u.hash) return false;

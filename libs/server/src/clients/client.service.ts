@@ -11,7 +11,7 @@ import {
   randomToken,
   secretMatchesHash,
 } from '../shared/crypto.js';
-import { validateClientMetadata, type ClientMetadata } from './client-metadata.js';
+import { validateClientMetadata, type ClientMetadata, type ClientMetadataSettings } from './client-metadata.js';
 import {
   assertWithinCeiling,
   ceilingFor,
@@ -80,7 +80,9 @@ export class ClientService {
     private readonly store: ClientStore,
     private readonly clock: Clock,
     private readonly audit: AuditSink,
-    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+    @Inject(SERVER_SETTINGS)
+    private readonly settings: ClientMetadataSettings &
+      Pick<ServerSettings, 'clientSecretTtl' | 'secretRotationOverlap' | 'rotateSecretOnUpdate'>,
     private readonly kek: KeyEncryption,
   ) {}
 

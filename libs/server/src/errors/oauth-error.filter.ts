@@ -17,7 +17,7 @@ export class OAuthErrorFilter implements ExceptionFilter {
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+    @Inject(SERVER_SETTINGS) private readonly settings: Pick<ServerSettings, 'issuer'>,
     private readonly audit: AuditSink,
   ) {}
 

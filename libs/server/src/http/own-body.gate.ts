@@ -83,7 +83,7 @@ export class OwnBodyGate implements OnModuleInit {
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+    @Inject(SERVER_SETTINGS) private readonly settings: Pick<ServerSettings, 'routePrefix'>,
   ) {}
 
   onModuleInit(): void {

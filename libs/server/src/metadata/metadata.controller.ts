@@ -5,7 +5,9 @@ import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings
 import { ASYMMETRIC_ALGS, HMAC_ALGS } from '../shared/jose-algorithms.js';
 
 /** Builds the RFC 8414 metadata document from the resolved settings. */
-export function buildMetadata(settings: ServerSettings): Record<string, unknown> {
+export function buildMetadata(
+  settings: Pick<ServerSettings, 'issuer' | 'endpointBase' | 'registration' | 'scopes' | 'signingAlgorithm'>,
+): Record<string, unknown> {
   const base = settings.endpointBase;
   return {
     issuer: settings.issuer,
@@ -33,7 +35,7 @@ export function buildMetadata(settings: ServerSettings): Record<string, unknown>
 export class MetadataController {
   private readonly document: Record<string, unknown>;
 
-  constructor(@Inject(SERVER_SETTINGS) settings: ServerSettings) {
+  constructor(@Inject(SERVER_SETTINGS) settings: Parameters<typeof buildMetadata>[0]) {
     this.document = buildMetadata(settings);
   }
 

@@ -15,7 +15,7 @@ const WELL_KNOWN = '/.well-known/oauth-authorization-server';
 @Injectable()
 export class WellKnownMetadataRoute implements OnModuleInit {
   constructor(
-    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+    @Inject(SERVER_SETTINGS) private readonly settings: Pick<ServerSettings, 'issuerPath' | 'routePrefix'>,
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 

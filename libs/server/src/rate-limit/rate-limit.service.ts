@@ -30,7 +30,7 @@ export class RateLimitService {
 
   constructor(
     private readonly limiter: RateLimiter,
-    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+    @Inject(SERVER_SETTINGS) private readonly settings: Pick<ServerSettings, 'rateLimit'>,
     private readonly clock: Clock,
   ) {}
 

@@ -27,7 +27,7 @@ export class InitialAccessTokenService {
   constructor(
     private readonly store: InitialAccessTokenStore,
     private readonly clock: Clock,
-    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+    @Inject(SERVER_SETTINGS) private readonly settings: Pick<ServerSettings, 'scopes'>,
   ) {}
 
   /**

@@ -21,7 +21,7 @@ export class AccessTokenIssuer {
   constructor(
     private readonly keys: SigningKeyService,
     private readonly clock: Clock,
-    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+    @Inject(SERVER_SETTINGS) private readonly settings: Pick<ServerSettings, 'issuer' | 'accessTokenTtl'>,
   ) {}
 
   async issue(clientId: string, scope: string, aud: string | string[]): Promise<IssuedAccessToken> {

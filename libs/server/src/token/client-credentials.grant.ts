@@ -15,7 +15,7 @@ import { SCOPE_TOKEN } from '../shared/scope.js';
 export class ClientCredentialsGrant {
   constructor(
     private readonly issuer: AccessTokenIssuer,
-    @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+    @Inject(SERVER_SETTINGS) private readonly settings: Pick<ServerSettings, 'defaultAudience' | 'scopes'>,
   ) {}
 
   async handle(client: ClientRecord, form: FormParams): Promise<IssuedAccessToken> {
