@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { keyEncryptionKeyId } from '@clavis/server';
+import { keyEncryptionKeyId } from '@clavis/server/testing';
 import { assertion, JWT_BEARER } from './keys.js';
 import { basic, postForm } from './http.js';
 import type { TestApp } from './test-app.js';

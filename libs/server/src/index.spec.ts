@@ -43,6 +43,9 @@ describe('@clavis/server public surface', () => {
       'SystemClock',
       'SigningKeyStore',
       'OwnBodyGate',
+      'keyEncryptionKeyId',
+      'limitConnectionsPerAddress',
+      'trustProxyFunction',
     ])
       expect(server, name).not.toHaveProperty(name);
   });

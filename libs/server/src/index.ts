@@ -26,7 +26,7 @@ export type { InitialAccessTokenPolicy, InitialAccessTokenRecord } from './regis
 /** Keys and tokens. */
 export { SigningKeyService } from './keys/signing-key.service.js';
 /** Key-encryption key: parsing and key ids; rotation (status, re-encryption). */
-export { KeyEncryption, KeyEncryptionKeyMismatchError, keyEncryptionKeyId } from './shared/crypto.js';
+export { KeyEncryption, KeyEncryptionKeyMismatchError } from './shared/crypto.js';
 export {
   KeyEncryptionService,
   type KeyEncryptionStatus,
@@ -61,8 +61,7 @@ export {
   type ClavisHttpOptions,
   type ClavisFastifyOptions,
 } from './http/clavis-http.options.js';
-export { limitConnectionsPerAddress } from './http/clavis-http.js';
-export { parseTrustProxy, trustProxyFunction, TrustProxyError, type TrustProxySetting } from './http/trust-proxy.js';
+export { parseTrustProxy, TrustProxyError, type TrustProxySetting } from './http/trust-proxy.js';
 /** Operator CLI around the host's module. */
 export { runClavisCli, type ClavisCliModule } from './cli/clavis-cli.js';
 /** The resource guard (@clavis/resource) in the same process as the server. */

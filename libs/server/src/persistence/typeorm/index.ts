@@ -15,12 +15,3 @@ export const CLAVIS_ENTITIES = [
 
 /** Every Clavis migration: add them to the host's DataSource `migrations` and run them. */
 export const CLAVIS_MIGRATIONS = [ClavisInitial1764200000000, ClavisAdmissionCeiling1764300000010];
-
-export {
-  ClientEntity,
-  ClientSecretEntity,
-  UsedJtiEntity,
-  RevokedTokenEntity,
-  InitialAccessTokenEntity,
-  SigningKeyEntity,
-};
