@@ -14,6 +14,11 @@ const imports = (file: string) =>
   [...readFileSync(file, 'utf8').matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/g)].map(
     (m) => m[1],
   );
+/** Static imports, plus modules loaded at run time (`import('x')`, `require('x')`: optional drivers are loaded so). */
+const loads = (file: string) => [
+  ...imports(file),
+  ...[...readFileSync(file, 'utf8').matchAll(/\b(?:import|require)\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]),
+];
 
 describe('package boundaries', () => {
   it('@clavis/resource imports neither @clavis/server nor @clavis/client', () => {
@@ -36,22 +41,27 @@ describe('package boundaries', () => {
         ).toEqual([]);
     }
   });
-  it('@clavis/server imports @clavis/resource only for the in-process guard (docs/adr/0018), never @clavis/client; only persistence/ imports typeorm', () => {
+  it('@clavis/server imports @clavis/resource only for the in-process guard (docs/adr/0018), never @clavis/client', () => {
     for (const f of sources('libs/server/src')) {
       const allowed = f.endsWith('embedding/in-process-resource.module.ts') ? ['@clavis/resource'] : [];
       expect(
         imports(f).filter((i) => /@clavis\/(resource|client)|libs\/(resource|client)/.test(i) && !allowed.includes(i)),
         f,
       ).toEqual([]);
-      if (!f.includes('/persistence/'))
+    }
+  });
+  it('only the TypeORM adapter folder loads typeorm, @nestjs/typeorm and the SQL drivers; only the Redis one loads ioredis; the module reaches them through typeOrmStorage()', () => {
+    // Drivers and their Nest glue are adapters' business (docs/adr/0019-storage-is-a-port.md, docs/adr/0023):
+    // the module definition picks the default storage by calling typeOrmStorage(), never TypeOrmModule itself.
+    for (const f of sources('libs/server/src')) {
+      if (!f.includes('/persistence/typeorm/'))
         expect(
-          imports(f).filter((i) => i === 'typeorm'),
+          loads(f).filter((i) => /^(typeorm|@nestjs\/typeorm|pg|better-sqlite3)(\/|$)/.test(i)),
           f,
         ).toEqual([]);
-      // Drivers and their Nest glue are adapters' business (docs/adr/0019-storage-is-a-port.md); the module definition picks the default.
-      if (!f.includes('/persistence/'))
+      if (!f.includes('/persistence/redis/'))
         expect(
-          imports(f).filter((i) => /^(@nestjs\/typeorm|ioredis|pg|better-sqlite3)$/.test(i)),
+          loads(f).filter((i) => /^ioredis(\/|$)/.test(i)),
           f,
         ).toEqual([]);
       if (!f.includes('/persistence/') && !f.endsWith('clavis-server.module-definition.ts') && !f.endsWith('index.ts'))
