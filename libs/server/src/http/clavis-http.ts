@@ -11,9 +11,9 @@ import {
 import { parseTrustProxy, trustProxyFunction, type TrustProxySetting } from './trust-proxy.js';
 
 /**
- * Options of Nest's `FastifyAdapter` for Clavis (the demo server's HTTP adapter: Fastify). Measured on this machine kind (one pinned core),
- * a bare Nest route costs ~61 µs per request on Fastify and ~330 µs on Express — more than all
- * of the token endpoint's own work. `trustProxy` (TRUST_PROXY) makes `req.ip` the client's address.
+ * Options of Nest's `FastifyAdapter` for Clavis (the demo server's HTTP adapter: Fastify, whose
+ * per-request cost is a fraction of Express's; figures in docs/adr/0007-hot-path-costs.md).
+ * `trustProxy` (TRUST_PROXY) makes `req.ip` the client's address.
  * @example new FastifyAdapter(clavisFastifyOptions())
  */
 export function clavisFastifyOptions(opts: ClavisHttpOptions = {}): ClavisFastifyOptions {
