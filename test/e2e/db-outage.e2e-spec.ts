@@ -2,13 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLAVIS_ENTITIES,
-  CLAVIS_MIGRATIONS,
-  ClientService,
-  FixedClock,
-  SigningKeyService,
-} from '@clavis/server';
+import { CLAVIS_ENTITIES, CLAVIS_MIGRATIONS, ClientService, FixedClock, SigningKeyService } from '@clavis/server';
 import { resolveServerOptions } from '@clavis/server/testing';
 import { MemoryAuditSink } from '@clavis/server/testing';
 import { TypeOrmClientStore } from '../../libs/server/src/persistence/typeorm/typeorm-client.store.js';

@@ -38,7 +38,7 @@ export function readClientAssertion(form: FormParams): Extract<PresentedCredenti
 }
 
 /** The unverified `sub` (else `iss`) of an assertion, to find the client; or a failure. */
-export function peekClientId(assertion: string): string {
+function peekClientId(assertion: string): string {
   try {
     const [, payload] = assertion.split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as JWTPayload;
@@ -114,8 +114,7 @@ export class ClientAssertionVerifier {
    */
   async verify(client: ClientRecord, opened: OpenedAssertion, keys: readonly VerificationKey[]): Promise<JWTPayload> {
     let verified = false;
-    for (const key of keys)
-      if ((verified = await this.jws.verify(opened.jws, opened.compact, opened.alg, key))) break;
+    for (const key of keys) if ((verified = await this.jws.verify(opened.jws, opened.compact, opened.alg, key))) break;
     if (!verified) throw OAuthError.invalidClient('signature_invalid', 'signature verification failed');
 
     const payload = opened.jws.payload as JWTPayload;

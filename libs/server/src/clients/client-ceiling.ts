@@ -22,7 +22,7 @@ export interface ClientCeiling {
 type Bounded = Pick<ClientRecord, 'scope' | 'resources' | 'tokenEndpointAuthMethod'>;
 
 /** What of `held` lies outside `ceiling`, one phrase per member (empty when it fits). */
-export function outsideCeiling(held: Bounded, ceiling: ClientCeiling): string[] {
+function outsideCeiling(held: Bounded, ceiling: ClientCeiling): string[] {
   const problems: string[] = [];
   if (ceiling.maxScope !== null) {
     const allowed = new Set(ceiling.maxScope.split(' ').filter(Boolean));

@@ -16,7 +16,8 @@ export class FirstRunService implements OnApplicationBootstrap {
   constructor(
     private readonly clients: ClientService,
     private readonly initialTokens: InitialAccessTokenService,
-    @Inject(SERVER_SETTINGS) private readonly settings: Pick<ServerSettings, 'endpointBase' | 'firstRunInitialAccessToken' | 'registration'>,
+    @Inject(SERVER_SETTINGS)
+    private readonly settings: Pick<ServerSettings, 'endpointBase' | 'firstRunInitialAccessToken' | 'registration'>,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 

@@ -6,7 +6,7 @@ import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings
 import { hideBodyFromHostParsers } from '../shared/form-body.js';
 
 /** Marks a handler whose request body Clavis reads itself (copied by Nest onto the route's handler). */
-export const CLAVIS_OWN_BODY = 'clavis:own-body';
+const CLAVIS_OWN_BODY = 'clavis:own-body';
 /** The metadata key of `@RouteConfig()` in @nestjs/platform-fastify: Fastify's per-route `config`. */
 const FASTIFY_ROUTE_CONFIG = '__fastify_route_config__';
 const BODILESS = new Set<number>([RequestMethod.GET, RequestMethod.HEAD, RequestMethod.OPTIONS]);

@@ -41,7 +41,11 @@ export class SigningKeyService implements OnApplicationBootstrap {
     private readonly store: SigningKeyStore,
     private readonly clock: Clock,
     private readonly audit: AuditSink,
-    @Inject(SERVER_SETTINGS) private readonly settings: Pick<ServerSettings, 'signingAlgorithm' | 'accessTokenTtl' | 'clockSkew' | 'keyRotation'>,
+    @Inject(SERVER_SETTINGS)
+    private readonly settings: Pick<
+      ServerSettings,
+      'signingAlgorithm' | 'accessTokenTtl' | 'clockSkew' | 'keyRotation'
+    >,
     private readonly kek: KeyEncryption,
     private readonly jws: JwsBackend,
   ) {}

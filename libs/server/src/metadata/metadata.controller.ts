@@ -4,10 +4,14 @@ import { OAuthErrorFilter } from '../errors/oauth-error.filter.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { ASYMMETRIC_ALGS, HMAC_ALGS } from '../shared/jose-algorithms.js';
 
+/** The settings the metadata document is built from. */
+export type MetadataSettings = Pick<
+  ServerSettings,
+  'issuer' | 'endpointBase' | 'registration' | 'scopes' | 'signingAlgorithm'
+>;
+
 /** Builds the RFC 8414 metadata document from the resolved settings. */
-export function buildMetadata(
-  settings: Pick<ServerSettings, 'issuer' | 'endpointBase' | 'registration' | 'scopes' | 'signingAlgorithm'>,
-): Record<string, unknown> {
+export function buildMetadata(settings: MetadataSettings): Record<string, unknown> {
   const base = settings.endpointBase;
   return {
     issuer: settings.issuer,
@@ -35,7 +39,7 @@ export function buildMetadata(
 export class MetadataController {
   private readonly document: Record<string, unknown>;
 
-  constructor(@Inject(SERVER_SETTINGS) settings: Parameters<typeof buildMetadata>[0]) {
+  constructor(@Inject(SERVER_SETTINGS) settings: MetadataSettings) {
     this.document = buildMetadata(settings);
   }
 

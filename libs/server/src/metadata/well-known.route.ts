@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
-import { buildMetadata } from './metadata.controller.js';
+import { buildMetadata, type MetadataSettings } from './metadata.controller.js';
 
 const WELL_KNOWN = '/.well-known/oauth-authorization-server';
 
@@ -15,7 +15,8 @@ const WELL_KNOWN = '/.well-known/oauth-authorization-server';
 @Injectable()
 export class WellKnownMetadataRoute implements OnModuleInit {
   constructor(
-    @Inject(SERVER_SETTINGS) private readonly settings: Pick<ServerSettings, 'issuerPath' | 'routePrefix'>,
+    @Inject(SERVER_SETTINGS)
+    private readonly settings: Pick<ServerSettings, 'issuerPath' | 'routePrefix'> & MetadataSettings,
     private readonly adapterHost: HttpAdapterHost,
   ) {}
 

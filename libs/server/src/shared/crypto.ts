@@ -36,7 +36,7 @@ export function secretMatchesHash(presented: string, storedHash: string): boolea
 }
 
 /** How many key-encryption keys (current + previous) one configuration may hold. */
-export const MAX_KEY_ENCRYPTION_KEYS = 8;
+const MAX_KEY_ENCRYPTION_KEYS = 8;
 
 /**
  * The public identifier of a key-encryption key: the first 8 bytes of SHA-256 over a
