@@ -24,6 +24,12 @@ export interface OpenedAssertion {
   readonly header: { alg?: unknown; typ?: unknown; kid?: unknown };
 }
 
+/** An assertion that passed every rule, and the key (one of those the method gave) that verified it. */
+export interface VerifiedAssertion {
+  payload: JWTPayload;
+  key: VerificationKey;
+}
+
 /** Reads a jwt-bearer client assertion and its subject from the form (RFC 7521 §4.2, RFC 7523 §2.2). */
 export function readClientAssertion(form: FormParams): Extract<PresentedCredentials, { method: 'jwt' }> {
   if (form.get('client_assertion_type') !== JWT_BEARER_ASSERTION)
@@ -38,7 +44,7 @@ export function readClientAssertion(form: FormParams): Extract<PresentedCredenti
 }
 
 /** The unverified `sub` (else `iss`) of an assertion, to find the client; or a failure. */
-function peekClientId(assertion: string): string {
+export function peekClientId(assertion: string): string {
   try {
     const [, payload] = assertion.split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as JWTPayload;
@@ -110,11 +116,19 @@ export class ClientAssertionVerifier {
 
   /**
    * The signature by one of `keys` (each valid HMAC secret, or the one public key the header
-   * selects), the claim rules, then single use.
+   * selects), the claim rules, then single use. Returns the claims and the key that verified.
    */
-  async verify(client: ClientRecord, opened: OpenedAssertion, keys: readonly VerificationKey[]): Promise<JWTPayload> {
-    let verified = false;
-    for (const key of keys) if ((verified = await this.jws.verify(opened.jws, opened.compact, opened.alg, key))) break;
+  async verify(
+    client: ClientRecord,
+    opened: OpenedAssertion,
+    keys: readonly VerificationKey[],
+  ): Promise<VerifiedAssertion> {
+    let verified: VerificationKey | undefined;
+    for (const key of keys)
+      if (await this.jws.verify(opened.jws, opened.compact, opened.alg, key)) {
+        verified = key;
+        break;
+      }
     if (!verified) throw OAuthError.invalidClient('signature_invalid', 'signature verification failed');
 
     const payload = opened.jws.payload as JWTPayload;
@@ -123,7 +137,7 @@ export class ClientAssertionVerifier {
     // Single use, atomically, per client; remembered until the assertion can no longer be accepted.
     if (!(await this.replay.consume(client.clientId, payload.jti as string, this.rememberUntil(payload))))
       throw OAuthError.invalidClient('jti_replayed', 'jti already used');
-    return payload;
+    return { payload, key: verified };
   }
 
   /**

@@ -92,6 +92,6 @@ export class RateLimitService {
 }
 
 /** The caller's address: Express's `req.ip` (which honours the host's `trust proxy`), else the socket's. */
-function clientAddress(req: HttpRequest & { ip?: string }): string {
+export function clientAddress(req: HttpRequest & { ip?: string }): string {
   return req.ip ?? req.socket?.remoteAddress ?? 'unknown';
 }
