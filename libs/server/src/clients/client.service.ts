@@ -68,6 +68,11 @@ export interface CreateClientOptions {
    * The metadata must lie within it.
    */
   ceiling?: Partial<ClientCeiling>;
+  /**
+   * Runs once the metadata is valid and within the ceiling, just before the write: what admits the
+   * client is used up only by a registration that can succeed (e.g. a one-use initial access token).
+   */
+  beforeWrite?: () => Promise<void>;
 }
 
 /**
@@ -91,7 +96,9 @@ export class ClientService {
   async create(metadata: ClientMetadata, opts: CreateClientOptions = {}): Promise<IssuedClientCredentials> {
     const valid = await validateClientMetadata(metadata, this.settings);
     const ceiling = ceilingFor(valid, normaliseCeiling(opts.ceiling ?? {}, this.settings));
-    assertWithinCeiling(valid, ceiling, opts.via === 'http' ? "the initial access token's" : "the given ceiling's");
+    if (opts.via === 'http') this.denyOutsidePolicy(valid, ceiling);
+    else assertWithinCeiling(valid, ceiling, "the given ceiling's");
+    await opts.beforeWrite?.();
     const now = this.clock.nowSeconds();
     const registrationAccessToken = opts.withRegistrationToken ? randomToken() : undefined;
     const client: ClientRecord = {
@@ -408,6 +415,19 @@ export class ClientService {
   private denyToken(clientId: string | undefined, reason: string): never {
     this.audit.record({ type: 'registration.denied', clientId, reason });
     throw OAuthError.invalidToken(reason);
+  }
+
+  /** A registration outside the initial access token's policy: audited with the members only (their values come from the request). */
+  private denyOutsidePolicy(held: Parameters<typeof assertWithinCeiling>[0], ceiling: ClientCeiling): void {
+    try {
+      assertWithinCeiling(held, ceiling, "the initial access token's");
+    } catch (e) {
+      this.audit.record({
+        type: 'registration.denied',
+        reason: `registration outside the initial access token's policy: ${membersOutsideCeiling(held, ceiling)}`,
+      });
+      throw e;
+    }
   }
 
   private denyOutsideCeiling(
