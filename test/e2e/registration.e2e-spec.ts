@@ -982,7 +982,7 @@ describe('POST /register (RFC 7591)', () => {
         expect((await api.read(reg.registration_client_uri, reg.registration_access_token)).status).toBe(200);
       });
 
-      it('switching client_secret_basic → private_key_jwt drops the secrets at once', async () => {
+      it('switching client_secret_basic → private_key_jwt: no secret shown; the old one keeps Basic only for the overlap (ADR 0021)', async () => {
         const reg = remember(await api.registerOk(full));
         const key = await generateKey('ES256');
         const res = await api.update(
@@ -1000,10 +1000,13 @@ describe('POST /register (RFC 7591)', () => {
         expect(up.client_secret).toBeUndefined();
         expect(up.client_secret_expires_at).toBe(0);
         expect(up.jwks).toEqual({ keys: [key.publicJwk] });
-        expectOAuthError(await tokenWithBasic(t, reg.client_id, reg.client_secret), 401, 'invalid_client');
+        expect((await tokenWithBasic(t, reg.client_id, reg.client_secret)).status).toBe(200);
+        expectOAuthError(await tokenWithPost(t, reg.client_id, reg.client_secret), 401, 'invalid_client');
         expect(
           (await tokenWithAssertion(t, await assertion(reg.client_id, key, t.issuer, { now: now() }))).status,
         ).toBe(200);
+        await t.clients.retirePreviousSecret(reg.client_id);
+        expectOAuthError(await tokenWithBasic(t, reg.client_id, reg.client_secret), 401, 'invalid_client');
       });
 
       it('switching private_key_jwt → client_secret_post issues a secret; the key stops working', async () => {

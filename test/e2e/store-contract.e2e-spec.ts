@@ -172,6 +172,7 @@ const secret = (
   createdAt,
   expiresAt: null,
   retiresAt: null,
+  method: null,
 });
 const key = (kid: string, state: SigningKeyRecord['state']): SigningKeyRecord => ({
   kid,

@@ -6,6 +6,7 @@ import {
   type FakeResponse,
   type RecordedRequest,
 } from '../test/fake-http-server.js';
+import type { ClientAuth } from './auth/client-auth.js';
 import { privateKeyJwt } from './auth/private-key-jwt.js';
 import { ClavisClientError } from './errors.js';
 import {
@@ -17,6 +18,8 @@ import {
 import { TokenClient } from './token-client.js';
 
 const INITIAL_ACCESS_TOKEN = 'iat-1';
+/** The platform token the fake accepts for a federated client. */
+const PLATFORM_TOKEN = 'platform-token';
 const FORBIDDEN_IN_PUT = [
   'registration_access_token',
   'registration_client_uri',
@@ -116,6 +119,12 @@ class FakeRegistrationServer {
         const { client_id: _, ...metadata } = body;
         stored.metadata = metadata;
         stored.rat = secret();
+        // A move to a method without a secret: no secret is issued or shown (the server keeps the old one for the overlap).
+        if (
+          metadata.token_endpoint_auth_method === 'private_key_jwt' ||
+          metadata.token_endpoint_auth_method === 'federated_jwt'
+        )
+          [stored.secret, stored.secretExpiresAt] = [undefined, 0];
         const rotate = this.rotateSecretOnUpdate && stored.secret !== undefined;
         if (rotate) {
           [stored.secret, stored.secretExpiresAt] = [secret(), stored.secretExpiresAt + 1];
@@ -153,6 +162,10 @@ class FakeRegistrationServer {
     };
     const stored = this.clients.get(r.form.get('client_id') ?? '');
     if (!stored) return invalid;
+    if (stored.metadata.token_endpoint_auth_method === 'federated_jwt')
+      return r.form.get('client_assertion') === PLATFORM_TOKEN
+        ? { json: { access_token: secret(), token_type: 'Bearer', expires_in: 300 } }
+        : invalid;
     try {
       const assertion = r.form.get('client_assertion')!;
       const { protectedHeader } = await jwtVerify(assertion, createLocalJWKSet(stored.metadata.jwks as JSONWebKeySet), {
@@ -615,5 +628,126 @@ describe('RegistrationClient response checks', () => {
     expect((await rejection(registrar().register({}, { initialAccessToken: INITIAL_ACCESS_TOKEN }))).code).toBe(
       'response_too_large',
     );
+  });
+});
+
+describe('RegistrationClient.migrateToPrivateKeyJwt and migrateToFederated', () => {
+  const federatedAuth = (clientId: string, token = PLATFORM_TOKEN): ClientAuth => ({
+    method: 'federated_jwt' as ClientAuth['method'],
+    clientId,
+    authenticate: async () => ({
+      headers: {},
+      body: {
+        client_id: clientId,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: token,
+      },
+    }),
+  });
+
+  async function secretClient(saved: ClientRegistration[]) {
+    const client = await registered(
+      { client_name: 'svc', scope: 'a', token_endpoint_auth_method: 'client_secret_basic' },
+      { onCredentials: (r) => void saved.push(r) },
+    );
+    const id = client.registration!.client_id;
+    const tokens = new TokenClient({ issuer: as.issuer, clientId: id, auth: federatedAuth(id, 'not-yet') });
+    return { client, id, tokens };
+  }
+
+  it('migrateToPrivateKeyJwt: one PUT with the method and the public key, stored before the token client switches and proves it', async () => {
+    const saved: ClientRegistration[] = [];
+    const { client, id, tokens } = await secretClient(saved);
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const publicJwk = await exportJWK(publicKey);
+    const getToken = tokens.getToken.bind(tokens);
+    const seen: string[] = [];
+    tokens.getToken = (...args) => {
+      seen.push(`${tokens.auth.method} after ${saved.length} saves`);
+      return getToken(...args);
+    };
+    const result = await client.migrateToPrivateKeyJwt({
+      newKey: { publicJwk, privateKey, kid: 'k1' },
+      tokenClient: tokens,
+    });
+    expect(as.puts()).toHaveLength(1);
+    const put = as.puts()[0];
+    expect(put).toMatchObject({ client_id: id, token_endpoint_auth_method: 'private_key_jwt', client_name: 'svc' });
+    expect((put.jwks as JSONWebKeySet).keys).toEqual([expect.objectContaining({ kid: 'k1', kty: 'EC' })]);
+    expect((put.jwks as JSONWebKeySet).keys[0]).not.toHaveProperty('d');
+    expect(seen).toEqual(['private_key_jwt after 2 saves']);
+    expect(tokens.auth.method).toBe('private_key_jwt');
+    // The stored registration carries the new method and no longer the secret.
+    expect(result.client_secret).toBeUndefined();
+    expect(saved.at(-1)).toMatchObject({ token_endpoint_auth_method: 'private_key_jwt' });
+    expect(saved.at(-1)!.client_secret).toBeUndefined();
+    expect(saved.at(-1)!.client_secret_expires_at).toBeUndefined();
+  });
+
+  it("migrateToPrivateKeyJwt refuses a public key that is not the private key's, before any request", async () => {
+    const { client } = await secretClient([]);
+    const a = await generateKeyPair('ES256');
+    const b = await generateKeyPair('ES256');
+    const error = await rejection(
+      client.migrateToPrivateKeyJwt({
+        newKey: { publicJwk: await exportJWK(b.publicKey), privateKey: a.privateKey, kid: 'k' },
+      }),
+    );
+    expect(error.code).toBe('invalid_key');
+    expect(as.puts()).toHaveLength(0);
+  });
+
+  it('migrateToFederated: one PUT with the method and the credentials (no keys), stored, then the token client switches', async () => {
+    const saved: ClientRegistration[] = [];
+    const { client, id, tokens } = await secretClient(saved);
+    const credentials = [
+      { issuer: 'https://token.actions.githubusercontent.com', subject: 'repo:acme/billing:ref:refs/heads/main' },
+    ];
+    const result = await client.migrateToFederated({
+      federatedCredentials: credentials,
+      tokenClient: tokens,
+      auth: federatedAuth(id),
+    });
+    const put = as.puts()[0];
+    expect(put).toMatchObject({
+      client_id: id,
+      token_endpoint_auth_method: 'federated_jwt',
+      federated_credentials: credentials,
+    });
+    expect(put).not.toHaveProperty('jwks');
+    expect(put).not.toHaveProperty('jwks_uri');
+    expect(result).toMatchObject({ token_endpoint_auth_method: 'federated_jwt', federated_credentials: credentials });
+    expect(saved.at(-1)).toMatchObject({ token_endpoint_auth_method: 'federated_jwt' });
+    expect(saved.at(-1)!.client_secret).toBeUndefined();
+    expect(tokens.auth.clientId).toBe(id);
+    expect(tokens.auth.method).toBe('federated_jwt');
+  });
+
+  it('migrateToFederated puts the previous authentication back when the platform token is refused', async () => {
+    const { client, id, tokens } = await secretClient([]);
+    const previous = tokens.auth;
+    const error = await rejection(
+      client.migrateToFederated({
+        federatedCredentials: [{ issuer: 'https://issuer.example', subject: 'system:serviceaccount:ns:sa' }],
+        tokenClient: tokens,
+        auth: federatedAuth(id, 'wrong'),
+      }),
+    );
+    expect(error.code).toBe('invalid_client');
+    expect(tokens.auth).toBe(previous);
+    // The server was told; the stored state says so.
+    expect(client.registration!.token_endpoint_auth_method).toBe('federated_jwt');
+  });
+
+  it('migrateToFederated checks its arguments before any request', async () => {
+    const { client, tokens } = await secretClient([]);
+    await expect(client.migrateToFederated({ federatedCredentials: [] })).rejects.toThrow(TypeError);
+    await expect(
+      client.migrateToFederated({ federatedCredentials: [{ issuer: 'https://i', subject: '' }] }),
+    ).rejects.toThrow(TypeError);
+    await expect(
+      client.migrateToFederated({ federatedCredentials: [{ issuer: 'https://i', subject: 's' }], tokenClient: tokens }),
+    ).rejects.toThrow(/auth/);
+    expect(as.puts()).toHaveLength(0);
   });
 });

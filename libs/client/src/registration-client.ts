@@ -1,5 +1,5 @@
 import type { JSONWebKeySet, JWK } from 'jose';
-import type { TokenEndpointAuthMethod } from './auth/client-auth.js';
+import type { ClientAuth, TokenEndpointAuthMethod } from './auth/client-auth.js';
 import { privateKeyJwt, type PrivateKey, type PrivateKeyJwtOptions } from './auth/private-key-jwt.js';
 import { isKeyPair, publicPart } from './auth/key-pair.js';
 import { discoverAuthorizationServer } from './discovery.js';
@@ -101,6 +101,43 @@ export interface RollKeysOptions {
   /** Assertion options for the new key (`alg`, `lifetime`, `audience`). */
   assertion?: Omit<PrivateKeyJwtOptions, 'kid'>;
 }
+
+/**
+ * Options of {@link RegistrationClient.migrateToPrivateKeyJwt}.
+ * @see RFC 7592 §2.2, RFC 7523 §2.2
+ */
+export interface MigrateToPrivateKeyJwtOptions {
+  /** The key the client will sign its assertions with; its public part is registered as `jwks`. */
+  newKey: NewSigningKey;
+  /** Token client to switch to the key once the server has it; it fetches a token with it to prove it. */
+  tokenClient?: TokenClient;
+  /** Assertion options for the key (`alg`, `lifetime`, `audience`). */
+  assertion?: Omit<PrivateKeyJwtOptions, 'kid'>;
+  /** `token_endpoint_auth_signing_alg` to register. Default: none (any asymmetric algorithm the key fits). */
+  signingAlg?: string;
+}
+
+/** A workload identity a client trusts to authenticate as itself: the platform token's `iss` and `sub`. */
+export interface FederatedCredential {
+  issuer: string;
+  subject: string;
+}
+
+/**
+ * Options of {@link RegistrationClient.migrateToFederated}.
+ * @see RFC 7592 §2.2
+ */
+export interface MigrateToFederatedOptions {
+  /** The platform identities (1–20) the client authenticates with; the issuers must be ones the server trusts. */
+  federatedCredentials: FederatedCredential[];
+  /** Token client to switch once the server has them; it fetches a token with `auth` to prove it. */
+  tokenClient?: TokenClient;
+  /** The federated client authentication `tokenClient` switches to. Required with `tokenClient`. */
+  auth?: ClientAuth;
+}
+
+/** Methods whose client holds a server-issued secret. */
+const SECRET_METHODS: readonly string[] = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt'];
 
 /** Members of a registration response that never go back in an RFC 7592 PUT. */
 const SERVER_ONLY = [
@@ -267,6 +304,73 @@ export class RegistrationClient {
   }
 
   /**
+   * Moves a secret client to `private_key_jwt` without downtime, in one call: registers the public
+   * part of `newKey` and the method in one PUT, stores the new registration (`onCredentials`) before
+   * anything switches, then switches `tokenClient` to the key and proves it by fetching a token. The
+   * server keeps the previous secret working, with the previous method only, for its rotation overlap
+   * window, so the other instances of the service can switch one at a time. A failure of the switch
+   * puts `tokenClient` back on the secret (still valid).
+   * @see RFC 7592 §2.2, RFC 7523 §2.2
+   */
+  migrateToPrivateKeyJwt(options: MigrateToPrivateKeyJwtOptions): Promise<ClientRegistration> {
+    return this.#exclusive(async () => {
+      const current = this.#current();
+      const { newKey, tokenClient } = options;
+      if (typeof newKey?.kid !== 'string' || newKey.kid === '')
+        throw new TypeError('newKey.kid must be a non-empty string');
+      if (tokenClient && tokenClient.clientId !== current.client_id)
+        throw new TypeError('tokenClient belongs to another client');
+      const publicJwk = publicMembers(newKey.publicJwk, newKey.kid);
+      checkKeyPair(publicJwk, newKey.privateKey);
+      const auth = privateKeyJwt(current.client_id, newKey.privateKey, { ...options.assertion, kid: newKey.kid });
+      const registration = await this.#put({
+        token_endpoint_auth_method: 'private_key_jwt',
+        token_endpoint_auth_signing_alg: options.signingAlg,
+        jwks: { keys: [publicJwk] },
+        jwks_uri: undefined,
+      });
+      if (tokenClient) await switchAuth(tokenClient, auth);
+      return registration;
+    });
+  }
+
+  /**
+   * Moves a client to `federated_jwt` (its platform identity: a Kubernetes service-account token, a
+   * GitHub Actions OIDC token, a SPIFFE JWT-SVID) without downtime, as {@link migrateToPrivateKeyJwt}:
+   * registers `federatedCredentials` and the method in one PUT, stores the new registration, then
+   * switches `tokenClient` to `auth` and proves it. A secret client's previous secret keeps working,
+   * with its previous method only, for the server's rotation overlap window.
+   * @see RFC 7592 §2.2
+   */
+  migrateToFederated(options: MigrateToFederatedOptions): Promise<ClientRegistration> {
+    return this.#exclusive(async () => {
+      const current = this.#current();
+      const { federatedCredentials, tokenClient, auth } = options;
+      if (
+        !Array.isArray(federatedCredentials) ||
+        federatedCredentials.length === 0 ||
+        federatedCredentials.some(
+          (c) => typeof c?.issuer !== 'string' || c.issuer === '' || typeof c.subject !== 'string' || c.subject === '',
+        )
+      )
+        throw new TypeError('federatedCredentials must be a non-empty list of { issuer, subject } strings');
+      if (tokenClient && tokenClient.clientId !== current.client_id)
+        throw new TypeError('tokenClient belongs to another client');
+      if (tokenClient && (!auth || auth.clientId !== current.client_id))
+        throw new TypeError('auth (the federated authentication of this client) is required with tokenClient');
+      const registration = await this.#put({
+        token_endpoint_auth_method: 'federated_jwt' as TokenEndpointAuthMethod,
+        federated_credentials: federatedCredentials.map(({ issuer, subject }) => ({ issuer, subject })),
+        token_endpoint_auth_signing_alg: undefined,
+        jwks: undefined,
+        jwks_uri: undefined,
+      });
+      if (tokenClient) await switchAuth(tokenClient, auth!);
+      return registration;
+    });
+  }
+
+  /**
    * Deletes the client on the server and forgets its registration.
    * @see RFC 7592 §2.3
    */
@@ -306,8 +410,15 @@ export class RegistrationClient {
       // RFC 7592 §2.1/§2.2: the server may keep the registration access token; keep the old one then.
       next.registration_access_token ??= previous.registration_access_token;
       next.registration_client_uri ??= previous.registration_client_uri;
-      // A secret and its expiry travel together: without a new secret, the old pair stays.
-      if (next.client_secret === undefined) {
+      // A secret and its expiry travel together: without a new secret, the old pair stays — unless the
+      // client moved to a method without a secret (the server keeps the old one only for the overlap).
+      const secretless =
+        typeof next.token_endpoint_auth_method === 'string' &&
+        !SECRET_METHODS.includes(next.token_endpoint_auth_method);
+      if (secretless) {
+        delete next.client_secret;
+        delete next.client_secret_expires_at;
+      } else if (next.client_secret === undefined) {
         delete next.client_secret_expires_at;
         if (previous.client_secret !== undefined) next.client_secret = previous.client_secret;
         if (previous.client_secret_expires_at !== undefined)
@@ -394,6 +505,19 @@ export class RegistrationClient {
     const result = this.#queue.then(operation);
     this.#queue = result.catch(() => undefined);
     return result;
+  }
+}
+
+/** Switches `tokenClient` to `auth` and proves it with a fresh token; puts the previous one back on failure. */
+async function switchAuth(tokenClient: TokenClient, auth: ClientAuth): Promise<void> {
+  const previous = tokenClient.auth;
+  tokenClient.setAuth(auth);
+  try {
+    tokenClient.invalidate();
+    await tokenClient.getToken();
+  } catch (error) {
+    tokenClient.setAuth(previous);
+    throw error;
   }
 }
 

@@ -30,6 +30,7 @@ import { RevocationController } from './token/revocation.controller.js';
 import { AccessTokenInspector } from './token/access-token.inspector.js';
 import { RateLimitService } from './rate-limit/rate-limit.service.js';
 import { RegistrationController } from './registration/registration.controller.js';
+import { RegistrationService } from './registration/registration.service.js';
 import { InitialAccessTokenService } from './registration/initial-access-token.service.js';
 import { KeyEncryption } from './shared/crypto.js';
 import { KeyEncryptionService } from './key-encryption/key-encryption.service.js';
@@ -87,6 +88,7 @@ import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
     AccessTokenInspector,
     ClientCredentialsGrant,
     InitialAccessTokenService,
+    RegistrationService,
     HousekeepingService,
     {
       provide: KeyEncryption,

@@ -16,6 +16,8 @@ export {
   type UpdateClientOptions,
 } from './clients/client.service.js';
 export type { ClientRecord, TokenEndpointAuthMethod } from './clients/client.record.js';
+/** The methods Clavis supports (e.g. to check a host's `allowedAuthMethods` setting). */
+export { TOKEN_ENDPOINT_AUTH_METHODS } from './clients/client.record.js';
 export type { ClientMetadata } from './clients/client-metadata.js';
 export type { ClientCeiling } from './clients/client-ceiling.js';
 export type { CreateClientOptions } from './clients/client.service.js';

@@ -51,6 +51,20 @@ describe('loadConfig (environment → settings)', () => {
       expect(() => loadConfig({ CLAVIS_KEK: KEK, REQUEST_TIMEOUT: bad }), bad).toThrow(/REQUEST_TIMEOUT must be/);
   });
 
+  it('ALLOWED_AUTH_METHODS: a comma list of known methods; default all (left to the module); unknown names or none refused', () => {
+    expect(loadConfig({ CLAVIS_KEK: KEK }).server.allowedAuthMethods).toBeUndefined();
+    expect(
+      loadConfig({ CLAVIS_KEK: KEK, ALLOWED_AUTH_METHODS: 'private_key_jwt, client_secret_post' }).server
+        .allowedAuthMethods,
+    ).toEqual(['private_key_jwt', 'client_secret_post']);
+    expect(() => loadConfig({ CLAVIS_KEK: KEK, ALLOWED_AUTH_METHODS: 'private_key_jwt,basic' })).toThrow(
+      /ALLOWED_AUTH_METHODS names unknown method\(s\) basic/,
+    );
+    expect(() => loadConfig({ CLAVIS_KEK: KEK, ALLOWED_AUTH_METHODS: ' , ' })).toThrow(
+      /ALLOWED_AUTH_METHODS must name/,
+    );
+  });
+
   it('lists every problem in one error', () => {
     try {
       loadConfig({

@@ -6,7 +6,9 @@ import {
   DEFAULT_REQUEST_TIMEOUT as CLAVIS_REQUEST_TIMEOUT,
   KeyEncryption,
   parseTrustProxy,
+  TOKEN_ENDPOINT_AUTH_METHODS,
   type ClavisServerOptions,
+  type TokenEndpointAuthMethod,
 } from '@clavis/server';
 
 /** Everything the demo server reads from the environment (see the README's table). */
@@ -108,6 +110,18 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     kek = { value: '', source: 'env' };
   } else kek = developmentKek(`${dataDir}/dev-kek`);
 
+  const allowedAuthMethods = (
+    env.ALLOWED_AUTH_METHODS !== undefined && env.ALLOWED_AUTH_METHODS !== ''
+      ? env.ALLOWED_AUTH_METHODS.split(/[\s,]+/).filter(Boolean)
+      : undefined
+  ) as TokenEndpointAuthMethod[] | undefined;
+  const unknownMethods = allowedAuthMethods?.filter((m) => !TOKEN_ENDPOINT_AUTH_METHODS.includes(m)) ?? [];
+  if (allowedAuthMethods?.length === 0) problems.push('ALLOWED_AUTH_METHODS must name at least one method');
+  if (unknownMethods.length)
+    problems.push(
+      `ALLOWED_AUTH_METHODS names unknown method(s) ${unknownMethods.join(', ')}: a comma-separated list of ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`,
+    );
+
   const config: AppConfig = {
     port,
     host: env.HOST || undefined,
@@ -132,6 +146,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       secretRotationOverlap: int('SECRET_ROTATION_OVERLAP'),
       rotateSecretOnUpdate: bool('ROTATE_SECRET_ON_UPDATE'),
       registration: oneOf('REGISTRATION_MODE', ['initial_access_token', 'open', 'closed'] as const),
+      allowedAuthMethods,
       jwksFetch: {
         allowedHosts: list('JWKS_ALLOWED_HOSTS'),
         timeout: int('JWKS_FETCH_TIMEOUT'),

@@ -10,6 +10,14 @@ export type AuditEvent =
   | { type: 'client.deleted'; clientId: string }
   | { type: 'client.secret_rotated'; clientId: string; previousSecretValidUntil: number | null }
   | { type: 'client.previous_secret_retired'; clientId: string }
+  | {
+      type: 'client.method_migrated';
+      clientId: string;
+      from: string;
+      to: string;
+      /** Until when the previous secret still works, with the previous method only; null: not at all. */
+      previousSecretValidUntil: number | null;
+    }
   | { type: 'client.registration_token_rotated'; clientId: string }
   | {
       type: 'client.authentication_failed';

@@ -1,8 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { decodeProtectedHeader } from 'jose';
 import type { IncomingHttpHeaders } from 'node:http';
 import { AuditSink } from '../audit/audit.sink.js';
 import type { ClientRecord, TokenEndpointAuthMethod } from '../clients/client.record.js';
 import { ClientService } from '../clients/client.service.js';
+import type { ClientWithSecrets } from '../clients/client.store.js';
+import { migrationSecrets } from '../clients/secret-rotation.js';
+import { Clock } from '../shared/clock.js';
+import { isHmacAlg } from '../shared/jose-algorithms.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import type { FormParams, HttpRequest } from '../shared/form-body.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
@@ -33,6 +38,7 @@ export class ClientAuthenticator {
     @Inject(CLIENT_AUTH_STRATEGIES) strategies: ClientAuthStrategy[],
     private readonly audit: AuditSink,
     private readonly rateLimit: RateLimitService,
+    private readonly clock: Clock,
   ) {
     this.strategies = new Map(strategies.map((s) => [s.method, s]));
   }
@@ -46,11 +52,9 @@ export class ClientAuthenticator {
       const found = await this.clients.findWithSecrets(presented.clientId);
       known = found?.client.clientId ?? (ISSUED_ID_SHAPE.test(presented.clientId) ? presented.clientId : undefined);
       if (!found) throw OAuthError.invalidClient('client_unknown', 'unknown client');
-      const registered = found.client.tokenEndpointAuthMethod;
-      const strategy = this.strategies.get(registered);
-      if (!strategy || strategy.presentedAs !== presented.method)
-        throw OAuthError.invalidClient('method_mismatch', `presented ${presented.method}, registered ${registered}`);
-      return await strategy.verify(found, presented);
+      const { strategy, credential } = this.select(found, presented);
+      await strategy.verify(credential, presented);
+      return found.client;
     } catch (e) {
       if (e instanceof OAuthError && e.code === 'invalid_client') {
         // The presented client_id only when it names a client or has the shape of an issued id: anything
@@ -66,6 +70,45 @@ export class ClientAuthenticator {
       }
       throw e;
     }
+  }
+
+  /**
+   * The strategy of the registered method, or, during a migration's overlap (ADR 0021), the one of
+   * the previous method with the secret kept for it — and that secret only. Both JWT methods take a
+   * `client_assertion`: an HMAC-signed one goes to `client_secret_jwt`.
+   */
+  private select(
+    found: ClientWithSecrets,
+    presented: PresentedCredentials,
+  ): { strategy: ClientAuthStrategy; credential: ClientWithSecrets } {
+    const registered = found.client.tokenEndpointAuthMethod;
+    const own = this.strategies.get(registered);
+    const ownFits = own?.presentedAs === presented.method;
+    for (const secret of migrationSecrets(found.secrets, this.clock.nowSeconds())) {
+      const previous = this.strategies.get(secret.method!);
+      if (previous?.presentedAs !== presented.method) continue;
+      if (
+        ownFits &&
+        presented.method === 'jwt' &&
+        hmacSigned(presented.assertion) !== (secret.method === 'client_secret_jwt')
+      )
+        continue;
+      const client = { ...found.client, tokenEndpointAuthMethod: secret.method!, tokenEndpointAuthSigningAlg: null };
+      return { strategy: previous, credential: { client, secrets: [secret] } };
+    }
+    if (!own || !ownFits)
+      throw OAuthError.invalidClient('method_mismatch', `presented ${presented.method}, registered ${registered}`);
+    return { strategy: own, credential: found };
+  }
+}
+
+/** Whether a client assertion's header names an HMAC algorithm (false when it cannot be read). */
+function hmacSigned(assertion: string): boolean {
+  try {
+    const { alg } = decodeProtectedHeader(assertion);
+    return typeof alg === 'string' && isHmacAlg(alg);
+  } catch {
+    return false;
   }
 }
 

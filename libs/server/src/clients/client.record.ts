@@ -69,6 +69,12 @@ export interface ClientSecretRecord {
   expiresAt: number | null;
   /** When a previous secret stops working (end of the overlap window); null while current. */
   retiresAt: number | null;
+  /**
+   * The method this secret still serves after its client moved to a method without a secret (the
+   * overlap of a migration, docs/adr/0021-migration-between-authentication-methods.md): it
+   * authenticates with that method only, until `retiresAt`. null: the client's own method.
+   */
+  method: TokenEndpointAuthMethod | null;
 }
 
 /** Whether a secret is usable at `now` (seconds). */

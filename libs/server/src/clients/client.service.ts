@@ -20,14 +20,19 @@ import {
   widenedToHold,
   type ClientCeiling,
 } from './client-ceiling.js';
-import { usesSecret, type ClientRecord, type ClientSecretRecord } from './client.record.js';
+import {
+  usesSecret,
+  type ClientRecord,
+  type ClientSecretRecord,
+  type TokenEndpointAuthMethod,
+} from './client.record.js';
 import {
   ClientStore,
   ClientVersionConflictError,
   type ClientWithSecrets,
   type ClientWriteCondition,
 } from './client.store.js';
-import { currentSecret, latestSecret, rotateSecretSet, validSecrets } from './secret-rotation.js';
+import { currentSecret, latestSecret, migrationSecretSet, rotateSecretSet, validSecrets } from './secret-rotation.js';
 
 /** What a create, update or rotation hands back once: the only time a secret is readable. */
 export interface IssuedClientCredentials {
@@ -68,6 +73,11 @@ export interface CreateClientOptions {
    * The metadata must lie within it.
    */
   ceiling?: Partial<ClientCeiling>;
+  /**
+   * Runs once the metadata is valid and within the ceiling, just before the write: what admits the
+   * client is used up only by a registration that can succeed (e.g. a one-use initial access token).
+   */
+  beforeWrite?: () => Promise<void>;
 }
 
 /**
@@ -82,7 +92,7 @@ export class ClientService {
     private readonly audit: AuditSink,
     @Inject(SERVER_SETTINGS)
     private readonly settings: ClientMetadataSettings &
-      Pick<ServerSettings, 'clientSecretTtl' | 'secretRotationOverlap' | 'rotateSecretOnUpdate'>,
+      Pick<ServerSettings, 'clientSecretTtl' | 'secretRotationOverlap' | 'rotateSecretOnUpdate' | 'allowedAuthMethods'>,
     private readonly kek: KeyEncryption,
   ) {}
 
@@ -92,8 +102,11 @@ export class ClientService {
    */
   async create(metadata: ClientMetadata, opts: CreateClientOptions = {}): Promise<IssuedClientCredentials> {
     const valid = await validateClientMetadata(metadata, this.settings);
+    this.assertMethodAllowed(valid.tokenEndpointAuthMethod, undefined, opts.via === 'http');
     const ceiling = ceilingFor(valid, normaliseCeiling(opts.ceiling ?? {}, this.settings));
-    assertWithinCeiling(valid, ceiling, opts.via === 'http' ? "the initial access token's" : "the given ceiling's");
+    if (opts.via === 'http') this.denyOutsidePolicy(valid, ceiling);
+    else assertWithinCeiling(valid, ceiling, "the given ceiling's");
+    await opts.beforeWrite?.();
     const now = this.clock.nowSeconds();
     const registrationAccessToken = opts.withRegistrationToken ? randomToken() : undefined;
     const client: ClientRecord = {
@@ -165,6 +178,9 @@ export class ClientService {
     const found = selfService
       ? await this.findAuthorised(clientId, opts.registrationAccessToken!)
       : await this.mustFind(clientId);
+    // Keeping its method is always allowed; choosing one is within the operator's policy.
+    if (valid.tokenEndpointAuthMethod !== found.client.tokenEndpointAuthMethod)
+      this.assertMethodAllowed(valid.tokenEndpointAuthMethod, clientId, selfService);
     if (opts.presentedSecret !== undefined && !this.isValidSecret(found, opts.presentedSecret))
       throw OAuthError.invalidMetadata('client_secret does not match a currently valid secret');
     const stored: ClientCeiling = {
@@ -205,7 +221,16 @@ export class ClientService {
       isSecret &&
       (found.client.tokenEndpointAuthMethod === 'client_secret_jwt') !==
         (client.tokenEndpointAuthMethod === 'client_secret_jwt');
-    if (!isSecret) secrets = wasSecret ? [] : undefined;
+    if (!isSecret)
+      // Secret → key or federation: the secret keeps working with the previous method for the overlap (ADR 0021).
+      secrets = wasSecret
+        ? migrationSecretSet(
+            found.secrets,
+            found.client.tokenEndpointAuthMethod,
+            now,
+            this.settings.secretRotationOverlap,
+          )
+        : undefined;
     else if (!wasSecret || switchedSecretKind) {
       // A secret stored as a hash cannot become an HMAC key (nor the reverse): issue a fresh one, no overlap.
       const issued = this.newSecret(client, now);
@@ -221,6 +246,14 @@ export class ClientService {
       : undefined;
     await this.saveOrConflict(client, secrets, condition);
     this.audit.record({ type: 'client.updated', clientId });
+    if (wasSecret && !isSecret)
+      this.audit.record({
+        type: 'client.method_migrated',
+        clientId,
+        from: found.client.tokenEndpointAuthMethod,
+        to: client.tokenEndpointAuthMethod,
+        previousSecretValidUntil: secrets?.[0]?.retiresAt ?? null,
+      });
     if (clientSecret && secrets && secrets.length > 1)
       this.audit.record({ type: 'client.secret_rotated', clientId, previousSecretValidUntil: secrets[1].retiresAt });
     else if (clientSecret)
@@ -388,6 +421,7 @@ export class ClientService {
         createdAt: now,
         expiresAt: this.settings.clientSecretTtl ? now + this.settings.clientSecretTtl : null,
         retiresAt: null,
+        method: null,
       },
     };
   }
@@ -410,6 +444,33 @@ export class ClientService {
   private denyToken(clientId: string | undefined, reason: string): never {
     this.audit.record({ type: 'registration.denied', clientId, reason });
     throw OAuthError.invalidToken(reason);
+  }
+
+  /** 400 `invalid_client_metadata` naming a method the operator's policy does not let clients choose. */
+  private assertMethodAllowed(method: TokenEndpointAuthMethod, clientId: string | undefined, audited: boolean): void {
+    if (this.settings.allowedAuthMethods.includes(method)) return;
+    if (audited)
+      this.audit.record({
+        type: 'registration.denied',
+        clientId,
+        reason: `token_endpoint_auth_method ${method} not allowed by the server's policy`,
+      });
+    throw OAuthError.invalidMetadata(
+      `token_endpoint_auth_method ${method} is not allowed by this server; allowed: ${this.settings.allowedAuthMethods.join(', ')}`,
+    );
+  }
+
+  /** A registration outside the initial access token's policy: audited with the members only (their values come from the request). */
+  private denyOutsidePolicy(held: Parameters<typeof assertWithinCeiling>[0], ceiling: ClientCeiling): void {
+    try {
+      assertWithinCeiling(held, ceiling, "the initial access token's");
+    } catch (e) {
+      this.audit.record({
+        type: 'registration.denied',
+        reason: `registration outside the initial access token's policy: ${membersOutsideCeiling(held, ceiling)}`,
+      });
+      throw e;
+    }
   }
 
   private denyOutsideCeiling(

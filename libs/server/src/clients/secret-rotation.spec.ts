@@ -10,6 +10,7 @@ const secret = (id: string, createdAt: number, extra: Partial<ClientSecretRecord
   createdAt,
   expiresAt: null,
   retiresAt: null,
+  method: null,
   ...extra,
 });
 

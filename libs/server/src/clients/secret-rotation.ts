@@ -1,4 +1,4 @@
-import { secretIsValid, type ClientSecretRecord } from './client.record.js';
+import { secretIsValid, type ClientSecretRecord, type TokenEndpointAuthMethod } from './client.record.js';
 
 /**
  * The secret set after a rotation: the new secret, plus the secret that was current until now,
@@ -38,4 +38,27 @@ export function validSecrets(secrets: readonly ClientSecretRecord[], now: number
  */
 export function latestSecret(secrets: readonly ClientSecretRecord[]): ClientSecretRecord | undefined {
   return [...secrets].filter((s) => s.retiresAt === null).sort((a, b) => b.createdAt - a.createdAt)[0];
+}
+
+/**
+ * The secret set after a client moved from the secret method `previous` to a method without a
+ * secret: the secret that was current keeps working for `overlap` seconds (never past its own
+ * expiry), with `previous` only, so a fleet can switch one instance at a time. Like a rotation,
+ * anything older is dropped; with `overlap = 0` no secret remains.
+ */
+export function migrationSecretSet(
+  secrets: readonly ClientSecretRecord[],
+  previous: TokenEndpointAuthMethod,
+  now: number,
+  overlap: number,
+): ClientSecretRecord[] {
+  const current = currentSecret(secrets, now);
+  if (!current || overlap === 0) return [];
+  const retiresAt = Math.min(now + overlap, current.expiresAt ?? Number.MAX_SAFE_INTEGER);
+  return [{ ...current, retiresAt, method: previous }];
+}
+
+/** The secrets still serving a previous method (a migration's overlap) at `now`. */
+export function migrationSecrets(secrets: readonly ClientSecretRecord[], now: number): ClientSecretRecord[] {
+  return secrets.filter((s) => s.method !== null && s.method !== undefined && secretIsValid(s, now));
 }

@@ -1,5 +1,4 @@
 import { Controller, Get, Header, Inject, UseFilters } from '@nestjs/common';
-import { TOKEN_ENDPOINT_AUTH_METHODS } from '../clients/client.record.js';
 import { OAuthErrorFilter } from '../errors/oauth-error.filter.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { ASYMMETRIC_ALGS, HMAC_ALGS } from '../shared/jose-algorithms.js';
@@ -7,12 +6,14 @@ import { ASYMMETRIC_ALGS, HMAC_ALGS } from '../shared/jose-algorithms.js';
 /** The settings the metadata document is built from. */
 export type MetadataSettings = Pick<
   ServerSettings,
-  'issuer' | 'endpointBase' | 'registration' | 'scopes' | 'signingAlgorithm'
+  'issuer' | 'endpointBase' | 'registration' | 'scopes' | 'signingAlgorithm' | 'allowedAuthMethods'
 >;
 
 /** Builds the RFC 8414 metadata document from the resolved settings. */
 export function buildMetadata(settings: MetadataSettings): Record<string, unknown> {
   const base = settings.endpointBase;
+  // The operator's policy: the methods a client may choose.
+  const methods = [...settings.allowedAuthMethods];
   return {
     issuer: settings.issuer,
     token_endpoint: `${base}/token`,
@@ -22,11 +23,11 @@ export function buildMetadata(settings: MetadataSettings): Record<string, unknow
     revocation_endpoint: `${base}/revoke`,
     grant_types_supported: ['client_credentials'],
     response_types_supported: [],
-    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    token_endpoint_auth_methods_supported: methods,
     token_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGS, ...HMAC_ALGS],
-    introspection_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    introspection_endpoint_auth_methods_supported: methods,
     introspection_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGS, ...HMAC_ALGS],
-    revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    revocation_endpoint_auth_methods_supported: methods,
     revocation_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGS, ...HMAC_ALGS],
     ...(settings.scopes.length ? { scopes_supported: [...settings.scopes] } : {}),
     access_token_signing_alg_values_supported: [settings.signingAlgorithm],

@@ -1,5 +1,6 @@
 import type { AuditSink } from '../audit/audit.sink.js';
 import type { Clock } from '../shared/clock.js';
+import type { TokenEndpointAuthMethod } from '../clients/client.record.js';
 
 /** Server signing algorithms for access tokens. */
 export type SigningAlgorithm = 'ES256' | 'ES384' | 'RS256' | 'PS256' | 'EdDSA';
@@ -68,6 +69,13 @@ export interface ClavisServerOptions {
   rotateSecretOnUpdate?: boolean;
   /** Who may register: an initial access token (default), anyone (`open`), or nobody over HTTP (`closed`). */
   registration?: RegistrationMode;
+  /**
+   * The `token_endpoint_auth_method`s a client may choose when it registers or changes its method
+   * (RFC 7591/7592, service and CLI alike), and the ones metadata advertises. A client keeps a method
+   * it already has; e.g. without the secret methods, no new secret client appears while existing ones
+   * migrate to keys (docs/adr/0021-migration-between-authentication-methods.md). Default: all.
+   */
+  allowedAuthMethods?: TokenEndpointAuthMethod[];
   /** Fetching of clients' `jwks_uri`. */
   jwksFetch?: {
     /** Request timeout. Default 5. */

@@ -32,6 +32,26 @@ describe('resolveServerOptions', () => {
     expect(Object.isFrozen(s)).toBe(true);
   });
 
+  it('allowedAuthMethods: all by default; a subset in the known order; unknown or empty refused, naming the value', () => {
+    const base = { issuer: 'https://auth.example.com', keyEncryptionKey: KEK };
+    expect(resolveServerOptions(base).allowedAuthMethods).toEqual([
+      'client_secret_basic',
+      'client_secret_post',
+      'client_secret_jwt',
+      'private_key_jwt',
+    ]);
+    expect(
+      resolveServerOptions({ ...base, allowedAuthMethods: ['private_key_jwt', 'client_secret_post'] })
+        .allowedAuthMethods,
+    ).toEqual(['client_secret_post', 'private_key_jwt']);
+    expect(() => resolveServerOptions({ ...base, allowedAuthMethods: [] })).toThrow(
+      /allowedAuthMethods must be a non-empty list/,
+    );
+    expect(() =>
+      resolveServerOptions({ ...base, allowedAuthMethods: ['client_secret_magic' as 'private_key_jwt'] }),
+    ).toThrow(/allowedAuthMethods: unknown method "client_secret_magic"/);
+  });
+
   it('honours a route prefix in endpoint URLs', () => {
     const s = resolveServerOptions({
       issuer: 'https://auth.example.com',

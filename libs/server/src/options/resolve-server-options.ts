@@ -2,6 +2,7 @@ import { KeyEncryption } from '../shared/crypto.js';
 import type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './clavis-server.options.js';
 import type { ServerSettings } from './server-settings.js';
 import { SCOPE_TOKEN } from '../shared/scope.js';
+import { TOKEN_ENDPOINT_AUTH_METHODS, type TokenEndpointAuthMethod } from '../clients/client.record.js';
 
 export const DEFAULT_SERVER_OPTIONS = {
   routePrefix: '',
@@ -135,6 +136,17 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     90 * 86_400,
   );
 
+  const allowedAuthMethods = options?.allowedAuthMethods ?? [...TOKEN_ENDPOINT_AUTH_METHODS];
+  if (!Array.isArray(allowedAuthMethods) || allowedAuthMethods.length === 0)
+    problems.push(`allowedAuthMethods must be a non-empty list of ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`);
+  else {
+    const unknown = allowedAuthMethods.filter((m) => !TOKEN_ENDPOINT_AUTH_METHODS.includes(m));
+    if (unknown.length)
+      problems.push(
+        `allowedAuthMethods: unknown method ${unknown.map((m) => JSON.stringify(String(m))).join(', ')}; known: ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`,
+      );
+  }
+
   const signingAlgorithm = options?.signingAlgorithm ?? d.signingAlgorithm;
   if (!SIGNING_ALGORITHMS.includes(signingAlgorithm))
     problems.push(`signingAlgorithm must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
@@ -249,6 +261,10 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     secretRotationOverlap,
     rotateSecretOnUpdate: options.rotateSecretOnUpdate ?? d.rotateSecretOnUpdate,
     registration,
+    // In the order of the known methods, whatever order they were given in.
+    allowedAuthMethods: Object.freeze(
+      TOKEN_ENDPOINT_AUTH_METHODS.filter((m) => (allowedAuthMethods as TokenEndpointAuthMethod[]).includes(m)),
+    ),
     jwksFetch: Object.freeze(jwksFetch),
     limits: Object.freeze(limits),
     rateLimit: Object.freeze(rateLimit),

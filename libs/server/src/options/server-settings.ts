@@ -2,6 +2,7 @@ import type { AuditSink } from '../audit/audit.sink.js';
 import type { Clock } from '../shared/clock.js';
 import type { KeyEncryption } from '../shared/crypto.js';
 import type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './clavis-server.options.js';
+import type { TokenEndpointAuthMethod } from '../clients/client.record.js';
 
 /** DI token of the resolved, frozen settings. */
 export const SERVER_SETTINGS = 'CLAVIS_SERVER_SETTINGS';
@@ -31,6 +32,8 @@ export interface ServerSettings {
   readonly secretRotationOverlap: number;
   readonly rotateSecretOnUpdate: boolean;
   readonly registration: RegistrationMode;
+  /** Methods a client may choose (registration, change of method); the supported ones in metadata. */
+  readonly allowedAuthMethods: readonly TokenEndpointAuthMethod[];
   readonly jwksFetch: {
     readonly timeout: number;
     readonly maxBytes: number;

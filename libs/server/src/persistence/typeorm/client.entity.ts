@@ -86,4 +86,6 @@ export class ClientSecretEntity implements ClientSecretRecord {
     transformer: epochSeconds,
   })
   retiresAt: number | null;
+  @Column({ name: 'method', type: 'varchar', length: 32, nullable: true })
+  method: TokenEndpointAuthMethod | null;
 }

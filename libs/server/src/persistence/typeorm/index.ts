@@ -2,6 +2,7 @@ import { ClientEntity, ClientSecretEntity } from './client.entity.js';
 import { InitialAccessTokenEntity, RevokedTokenEntity, SigningKeyEntity, UsedJtiEntity } from './security.entity.js';
 import { ClavisInitial1764200000000 } from './migrations/1764200000000-clavis-initial.js';
 import { ClavisAdmissionCeiling1764300000010 } from './migrations/1764300000010-clavis-admission-ceiling.js';
+import { ClavisMigrationSecretMethod1764400000001 } from './migrations/1764400000001-clavis-migration-secret-method.js';
 
 /** Every Clavis entity: add them to the host's DataSource `entities`. */
 export const CLAVIS_ENTITIES = [
@@ -14,4 +15,8 @@ export const CLAVIS_ENTITIES = [
 ];
 
 /** Every Clavis migration: add them to the host's DataSource `migrations` and run them. */
-export const CLAVIS_MIGRATIONS = [ClavisInitial1764200000000, ClavisAdmissionCeiling1764300000010];
+export const CLAVIS_MIGRATIONS = [
+  ClavisInitial1764200000000,
+  ClavisAdmissionCeiling1764300000010,
+  ClavisMigrationSecretMethod1764400000001,
+];

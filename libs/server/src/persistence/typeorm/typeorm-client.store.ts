@@ -143,7 +143,7 @@ const FIND_WITH_SECRETS = `SELECT c.client_id, c.client_name, c.token_endpoint_a
   c.max_scope, c.max_resources, c.allowed_methods,
   c.client_id_issued_at, c.updated_at, c.version,
   s.id AS s_id, s.secret_hash AS s_secret_hash, s.secret_encrypted AS s_secret_encrypted, s.created_at AS s_created_at,
-  s.expires_at AS s_expires_at, s.retires_at AS s_retires_at
+  s.expires_at AS s_expires_at, s.retires_at AS s_retires_at, s.method AS s_method
 FROM clavis_client c LEFT JOIN clavis_client_secret s ON s.client_id = c.client_id
 WHERE c.client_id = ?
 ORDER BY s.created_at DESC, s.id ASC`;
@@ -177,6 +177,7 @@ interface SecretRow {
   s_created_at: number | string;
   s_expires_at: number | string | null;
   s_retires_at: number | string | null;
+  s_method: ClientRecord['tokenEndpointAuthMethod'] | null;
 }
 
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
@@ -215,5 +216,6 @@ function toSecret(r: ClientRow & SecretRow): ClientSecretRecord {
     createdAt: Number(r.s_created_at),
     expiresAt: num(r.s_expires_at),
     retiresAt: num(r.s_retires_at),
+    method: r.s_method ?? null,
   };
 }
