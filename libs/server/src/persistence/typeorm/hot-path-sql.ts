@@ -30,7 +30,7 @@ export interface HotPathSql {
   /**
    * A number that changes when another connection (another process, such as the operator CLI)
    * has committed to the database since the last call; `undefined` where there is no such cheap
-   * signal (PostgreSQL), so nothing may be cached from the database.
+   * signal (PostgreSQL, whose client cache relies on notifications and a change counter instead).
    */
   dataVersion(): number | undefined;
 }
