@@ -146,6 +146,8 @@ export class PgClientCache implements ClientCache {
   private readonly entries = new Entries();
   private readonly logger = new Logger('ClavisClientCache');
   private listener: PgListenerClient | undefined;
+  /** The listener once its LISTEN has completed (checks before that would prove nothing). */
+  private listening: PgListenerClient | undefined;
   private checking: PgListenerClient | undefined;
   private started = false;
   private closed = false;
@@ -192,6 +194,7 @@ export class PgClientCache implements ClientCache {
     clearTimeout(this.reconnect);
     const listener = this.listener;
     this.listener = undefined;
+    this.listening = undefined;
     this.live = false;
     await listener?.end().catch(() => undefined);
   }
@@ -217,6 +220,7 @@ export class PgClientCache implements ClientCache {
       if (client !== this.listener) return;
       await client.query(`LISTEN ${CLIENT_CHANGE_CHANNEL}`);
       if (client !== this.listener) return;
+      this.listening = client;
       await this.check();
       if (this.live && client === this.listener) this.failures = 0;
     } catch (e) {
@@ -240,7 +244,7 @@ export class PgClientCache implements ClientCache {
 
   private async check(): Promise<void> {
     const client = this.listener;
-    if (!client || this.checking === client || this.closed) return;
+    if (!client || client !== this.listening || this.checking === client || this.closed) return;
     this.checking = client;
     const began = performance.now();
     // A connection that stops answering is as good as lost (the cache already stops serving after `bound`).
@@ -271,6 +275,7 @@ export class PgClientCache implements ClientCache {
   private drop(client: PgListenerClient, reason: string): void {
     if (client !== this.listener) return;
     this.listener = undefined;
+    this.listening = undefined;
     this.live = false;
     this.entries.clear();
     this.heard = -1;
