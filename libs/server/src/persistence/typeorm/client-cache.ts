@@ -116,13 +116,19 @@ interface PgListenerClient {
   on(event: 'end', listener: () => void): unknown;
 }
 
-/** A new connection like the DataSource's pool's (same URL, credentials, TLS), outside the pool. */
-export function pgListenerFactory(dataSource: DataSource): () => PgListenerClient {
+/**
+ * A new connection like the DataSource's pool's (same URL, credentials, TLS), outside the pool;
+ * undefined once the DataSource is destroyed (the cache then closes for good).
+ */
+export function pgListenerFactory(dataSource: DataSource): () => PgListenerClient | undefined {
   const driver = dataSource.driver as unknown as {
     postgres: { Client: new (options: object) => PgListenerClient };
-    master: { options: object };
+    master?: { options: object };
   };
-  return () => new driver.postgres.Client({ ...driver.master.options, application_name: CLIENT_CHANGE_LISTENER });
+  return () =>
+    dataSource.isInitialized && driver.master
+      ? new driver.postgres.Client({ ...driver.master.options, application_name: CLIENT_CHANGE_LISTENER })
+      : undefined;
 }
 
 /**
@@ -164,9 +170,11 @@ export class PgClientCache implements ClientCache {
   private reconnect: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly newListener: () => PgListenerClient,
+    private readonly newListener: () => PgListenerClient | undefined,
     /** Milliseconds. */
     private readonly bound: number,
+    /** False once the database the cache belongs to is closed: the cache then closes too. */
+    private readonly isOpen: () => boolean = () => true,
   ) {}
 
   get(clientId: string): ClientWithSecrets | undefined {
@@ -208,7 +216,17 @@ export class PgClientCache implements ClientCache {
 
   private async subscribe(): Promise<void> {
     if (this.closed) return;
-    const client = this.newListener();
+    let client: PgListenerClient | undefined;
+    try {
+      client = this.newListener();
+    } catch (e) {
+      this.logger.warn(`client change notifications: cannot open a connection (${String(e)}); client cache off`);
+    }
+    if (!client) {
+      // The DataSource is gone (or unusable): nothing to listen to any more.
+      await this.close();
+      return;
+    }
     this.listener = client;
     client.on('notification', (m) => {
       if (client === this.listener && m.channel === CLIENT_CHANGE_CHANNEL) this.notified(m.payload ?? '');
@@ -243,6 +261,10 @@ export class PgClientCache implements ClientCache {
   }
 
   private async check(): Promise<void> {
+    if (!this.isOpen()) {
+      await this.close();
+      return;
+    }
     const client = this.listener;
     if (!client || client !== this.listening || this.checking === client || this.closed) return;
     this.checking = client;

@@ -38,7 +38,7 @@ export class TypeOrmConnection implements OnApplicationShutdown {
     const staleness = settings?.clientCacheStaleness ?? DEFAULT_CLIENT_CACHE_STALENESS;
     if (this.sql.dataVersion() !== undefined) this.clientCache = new SqliteClientCache(this.sql);
     else if (dataSource.options.type === 'postgres' && staleness > 0)
-      this.clientCache = new PgClientCache(pgListenerFactory(dataSource), staleness);
+      this.clientCache = new PgClientCache(pgListenerFactory(dataSource), staleness, () => dataSource.isInitialized);
   }
 
   /**
