@@ -15,6 +15,7 @@ export const DEFAULT_SERVER_OPTIONS = {
   clientSecretTtl: 0,
   secretRotationOverlap: 86_400,
   rotateSecretOnUpdate: true,
+  clientCacheStaleness: 1_000,
   registration: 'initial_access_token',
   jwksFetch: {
     timeout: 5,
@@ -146,6 +147,13 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
         `allowedAuthMethods: unknown method ${unknown.map((m) => JSON.stringify(String(m))).join(', ')}; known: ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`,
       );
   }
+  const clientCacheStaleness = boundedInteger(
+    'clientCacheStaleness',
+    options?.clientCacheStaleness,
+    d.clientCacheStaleness,
+    0,
+    60_000,
+  );
 
   const signingAlgorithm = options?.signingAlgorithm ?? d.signingAlgorithm;
   if (!SIGNING_ALGORITHMS.includes(signingAlgorithm))
@@ -269,6 +277,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     limits: Object.freeze(limits),
     rateLimit: Object.freeze(rateLimit),
     redisUrl: options.redisUrl,
+    clientCacheStaleness,
     auditSink: options.auditSink,
     clock: options.clock,
     keyRotation: Object.freeze(keyRotation),
