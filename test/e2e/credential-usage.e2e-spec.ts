@@ -17,7 +17,8 @@ const issued: string[] = [];
 async function registered(t: TestApp, metadata: Record<string, unknown> = {}) {
   const api = registrationApi(t);
   const reg = await api.registerOk({ scope: 'statements:read', ...metadata });
-  issued.push(reg.client_secret, reg.registration_access_token);
+  const keep = (...values: unknown[]) => values.forEach((v) => typeof v === 'string' && issued.push(v));
+  keep(reg.client_secret, reg.registration_access_token);
   const state = {
     clientId: reg.client_id as string,
     uri: reg.registration_client_uri as string,
@@ -30,7 +31,7 @@ async function registered(t: TestApp, metadata: Record<string, unknown> = {}) {
         state.token,
       );
       expect(res.status, res.text).toBe(200);
-      issued.push(res.json.client_secret, res.json.registration_access_token);
+      keep(res.json.client_secret, res.json.registration_access_token);
       state.token = res.json.registration_access_token;
       state.secret = res.json.client_secret;
       return res.json;
@@ -123,8 +124,8 @@ describe('per-credential usage on RFC 7592 GET', () => {
   });
 
   it('private_key_jwt: each key id on its own, a key without kid by its JWK thumbprint', async () => {
-    const a = await generateKey('ES256', 'key-a');
-    const b = await generateKey('ES256', 'key-b');
+    const a = await generateKey('ES256');
+    const b = await generateKey('ES256');
     const noKid = await generateKey('EdDSA');
     const { kid: _ignored, ...anonymous } = noKid.publicJwk;
     const c = await registered(t, {
@@ -137,8 +138,8 @@ describe('per-credential usage on RFC 7592 GET', () => {
     }
     const views = await c.credentials();
     expect(views).toHaveLength(3);
-    expect(views[0]).toMatchObject({ type: 'jwk', kid: 'key-a', status: 'current', use_count: 2 });
-    expect(views[1]).toMatchObject({ type: 'jwk', kid: 'key-b', use_count: 0, last_used_at: null });
+    expect(views[0]).toMatchObject({ type: 'jwk', kid: a.kid, status: 'current', use_count: 2 });
+    expect(views[1]).toMatchObject({ type: 'jwk', kid: b.kid, use_count: 0, last_used_at: null });
     expect(views[2]).toMatchObject({ type: 'jwk', kid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), use_count: 1 });
   });
 });
@@ -198,6 +199,7 @@ function acrossInstances(env: () => Record<string, string>) {
     for (let i = 0; i < 4; i++) await ok(a, c.clientId, c.clientSecret);
     expect(await storedUses(a, c.clientId)).toBe(0);
     await a.close();
+    a = undefined as unknown as TestApp;
     b = await createTestApp({ env: env(), clock: new FixedClock(start) });
     expect(await storedUses(b, c.clientId)).toBe(4);
     expect(await credentialsOf(b, c.clientId)).toEqual([expect.objectContaining({ use_count: 4, last_used_at: Math.floor(start / 1000) })]);
