@@ -627,7 +627,12 @@ describe('POST /register (RFC 7591)', () => {
       software_version: '1.0.0',
     };
     /** What GET shows of a registration or update answer: no secret, no token; the `credentials` views (ADR 0024). */
-    const withoutCredentials = ({ client_secret: _s, registration_access_token: _r, credentials: _c, ...rest }: any) => ({
+    const withoutCredentials = ({
+      client_secret: _s,
+      registration_access_token: _r,
+      credentials: _c,
+      ...rest
+    }: any) => ({
       ...rest,
       credentials: [expect.objectContaining({ type: 'client_secret', status: 'current' })],
     });
