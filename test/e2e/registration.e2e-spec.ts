@@ -785,16 +785,18 @@ describe('POST /register (RFC 7591)', () => {
           token_endpoint_auth_method: 'client_secret_basic',
           grant_types: ['client_credentials'],
           scope: 'statements:read',
-          credentials: [
-            expect.objectContaining({ type: 'client_secret', status: 'current', last_used_at: null }),
-            expect.objectContaining({ type: 'client_secret', status: 'previous' }),
-          ],
         });
         expect(up.client_secret).not.toBe(reg.client_secret);
         expect(up.registration_access_token).not.toBe(reg.registration_access_token);
         // GET with the new token shows the replaced metadata
         const read = await api.read(reg.registration_client_uri, up.registration_access_token);
-        expect(read.json).toEqual({ ...withoutCredentials(up), credentials: up.credentials });
+        expect(read.json).toEqual({
+          ...withoutCredentials(up),
+          credentials: [
+            expect.objectContaining({ type: 'client_secret', status: 'current', last_used_at: null }),
+            expect.objectContaining({ type: 'client_secret', status: 'previous' }),
+          ],
+        });
         // the registered scope now limits tokens
         const token = await tokenWithBasic(t, reg.client_id, up.client_secret);
         expect(token.json.scope).toBe('statements:read');

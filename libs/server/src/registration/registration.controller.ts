@@ -122,7 +122,8 @@ export class RegistrationController {
         presentedSecret: body.client_secret,
       })
       .catch(notFoundAs401);
-    return this.withCredentials(this.render(issued.client, issued));
+    // No `credentials` here: the answer to a committed write must not hang on a further read (ADR 0024).
+    return this.render(issued.client, issued);
   }
 
   @Delete(':client_id')
@@ -183,7 +184,7 @@ export class RegistrationController {
   }
 
   /**
-   * Adds the extension member `credentials` (to GET and PUT answers; a registration has nothing to show yet): each secret and key of the client with when it was
+   * Adds the extension member `credentials` to the GET answer: each secret and key of the client with when it was
    * created, expires and was last used (never a value), so that a client can see whether anything
    * still uses its previous secret before retiring it (docs/adr/0024-credential-usage-and-expiry-notices.md).
    */
