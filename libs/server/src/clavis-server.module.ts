@@ -37,6 +37,9 @@ import { KeyEncryptionService } from './key-encryption/key-encryption.service.js
 import { markOwnBodyRoutes, OwnBodyGate } from './http/own-body.gate.js';
 import { FirstRunService } from './embedding/first-run.service.js';
 import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
+import { CredentialUsageService } from './usage/credential-usage.service.js';
+import { USAGE_PROVIDERS } from './usage/usage.providers.js';
+import { ExpiryNoticeService } from './expiry/expiry-notice.service.js';
 
 /**
  * The Clavis authorization server, embedded in the host application. Its state goes to the `storage`
@@ -82,6 +85,8 @@ import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
       useFactory: (s: ServerSettings) => createJwsBackend(s.cryptoMode),
     },
     ...CLIENT_AUTH_PROVIDERS,
+    ...USAGE_PROVIDERS,
+    ExpiryNoticeService,
     ClientAuthenticator,
     SigningKeyService,
     AccessTokenIssuer,
@@ -111,6 +116,7 @@ import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
     HousekeepingService,
     KeyEncryption,
     KeyEncryptionService,
+    CredentialUsageService,
   ],
 })
 export class ClavisServerModule extends ConfigurableModuleClass {}

@@ -13,6 +13,7 @@ describe('@clavis/server public surface', () => {
       'InitialAccessTokenService',
       'SigningKeyService',
       'HousekeepingService',
+      'CredentialUsageService',
       'OAuthError',
       'RegistrationError',
       'StorageUnavailableError',
@@ -46,6 +47,8 @@ describe('@clavis/server public surface', () => {
       'keyEncryptionKeyId',
       'limitConnectionsPerAddress',
       'trustProxyFunction',
+      'CredentialUsageStore',
+      'CredentialUsageRecorder',
     ])
       expect(server, name).not.toHaveProperty(name);
   });

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ClientRecord } from '../clients/client.record.js';
 import { ClientService } from '../clients/client.service.js';
 import type { ClientWithSecrets } from '../clients/client.store.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import type { FormParams } from '../shared/form-body.js';
-import type { ClientAuthStrategy, PresentedCredentials } from './client-auth.strategy.js';
+import type { AuthenticatedClient, ClientAuthStrategy, PresentedCredentials } from './client-auth.strategy.js';
 
 type BasicCredentials = Extract<PresentedCredentials, { method: 'client_secret_basic' }>;
 
@@ -49,14 +48,18 @@ export class ClientSecretBasicStrategy implements ClientAuthStrategy<'client_sec
 
   constructor(private readonly clients: ClientService) {}
 
-  async verify(found: ClientWithSecrets, credentials: BasicCredentials): Promise<ClientRecord> {
+  async verify(found: ClientWithSecrets, credentials: BasicCredentials): Promise<AuthenticatedClient> {
     return verifyClientSecret(this.clients, found, credentials.secret);
   }
 }
 
 /** The check both secret methods make: the presented secret matches a valid secret of the client, compared in constant time. */
-export function verifyClientSecret(clients: ClientService, found: ClientWithSecrets, secret: string): ClientRecord {
-  if (!clients.secretMatches(found, secret))
-    throw OAuthError.invalidClient('secret_mismatch', 'secret does not match a valid secret');
-  return found.client;
+export function verifyClientSecret(
+  clients: ClientService,
+  found: ClientWithSecrets,
+  presented: string,
+): AuthenticatedClient {
+  const secret = clients.matchingSecret(found, presented);
+  if (!secret) throw OAuthError.invalidClient('secret_mismatch', 'secret does not match a valid secret');
+  return { client: found.client, credential: { type: 'client_secret', id: secret.id } };
 }

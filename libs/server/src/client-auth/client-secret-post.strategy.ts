@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { ClientRecord } from '../clients/client.record.js';
 import { ClientService } from '../clients/client.service.js';
 import type { ClientWithSecrets } from '../clients/client.store.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import type { FormParams } from '../shared/form-body.js';
-import type { ClientAuthStrategy, PresentedCredentials } from './client-auth.strategy.js';
+import type { AuthenticatedClient, ClientAuthStrategy, PresentedCredentials } from './client-auth.strategy.js';
 import { verifyClientSecret } from './client-secret-basic.strategy.js';
 
 type PostCredentials = Extract<PresentedCredentials, { method: 'client_secret_post' }>;
@@ -24,7 +23,7 @@ export class ClientSecretPostStrategy implements ClientAuthStrategy<'client_secr
 
   constructor(private readonly clients: ClientService) {}
 
-  async verify(found: ClientWithSecrets, credentials: PostCredentials): Promise<ClientRecord> {
+  async verify(found: ClientWithSecrets, credentials: PostCredentials): Promise<AuthenticatedClient> {
     return verifyClientSecret(this.clients, found, credentials.secret);
   }
 }

@@ -15,6 +15,8 @@ import { CLIENT_AUTH_STRATEGIES, type ClientAuthStrategy, type PresentedCredenti
 import { readClientAssertion } from './client-assertion.verifier.js';
 import { basicHeaderValue, readBasicCredentials } from './client-secret-basic.strategy.js';
 import { readPostCredentials } from './client-secret-post.strategy.js';
+import { clientAddress } from '../rate-limit/rate-limit.service.js';
+import { CredentialUsageRecorder } from '../usage/credential-usage.recorder.js';
 
 export { JWT_BEARER_ASSERTION } from './client-assertion.verifier.js';
 export type { PresentedCredentials } from './client-auth.strategy.js';
@@ -39,6 +41,7 @@ export class ClientAuthenticator {
     private readonly audit: AuditSink,
     private readonly rateLimit: RateLimitService,
     private readonly clock: Clock,
+    private readonly usage: CredentialUsageRecorder,
   ) {
     this.strategies = new Map(strategies.map((s) => [s.method, s]));
   }
@@ -52,9 +55,11 @@ export class ClientAuthenticator {
       const found = await this.clients.findWithSecrets(presented.clientId);
       known = found?.client.clientId ?? (ISSUED_ID_SHAPE.test(presented.clientId) ? presented.clientId : undefined);
       if (!found) throw OAuthError.invalidClient('client_unknown', 'unknown client');
-      const { strategy, credential } = this.select(found, presented);
-      await strategy.verify(credential, presented);
-      return found.client;
+      const { strategy, credential: selected } = this.select(found, presented);
+      const { client, credential } = await strategy.verify(selected, presented);
+      // After success only: one Map update, flushed later (docs/adr/0024-credential-usage-and-expiry-notices.md).
+      this.usage.record(client.clientId, credential, req ? clientAddress(req) : undefined);
+      return client;
     } catch (e) {
       if (e instanceof OAuthError && e.code === 'invalid_client') {
         // The presented client_id only when it names a client or has the shape of an issued id: anything

@@ -63,4 +63,12 @@ export interface ServerSettings {
   readonly auditSink?: AuditSink;
   readonly clock?: Clock;
   readonly keyRotation: { readonly period: number; readonly announce: number; readonly retainMargin: number };
+  readonly usage: { readonly flushInterval: number };
+  readonly expiryNotices: {
+    /** Seconds, largest first. */
+    readonly leadTimes: readonly number[];
+    readonly sweepInterval: number;
+    /** The webhook, its secret decoded (never logged). */
+    readonly webhook?: { readonly url: string; readonly key: Buffer };
+  };
 }

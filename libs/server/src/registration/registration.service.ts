@@ -8,6 +8,7 @@ import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings
 import { secretMatchesHash } from '../shared/crypto.js';
 import { metadataObject, parseClientMetadata, toClientMetadata } from './client-metadata.dto.js';
 import { InitialAccessTokenService, policyCeiling } from './initial-access-token.service.js';
+import { CredentialUsageService } from '../usage/credential-usage.service.js';
 
 /** Members a client must not send in an RFC 7592 update (RFC 7592 §2.2). */
 const SERVER_OWNED = [
@@ -40,6 +41,7 @@ export class RegistrationService {
     private readonly clients: ClientService,
     private readonly initialTokens: InitialAccessTokenService,
     private readonly audit: AuditSink,
+    private readonly usage: CredentialUsageService,
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
   ) {}
 
@@ -110,10 +112,16 @@ export class RegistrationService {
     return client;
   }
 
-  /** RFC 7592 §2.1: the client's registration. */
+  /**
+   * RFC 7592 §2.1: the client's registration, with the extension member `credentials`: each secret
+   * and key of the client with when it was created, expires and was last used (never a value), so
+   * that a client can see whether anything still uses its previous secret before retiring it. Only
+   * here: the answer to a committed write must not hang on a further read (ADR 0024).
+   */
   async read(clientId: string, token: string | undefined): Promise<RegistrationResponse> {
     const client = await this.authorize(clientId, token);
-    return this.render(client, { clientSecretExpiresAt: await this.clients.secretExpiresAt(clientId) });
+    const body = this.render(client, { clientSecretExpiresAt: await this.clients.secretExpiresAt(clientId) });
+    return { ...body, credentials: (await this.usage.credentialsOf(clientId)) ?? [] };
   }
 
   /**

@@ -4,6 +4,8 @@ import { ClavisInitial1764200000000 } from './migrations/1764200000000-clavis-in
 import { ClavisAdmissionCeiling1764300000010 } from './migrations/1764300000010-clavis-admission-ceiling.js';
 import { ClavisMigrationSecretMethod1764400000001 } from './migrations/1764400000001-clavis-migration-secret-method.js';
 import { ClavisClientChangeCounter1764700000001 } from './migrations/1764700000001-clavis-client-change-counter.js';
+import { ClavisCredentialUsage1764600000001 } from './migrations/1764600000001-clavis-credential-usage.js';
+import { CredentialNoticeEntity, CredentialUsageEntity } from './usage.entity.js';
 
 /** Every Clavis entity: add them to the host's DataSource `entities`. */
 export const CLAVIS_ENTITIES = [
@@ -14,6 +16,8 @@ export const CLAVIS_ENTITIES = [
   RevokedTokenEntity,
   InitialAccessTokenEntity,
   SigningKeyEntity,
+  CredentialUsageEntity,
+  CredentialNoticeEntity,
 ];
 
 /** Every Clavis migration: add them to the host's DataSource `migrations` and run them. */
@@ -21,5 +25,6 @@ export const CLAVIS_MIGRATIONS = [
   ClavisInitial1764200000000,
   ClavisAdmissionCeiling1764300000010,
   ClavisMigrationSecretMethod1764400000001,
+  ClavisCredentialUsage1764600000001,
   ClavisClientChangeCounter1764700000001,
 ];
