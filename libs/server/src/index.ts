@@ -6,7 +6,12 @@
  * part of it (tests reach them through `@clavis/server/testing` or relative imports).
  */
 export { ClavisServerModule } from './clavis-server.module.js';
-export type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './options/clavis-server.options.js';
+export type {
+  ClavisServerOptions,
+  ConsoleOptions,
+  RegistrationMode,
+  SigningAlgorithm,
+} from './options/clavis-server.options.js';
 export { DEFAULT_SERVER_OPTIONS, ClavisConfigurationError } from './options/resolve-server-options.js';
 /** Client registry. */
 export {
@@ -63,6 +68,8 @@ export {
 } from './http/clavis-http.options.js';
 export { limitConnectionsPerAddress } from './http/clavis-http.js';
 export { parseTrustProxy, trustProxyFunction, TrustProxyError, type TrustProxySetting } from './http/trust-proxy.js';
+/** Operator console: the hash for its `passwordHash` option. */
+export { hashConsolePassword } from './console/console-password.js';
 /** Operator CLI around the host's module. */
 export { runClavisCli, type ClavisCliModule } from './cli/clavis-cli.js';
 /** The resource guard (@clavis/resource) in the same process as the server. */

@@ -108,6 +108,22 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     kek = { value: '', source: 'env' };
   } else kek = developmentKek(`${dataDir}/dev-kek`);
 
+  // The operator console: on at CONSOLE_PATH (default /console) when an operator password is configured.
+  const consolePassword = env.CONSOLE_PASSWORD || undefined;
+  const consolePasswordHash = env.CONSOLE_PASSWORD_HASH || undefined;
+  if (consolePassword && consolePasswordHash) problems.push('set CONSOLE_PASSWORD or CONSOLE_PASSWORD_HASH, not both');
+  if (env.CONSOLE_PATH && !consolePassword && !consolePasswordHash)
+    problems.push('CONSOLE_PATH needs CONSOLE_PASSWORD or CONSOLE_PASSWORD_HASH');
+  const consoleOptions =
+    consolePassword || consolePasswordHash
+      ? {
+          path: env.CONSOLE_PATH || '/console',
+          ...(consolePasswordHash ? { passwordHash: consolePasswordHash } : { password: consolePassword }),
+          sessionTtl: int('CONSOLE_SESSION_TTL'),
+          idleTimeout: int('CONSOLE_IDLE_TIMEOUT'),
+        }
+      : undefined;
+
   const config: AppConfig = {
     port,
     host: env.HOST || undefined,
@@ -138,6 +154,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
         cooldown: int('JWKS_COOLDOWN'),
         staleMax: int('JWKS_STALE_MAX'),
       },
+      console: consoleOptions,
       keyRotation: {
         period: int('KEY_ROTATION_PERIOD'),
         announce: int('KEY_ROTATION_ANNOUNCE'),

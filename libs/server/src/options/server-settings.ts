@@ -1,5 +1,6 @@
 import type { AuditSink } from '../audit/audit.sink.js';
 import type { Clock } from '../shared/clock.js';
+import type { ConsolePasswordHash } from '../console/console-password.js';
 import type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './clavis-server.options.js';
 
 /** DI token of the resolved, frozen settings. */
@@ -56,5 +57,18 @@ export interface ServerSettings {
   readonly redisUrl?: string;
   readonly auditSink?: AuditSink;
   readonly clock?: Clock;
+  /** The operator console; null when off. */
+  readonly console: ConsoleSettings | null;
   readonly keyRotation: { readonly period: number; readonly announce: number; readonly retainMargin: number };
+}
+
+/** The console's resolved settings: the password only as its scrypt hash. */
+export interface ConsoleSettings {
+  /** `/segment[/segment…]`, from the root of the origin. */
+  readonly path: string;
+  readonly passwordHash: ConsolePasswordHash;
+  readonly sessionTtl: number;
+  readonly idleTimeout: number;
+  readonly loginAttemptsPerAddress: number;
+  readonly loginWindow: number;
 }
