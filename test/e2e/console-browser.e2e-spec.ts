@@ -81,7 +81,7 @@ describe('operator console in a real headless Chromium', needs('chromium'), () =
     await page.click('button[type=submit]');
     expect(new URL(page.url()).pathname).toBe('/console/clients');
     // The session cookie is HttpOnly: the page's scripts (were there any) could not read it.
-    const [cookie] = await context.cookies(t.baseUrl);
+    const [cookie] = await context.cookies(`${t.baseUrl}/console/clients`);
     expect(cookie).toMatchObject({ name: 'clavis_console', httpOnly: true, sameSite: 'Strict', path: '/console' });
 
     // The stylesheet applies under the CSP (style-src 'self'): the header has its background.

@@ -12,7 +12,7 @@ function expectSecurityHeaders(res: RawResponse): void {
   );
   expect(res.headers['x-content-type-options']).toBe('nosniff');
   expect(res.headers['x-frame-options']).toBe('DENY');
-  expect(res.headers['referrer-policy']).toBe('no-referrer');
+  expect(res.headers['referrer-policy']).toBe('same-origin');
   expect(res.headers['cache-control']).toBe('no-store');
 }
 
@@ -64,7 +64,9 @@ describe('operator console: authentication, CSRF, headers, escaping', () => {
     expect(right.status).toBe(303);
     expect(right.headers.location).toBe('/console/clients');
     const cookie = String(right.headers['set-cookie']);
-    expect(cookie).toMatch(/^clavis_console=[A-Za-z0-9_-]{43}; Path=\/console; Max-Age=28800; HttpOnly; SameSite=Strict$/);
+    expect(cookie).toMatch(
+      /^clavis_console=[A-Za-z0-9_-]{43}; Path=\/console; Max-Age=28800; HttpOnly; SameSite=Strict$/,
+    );
     const page = await rawRequest(t.baseUrl, 'GET', '/console/clients', { headers: { cookie: sessionCookie(right)! } });
     expect(page.status).toBe(200);
     expect(page.body).toContain('<h1>Clients</h1>');
@@ -120,11 +122,11 @@ describe('operator console: authentication, CSRF, headers, escaping', () => {
     expect(t.audit.ofType('client.secret_rotated')).toHaveLength(1);
   });
 
-  it('escapes a hostile client_name and client_uri on every page', async () => {
+  it('escapes a hostile client_name and software_id on every page', async () => {
     const c = await createClient(t, {
       tokenEndpointAuthMethod: 'client_secret_basic',
       clientName: HOSTILE_NAME,
-      clientUri: 'https://example.com/"><script>alert(2)</script>',
+      softwareId: '"><script>alert(2)</script>',
     });
     const { cookie, csrf } = await consoleLogin(t.baseUrl, PASSWORD);
     const pages = [
@@ -148,7 +150,7 @@ describe('operator console: authentication, CSRF, headers, escaping', () => {
     // The search box echoes the query, escaped, and finds the client.
     expect(pages[1]!.body).toContain(`data-client-id="${c.clientId}"`);
     expect(pages[1]!.body).toContain('value="&lt;script&gt;');
-    expect(pages[2]!.body).toContain('https://example.com/&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;');
+    expect(pages[2]!.body).toContain('&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;');
   });
 
   it('rotates a secret (shown once, working), retires the previous one, rotates the registration token', async () => {
@@ -194,7 +196,9 @@ describe('operator console: authentication, CSRF, headers, escaping', () => {
   it('deletes a client after a confirmation page', async () => {
     const c = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_basic', clientName: 'to delete' });
     const { cookie, csrf } = await consoleLogin(t.baseUrl, PASSWORD);
-    const confirm = await rawRequest(t.baseUrl, 'GET', `/console/clients/${c.clientId}/delete`, { headers: { cookie } });
+    const confirm = await rawRequest(t.baseUrl, 'GET', `/console/clients/${c.clientId}/delete`, {
+      headers: { cookie },
+    });
     expect(confirm.status).toBe(200);
     expect(confirm.body).toContain(`action="/console/clients/${c.clientId}/delete"`);
     const deleted = await rawRequest(t.baseUrl, 'POST', `/console/clients/${c.clientId}/delete`, {

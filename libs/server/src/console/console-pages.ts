@@ -54,20 +54,18 @@ export function layout(title: string, content: SafeHtml, ctx: { base: string; cs
       </nav>`
     : null;
   return html`<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <meta name="referrer" content="no-referrer" />
-    <title>${title} — Clavis console</title>
-    <link rel="stylesheet" href="${ctx.base}/console.css" />
-  </head>
-  <body>
-    <header><span class="brand">Clavis console</span>${nav}</header>
-    <main>${content}</main>
-  </body>
-</html>
-`;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title} — Clavis console</title>
+        <link rel="stylesheet" href="${ctx.base}/console.css" />
+      </head>
+      <body>
+        <header><span class="brand">Clavis console</span>${nav}</header>
+        <main>${content}</main>
+      </body>
+    </html> `;
 }
 
 function csrfField(token: string): SafeHtml {
@@ -77,7 +75,10 @@ function csrfField(token: string): SafeHtml {
 /** A date in UTC, to the second, with how long ago or ahead it is. */
 export function when(at: number | null | undefined, now: number, none = 'never'): SafeHtml {
   if (at === null || at === undefined) return html`<span class="muted">${none}</span>`;
-  const iso = new Date(at * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  const iso = new Date(at * 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
   return html`<time datetime="${new Date(at * 1000).toISOString()}" title="${iso}">${iso}</time>
     <span class="muted">(${relative(at - now)})</span>`;
 }
@@ -148,7 +149,11 @@ export function messagePage(
   };
 }
 
-export function clientsPage(ctx: PageContext, rows: ClientRow[], opts: { q: string; total: number; flash?: string }): Page {
+export function clientsPage(
+  ctx: PageContext,
+  rows: ClientRow[],
+  opts: { q: string; total: number; flash?: string },
+): Page {
   const { now, base } = ctx;
   const rotating = rows.filter((r) => r.secrets.some((s) => s.status === 'previous')).length;
   const expiring = rows.filter((r) => r.secrets.some((s) => isExpiringSoon(s, now))).length;
@@ -160,8 +165,9 @@ export function clientsPage(ctx: PageContext, rows: ClientRow[], opts: { q: stri
       <button type="submit">Search</button>
     </form>
     <p class="summary">
-      ${opts.total} client${opts.total === 1 ? '' : 's'}${opts.q ? ' matching' : ''}; ${rotating} rotation${rotating === 1 ? '' : 's'}
-      in progress; ${expiring} with a secret expiring within ${EXPIRING_SOON / 86_400} days.
+      ${opts.total} client${opts.total === 1 ? '' : 's'}${opts.q ? ' matching' : ''}; ${rotating}
+      rotation${rotating === 1 ? '' : 's'} in progress; ${expiring} with a secret expiring within
+      ${EXPIRING_SOON / 86_400} days.
       ${rows.length < opts.total ? html`Showing the first ${rows.length}: narrow the search.` : null}
     </p>
     <table class="clients">
@@ -195,7 +201,9 @@ function clientRow(ctx: PageContext, r: ClientRow): SafeHtml {
   const used = r.secrets.map((s) => s.lastUsedAt).filter((v): v is number => typeof v === 'number');
   const tracked = r.secrets.some((s) => s.lastUsedAt !== undefined);
   return html`<tr data-client-id="${r.client.clientId}">
-    <td><a href="${base}/clients/${encodeURIComponent(r.client.clientId)}">${r.client.clientName ?? '(no name)'}</a></td>
+    <td>
+      <a href="${base}/clients/${encodeURIComponent(r.client.clientId)}">${r.client.clientName ?? '(no name)'}</a>
+    </td>
     <td><code>${r.client.clientId}</code></td>
     <td>${r.client.tokenEndpointAuthMethod}</td>
     <td>${r.client.scope || html`<span class="muted">none</span>`}</td>
@@ -205,17 +213,21 @@ function clientRow(ctx: PageContext, r: ClientRow): SafeHtml {
       ${current && isExpiringSoon(current, now) ? html`<span class="badge warn">expiring soon</span>` : null}
     </td>
     <td class="rotation">
-      ${previous
-        ? html`<span class="badge">in progress</span> old secret valid until ${when(endOf(previous.record), now)}; last
-            used ${lastUse(previous, now)}`
-        : html`<span class="muted">none</span>`}
+      ${
+        previous
+          ? html`<span class="badge">in progress</span> old secret valid until ${when(endOf(previous.record), now)};
+              last used ${lastUse(previous, now)}`
+          : html`<span class="muted">none</span>`
+      }
     </td>
     <td>
-      ${used.length
-        ? when(Math.max(...used), now)
-        : tracked
-          ? html`<span class="muted">never</span>`
-          : html`<span class="muted">not tracked</span>`}
+      ${
+        used.length
+          ? when(Math.max(...used), now)
+          : tracked
+            ? html`<span class="muted">never</span>`
+            : html`<span class="muted">not tracked</span>`
+      }
     </td>
   </tr>`;
 }
@@ -227,7 +239,11 @@ function flash(key: string | undefined): SafeHtml | null {
 
 function dl(entries: [string, SafeHtml | string | null][]): SafeHtml {
   return html`<dl>
-    ${entries.map(([k, v]) => html`<dt>${k}</dt><dd>${v === null || v === '' ? html`<span class="muted">—</span>` : v}</dd>`)}
+    ${entries.map(
+      ([k, v]) =>
+        html`<dt>${k}</dt>
+          <dd>${v === null || v === '' ? html`<span class="muted">—</span>` : v}</dd>`,
+    )}
   </dl>`;
 }
 
@@ -277,44 +293,52 @@ export function clientPage(
       </thead>
       <tbody>
         ${row.secrets.map(
-          (s) => html`<tr data-status="${s.status}">
-            <td>client_secret</td>
-            <td><code>${s.record.id}</code></td>
-            <td>${s.status}</td>
-            <td>${when(s.record.createdAt, now)}</td>
-            <td>${when(s.record.expiresAt, now)}</td>
-            <td>${s.status === 'previous' ? when(s.record.retiresAt, now) : html`<span class="muted">—</span>`}</td>
-            <td class="last-use">${lastUse(s, now)}</td>
-          </tr>`,
+          (s) =>
+            html`<tr data-status="${s.status}">
+              <td>client_secret</td>
+              <td><code>${s.record.id}</code></td>
+              <td>${s.status}</td>
+              <td>${when(s.record.createdAt, now)}</td>
+              <td>${when(s.record.expiresAt, now)}</td>
+              <td>${s.status === 'previous' ? when(s.record.retiresAt, now) : html`<span class="muted">—</span>`}</td>
+              <td class="last-use">${lastUse(s, now)}</td>
+            </tr>`,
         )}
         ${keys.map(
-          (k) => html`<tr>
-            <td>key (${typeof k.kty === 'string' ? k.kty : '?'})</td>
-            <td><code>${typeof k.kid === 'string' ? k.kid : '(no kid)'}</code></td>
-            <td>current</td>
-            <td colspan="4"><span class="muted">${typeof k.alg === 'string' ? k.alg : ''}</span></td>
-          </tr>`,
+          (k) =>
+            html`<tr>
+              <td>key (${typeof k.kty === 'string' ? k.kty : '?'})</td>
+              <td><code>${typeof k.kid === 'string' ? k.kid : '(no kid)'}</code></td>
+              <td>current</td>
+              <td colspan="4"><span class="muted">${typeof k.alg === 'string' ? k.alg : ''}</span></td>
+            </tr>`,
         )}
-        ${c.jwksUri
-          ? html`<tr>
-              <td>keys</td>
-              <td colspan="6">published at <code>${c.jwksUri}</code></td>
-            </tr>`
-          : null}
+        ${
+          c.jwksUri
+            ? html`<tr>
+                <td>keys</td>
+                <td colspan="6">published at <code>${c.jwksUri}</code></td>
+              </tr>`
+            : null
+        }
       </tbody>
     </table>
     <h2>Actions</h2>
     <div class="actions">
-      ${secretBased
-        ? html`<form method="post" action="${base}/clients/${id}/rotate-secret">
-            ${csrfField(ctx.csrfToken)}<button type="submit">Rotate secret</button>
-          </form>`
-        : null}
-      ${hasPrevious
-        ? html`<form method="post" action="${base}/clients/${id}/retire-previous-secret">
-            ${csrfField(ctx.csrfToken)}<button type="submit">Retire previous secret</button>
-          </form>`
-        : null}
+      ${
+        secretBased
+          ? html`<form method="post" action="${base}/clients/${id}/rotate-secret">
+              ${csrfField(ctx.csrfToken)}<button type="submit">Rotate secret</button>
+            </form>`
+          : null
+      }
+      ${
+        hasPrevious
+          ? html`<form method="post" action="${base}/clients/${id}/retire-previous-secret">
+              ${csrfField(ctx.csrfToken)}<button type="submit">Retire previous secret</button>
+            </form>`
+          : null
+      }
       <form method="post" action="${base}/clients/${id}/rotate-registration-token">
         ${csrfField(ctx.csrfToken)}<button type="submit">Rotate registration token</button>
       </form>
@@ -322,26 +346,29 @@ export function clientPage(
     </div>
     <h2>Recent audit events</h2>
     <p class="muted">This instance's most recent events for this client (kept in memory, not across restarts).</p>
-    ${events.length
-      ? html`<table class="events">
-          <thead>
-            <tr>
-              <th>Time</th>
-              <th>Event</th>
-              <th>Details</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${events.map(
-              (e) => html`<tr>
-                <td>${when(e.at, now)}</td>
-                <td>${e.event.type}</td>
-                <td><code>${details(e)}</code></td>
-              </tr>`,
-            )}
-          </tbody>
-        </table>`
-      : html`<p class="muted">No events recorded by this instance since it started.</p>`}`;
+    ${
+      events.length
+        ? html`<table class="events">
+            <thead>
+              <tr>
+                <th>Time</th>
+                <th>Event</th>
+                <th>Details</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${events.map(
+                (e) =>
+                  html`<tr>
+                    <td>${when(e.at, now)}</td>
+                    <td>${e.event.type}</td>
+                    <td><code>${details(e)}</code></td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+        : html`<p class="muted">No events recorded by this instance since it started.</p>`
+    }`;
   return { status: 200, body: layout(c.clientName ?? c.clientId, body, ctx) };
 }
 
@@ -370,8 +397,8 @@ export function confirmDeletePage(ctx: PageContext, client: ClientRecord): Page 
   const id = encodeURIComponent(client.clientId);
   const body = html`<h1>Delete ${client.clientName ?? client.clientId}?</h1>
     <p>
-      The client <code>${client.clientId}</code> and its secrets are deleted; its access tokens stop working
-      at once. This cannot be undone.
+      The client <code>${client.clientId}</code> and its secrets are deleted; its access tokens stop working at once.
+      This cannot be undone.
     </p>
     <form method="post" action="${ctx.base}/clients/${id}/delete">
       ${csrfField(ctx.csrfToken)}
@@ -397,22 +424,25 @@ export function initialAccessTokensPage(ctx: PageContext, tokens: InitialAccessT
       </thead>
       <tbody>
         ${tokens.map(
-          (t) => html`<tr class="${t.expiresAt !== null && t.expiresAt <= now ? 'expired' : ''}">
-            <td><code>${t.id}</code></td>
-            <td>${t.description ?? ''}</td>
-            <td>${when(t.createdAt, now)}</td>
-            <td>${when(t.expiresAt, now)}</td>
-            <td>${t.usesRemaining ?? 'unlimited'}</td>
-            <td>
-              ${[
-                t.allowedScope !== null ? `scope: ${t.allowedScope}` : '',
-                t.allowedResources !== null ? `resources: ${t.allowedResources.join(' ')}` : '',
-                t.allowedMethods !== null ? `methods: ${t.allowedMethods.join(' ')}` : '',
-              ]
-                .filter(Boolean)
-                .join('; ') || html`<span class="muted">none</span>`}
-            </td>
-          </tr>`,
+          (t) =>
+            html`<tr class="${t.expiresAt !== null && t.expiresAt <= now ? 'expired' : ''}">
+              <td><code>${t.id}</code></td>
+              <td>${t.description ?? ''}</td>
+              <td>${when(t.createdAt, now)}</td>
+              <td>${when(t.expiresAt, now)}</td>
+              <td>${t.usesRemaining ?? 'unlimited'}</td>
+              <td>
+                ${
+                  [
+                    t.allowedScope !== null ? `scope: ${t.allowedScope}` : '',
+                    t.allowedResources !== null ? `resources: ${t.allowedResources.join(' ')}` : '',
+                    t.allowedMethods !== null ? `methods: ${t.allowedMethods.join(' ')}` : '',
+                  ]
+                    .filter(Boolean)
+                    .join('; ') || html`<span class="muted">none</span>`
+                }
+              </td>
+            </tr>`,
         )}
       </tbody>
     </table>
@@ -452,15 +482,16 @@ export function signingKeysPage(ctx: PageContext, keys: SigningKeyRecord[]): Pag
         ${[...keys]
           .sort((a, b) => order[a.state] - order[b.state] || b.createdAt - a.createdAt)
           .map(
-            (k) => html`<tr data-state="${k.state}">
-              <td><code>${k.kid}</code></td>
-              <td>${k.alg}</td>
-              <td>${k.state}</td>
-              <td>${when(k.createdAt, now)}</td>
-              <td>${when(k.activatedAt, now, '—')}</td>
-              <td>${when(k.retiredAt, now, '—')}</td>
-              <td>${when(k.removeAt, now, '—')}</td>
-            </tr>`,
+            (k) =>
+              html`<tr data-state="${k.state}">
+                <td><code>${k.kid}</code></td>
+                <td>${k.alg}</td>
+                <td>${k.state}</td>
+                <td>${when(k.createdAt, now)}</td>
+                <td>${when(k.activatedAt, now, '—')}</td>
+                <td>${when(k.retiredAt, now, '—')}</td>
+                <td>${when(k.removeAt, now, '—')}</td>
+              </tr>`,
           )}
       </tbody>
     </table>

@@ -40,7 +40,7 @@ export const CONSOLE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
+  'Referrer-Policy': 'same-origin',
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
@@ -129,13 +129,16 @@ export class ConsoleRoutes implements OnModuleInit {
     get('/clients', (req, res) => this.view(req, res, (a) => this.clientsView(a)));
     get('/clients/:id', (req, res) => this.view(req, res, (a) => this.clientView(a)));
     get('/clients/:id/delete', (req, res) =>
-      this.view(req, res, async (a) => this.page(a.res, confirmDeletePage(a.ctx, await this.mustFind(a))))),
+      this.view(req, res, async (a) => this.page(a.res, confirmDeletePage(a.ctx, await this.mustFind(a)))),
     );
     post('/clients/:id/rotate-secret', (req, res) => this.action(req, res, (a) => this.rotateSecret(a)));
     post('/clients/:id/retire-previous-secret', (req, res) =>
       this.action(req, res, async (a) => {
         const retired = await this.clients.retirePreviousSecret(idOf(a.req));
-        this.redirect(a.res, `${base}/clients/${encodeURIComponent(idOf(a.req))}?done=${retired ? 'retired' : 'nothing-retired'}`);
+        this.redirect(
+          a.res,
+          `${base}/clients/${encodeURIComponent(idOf(a.req))}?done=${retired ? 'retired' : 'nothing-retired'}`,
+        );
       }),
     );
     post('/clients/:id/rotate-registration-token', (req, res) =>
@@ -176,7 +179,8 @@ export class ConsoleRoutes implements OnModuleInit {
 
   private async login(req: Req, res: Res): Promise<void> {
     const base = this.console.path;
-    if (!this.sameOrigin(req)) return this.page(res, messagePage({ base }, 403, 'Forbidden', 'Cross-origin request refused.'));
+    if (!this.sameOrigin(req))
+      return this.page(res, messagePage({ base }, 403, 'Forbidden', 'Cross-origin request refused.'));
     let attempt;
     try {
       attempt = await this.limiter.hit(
@@ -187,7 +191,10 @@ export class ConsoleRoutes implements OnModuleInit {
     } catch (e) {
       // Fails closed: without its limit, the login would be open to guessing.
       this.logger.warn(`rate limiter unavailable, console login refused: ${(e as Error).message}`);
-      return this.page(res, loginPage(base, { status: 503, message: 'Sign-in is unavailable for a moment; try again.' }));
+      return this.page(
+        res,
+        loginPage(base, { status: 503, message: 'Sign-in is unavailable for a moment; try again.' }),
+      );
     }
     if (!attempt.allowed) {
       this.adapter.setHeader(res, 'Retry-After', String(attempt.retryAfter));
@@ -232,7 +239,12 @@ export class ConsoleRoutes implements OnModuleInit {
     if (!this.sessions.csrfMatches(session, form.get('_csrf')))
       return this.page(
         res,
-        messagePage({ base, csrfToken: session.csrfToken }, 403, 'Forbidden', 'The form has expired: reload the page and try again.'),
+        messagePage(
+          { base, csrfToken: session.csrfToken },
+          403,
+          'Forbidden',
+          'The form has expired: reload the page and try again.',
+        ),
       );
     await handler(this.authed(req, res, session), form);
   }
@@ -318,10 +330,12 @@ export class ConsoleRoutes implements OnModuleInit {
         value: issued.clientSecret!,
         notes: html`<p>
           Expires: ${when(issued.clientSecretExpiresAt || null, a.ctx.now)}.
-          ${previous
-            ? html`The previous secret keeps working until ${when(previous.record.retiresAt, a.ctx.now)}: retire it once no
-                instance uses it.`
-            : html`No previous secret stays valid (no overlap).`}
+          ${
+            previous
+              ? html`The previous secret keeps working until ${when(previous.record.retiresAt, a.ctx.now)}: retire it
+                once no instance uses it.`
+              : html`No previous secret stays valid (no overlap).`
+          }
         </p>`,
         back: `${this.console.path}/clients/${encodeURIComponent(client.clientId)}`,
       }),
@@ -332,7 +346,8 @@ export class ConsoleRoutes implements OnModuleInit {
     const num = (name: string): number | undefined => {
       const v = form.get(name)?.trim();
       if (!v) return undefined;
-      if (!/^\d{1,9}$/.test(v) || Number(v) === 0) throw new ConsolePageError(400, `${name} must be a positive whole number`);
+      if (!/^\d{1,9}$/.test(v) || Number(v) === 0)
+        throw new ConsolePageError(400, `${name} must be a positive whole number`);
       return Number(v);
     };
     const description = form.get('description')?.trim().slice(0, 200) || undefined;
@@ -372,8 +387,7 @@ export class ConsoleRoutes implements OnModuleInit {
       record,
       status: record === current ? 'current' : 'previous',
     }));
-    if (!current && found.secrets[0] && !secrets.length)
-      secrets.push({ record: found.secrets[0], status: 'current' }); // an expired current secret still shows
+    if (!current && found.secrets[0] && !secrets.length) secrets.push({ record: found.secrets[0], status: 'current' }); // an expired current secret still shows
     if (this.usage) {
       const used = await this.usage.lastUsed(clientId);
       for (const s of secrets) s.lastUsedAt = used.get(s.record.id) ?? null;
@@ -391,9 +405,13 @@ export class ConsoleRoutes implements OnModuleInit {
       const session = this.sessionOf(req);
       const ctx = { base, csrfToken: session?.csrfToken };
       if (e instanceof ConsolePageError) return this.page(res, messagePage(ctx, e.status, e.title, e.title));
-      if (e instanceof ClientNotFoundError) return this.page(res, messagePage(ctx, 404, 'No such client', 'No such client.'));
+      if (e instanceof ClientNotFoundError)
+        return this.page(res, messagePage(ctx, 404, 'No such client', 'No such client.'));
       if (e instanceof OAuthError)
-        return this.page(res, messagePage(ctx, e.status >= 500 ? e.status : e.status === 413 ? 413 : 400, 'Not done', e.description));
+        return this.page(
+          res,
+          messagePage(ctx, e.status >= 500 ? e.status : e.status === 413 ? 413 : 400, 'Not done', e.description),
+        );
       if (e instanceof StorageUnavailableError)
         return this.page(res, messagePage(ctx, 503, 'Unavailable', 'The database is unavailable; try again.'));
       this.logger.error(`console request failed: ${(e as Error).stack ?? String(e)}`);

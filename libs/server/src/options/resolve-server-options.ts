@@ -237,7 +237,8 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
   const co = options?.console;
   if (co !== undefined && co !== null) {
     const path = normalisePrefix(co.path ?? '');
-    if (path === '' || !/^(\/[A-Za-z0-9._~-]+)+$/.test(path)) problems.push('console.path must look like /segment[/segment…]');
+    if (path === '' || !/^(\/[A-Za-z0-9._~-]+)+$/.test(path))
+      problems.push('console.path must look like /segment[/segment…]');
     let passwordHash: ConsolePasswordHash | undefined;
     if ((co.password === undefined) === (co.passwordHash === undefined))
       problems.push('console needs exactly one of password and passwordHash');
