@@ -39,6 +39,9 @@ import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
 import { ConsoleRoutes } from './console/console.routes.js';
 import { ConsoleSessions } from './console/console-sessions.js';
 import { RecentAuditEvents, TeeAuditSink } from './console/recent-audit-events.js';
+import { CredentialUsageService } from './usage/credential-usage.service.js';
+import { USAGE_PROVIDERS } from './usage/usage.providers.js';
+import { ExpiryNoticeService } from './expiry/expiry-notice.service.js';
 
 /**
  * The Clavis authorization server, embedded in the host application. Its state goes to the `storage`
@@ -91,6 +94,8 @@ import { RecentAuditEvents, TeeAuditSink } from './console/recent-audit-events.j
       useFactory: (s: ServerSettings) => createJwsBackend(s.cryptoMode),
     },
     ...CLIENT_AUTH_PROVIDERS,
+    ...USAGE_PROVIDERS,
+    ExpiryNoticeService,
     ClientAuthenticator,
     SigningKeyService,
     AccessTokenIssuer,
@@ -119,6 +124,7 @@ import { RecentAuditEvents, TeeAuditSink } from './console/recent-audit-events.j
     HousekeepingService,
     KeyEncryption,
     KeyEncryptionService,
+    CredentialUsageService,
   ],
 })
 export class ClavisServerModule extends ConfigurableModuleClass {}

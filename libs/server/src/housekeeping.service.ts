@@ -5,12 +5,13 @@ import { SigningKeyStore } from './keys/signing-key.store.js';
 import { SERVER_SETTINGS, type ServerSettings } from './options/server-settings.js';
 import { Clock } from './shared/clock.js';
 import { DenyList } from './token/deny-list.js';
+import { CredentialUsageStore } from './usage/credential-usage.store.js';
 
 const PURGE_EVERY_MS = 60_000;
 
 /**
- * Keeps tables bounded and keys fresh: purges expired assertion ids, deny-list entries and
- * removable retired keys every minute, and runs the key-rotation schedule when one is set.
+ * Keeps tables bounded and keys fresh: purges expired assertion ids, deny-list entries,
+ * removable retired keys and the credential usage of deleted clients every minute, and runs the key-rotation schedule when one is set.
  */
 @Injectable()
 export class HousekeepingService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -24,6 +25,7 @@ export class HousekeepingService implements OnApplicationBootstrap, OnApplicatio
     private readonly keys: SigningKeyService,
     private readonly clock: Clock,
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
+    private readonly usage: CredentialUsageStore,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -39,12 +41,13 @@ export class HousekeepingService implements OnApplicationBootstrap, OnApplicatio
   }
 
   /** One pass: purge, and rotate keys when the schedule says so. */
-  async runOnce(): Promise<{ jtis: number; revoked: number; keys: number; rotated: boolean }> {
+  async runOnce(): Promise<{ jtis: number; revoked: number; keys: number; rotated: boolean; usage: number }> {
     const now = this.clock.nowSeconds();
-    const [jtis, revoked, keys] = [
+    const [jtis, revoked, keys, usage] = [
       await this.replay.purgeExpired(now),
       await this.denyList.purgeExpired(now),
       await this.keyStore.purgeRetired(now),
+      await this.usage.purgeOrphans(),
     ];
     let rotated = false;
     const period = this.settings.keyRotation.period;
@@ -60,6 +63,6 @@ export class HousekeepingService implements OnApplicationBootstrap, OnApplicatio
       if (due || announceDue) rotated = (await this.keys.rotate()).rotated;
     }
     if (keys) this.keys.invalidate();
-    return { jtis, revoked, keys, rotated };
+    return { jtis, revoked, keys, rotated, usage };
   }
 }

@@ -13,6 +13,7 @@ describe('@clavis/server public surface', () => {
       'InitialAccessTokenService',
       'SigningKeyService',
       'HousekeepingService',
+      'CredentialUsageService',
       'OAuthError',
       'RegistrationError',
       'StorageUnavailableError',
@@ -43,6 +44,8 @@ describe('@clavis/server public surface', () => {
       'SystemClock',
       'SigningKeyStore',
       'OwnBodyGate',
+      'CredentialUsageStore',
+      'CredentialUsageRecorder',
     ])
       expect(server, name).not.toHaveProperty(name);
   });

@@ -38,6 +38,9 @@ export {
   type ReEncryptionResult,
 } from './key-encryption/key-encryption.service.js';
 export { HousekeepingService } from './housekeeping.service.js';
+/** Per-credential usage (last use, count, address) of a client's secrets and keys. */
+export { CredentialUsageService } from './usage/credential-usage.service.js';
+export type { CredentialView, CredentialType } from './usage/credential-usage.js';
 /** Errors and audit. */
 export {
   OAuthError,

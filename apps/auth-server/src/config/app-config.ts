@@ -75,6 +75,21 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     return raw as T;
   };
 
+  /** Durations as whole seconds or with a unit: `90`, `30m`, `12h`, `14d`. */
+  const durations = (name: string): number[] | undefined => {
+    const items = list(name);
+    if (!items) return undefined;
+    const unit: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
+    const parsed = items.map((i) => /^(\d+)([smhd]?)$/.exec(i));
+    if (parsed.some((m) => !m)) {
+      problems.push(`${name} must be durations such as 14d,3d,1d (units s, m, h, d)`);
+      return undefined;
+    }
+    return parsed.map((m) => Number(m![1]) * unit[m![2] || 's']);
+  };
+  const webhookUrl = env.WEBHOOK_URL || undefined;
+  if (webhookUrl && !env.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET is required with WEBHOOK_URL (whsec_…)');
+
   const port = int('PORT', 3000)!;
   const requestTimeout = int('REQUEST_TIMEOUT', DEFAULT_REQUEST_TIMEOUT)!;
   if (requestTimeout < 1 || requestTimeout > 300) problems.push('REQUEST_TIMEOUT must be between 1 and 300 (seconds)');
@@ -159,6 +174,13 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
         period: int('KEY_ROTATION_PERIOD'),
         announce: int('KEY_ROTATION_ANNOUNCE'),
         retainMargin: int('KEY_RETAIN_MARGIN'),
+      },
+      usage: { flushInterval: int('USAGE_FLUSH_INTERVAL') },
+      expiryNotices: {
+        leadTimes: durations('EXPIRY_NOTICE_LEAD_TIMES'),
+        sweepInterval: int('EXPIRY_NOTICE_SWEEP_INTERVAL'),
+        // The secret goes to the module only: it is never logged nor part of an error message.
+        webhook: webhookUrl ? { url: webhookUrl, secret: env.WEBHOOK_SECRET ?? '' } : undefined,
       },
       rateLimit: {
         enabled: bool('RATE_LIMIT'),

@@ -23,6 +23,22 @@ export type AuditEvent =
   | { type: 'token.revoked'; clientId: string; jti: string }
   | { type: 'signing_key.created'; kid: string; state: string }
   | { type: 'signing_key.rotated'; activeKid: string; retiredKid?: string }
-  | { type: 'request.failed'; code: string; detail: string };
+  | { type: 'request.failed'; code: string; detail: string }
+  | {
+      type: 'credential.expiring' | 'credential.expired';
+      /** `client_secret` or `initial_access_token`. */
+      credentialType: string;
+      /** The secret's record id or the initial access token's id: never a value. */
+      credentialId: string;
+      clientId?: string;
+      /** A secret's status: `previous` when in a rotation overlap. */
+      status?: 'current' | 'previous';
+      expiresAt: number;
+      /** The lead time (seconds) of a `credential.expiring` notice. */
+      leadTime?: number;
+      /** The webhook message id (`webhook-id`). */
+      noticeId: string;
+    }
+  | { type: 'webhook.delivery_failed'; noticeId: string; attempts: number; finalAttempt: boolean; reason: string };
 
 export type AuditEventType = AuditEvent['type'];

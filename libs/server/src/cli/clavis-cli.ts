@@ -6,6 +6,7 @@ import { ClientService } from '../clients/client.service.js';
 import type { ClientRecord, TokenEndpointAuthMethod } from '../clients/client.record.js';
 import { InitialAccessTokenService } from '../registration/initial-access-token.service.js';
 import { SigningKeyService } from '../keys/signing-key.service.js';
+import { CredentialUsageService } from '../usage/credential-usage.service.js';
 import { KEK_HELP, runKekCommand } from './kek-commands.js';
 import { hashConsolePassword } from '../console/console-password.js';
 
@@ -173,7 +174,12 @@ export async function runClavisCli(module: ClavisCliModule, argv: string[]): Pro
       case 'clients show': {
         const c = await clients.find(need(arg, '<client_id>'));
         if (!c) return fail(`no client ${arg}`);
-        out({ ...view(c), client_secret_expires_at: await clients.secretExpiresAt(c.clientId) });
+        out({
+          ...view(c),
+          client_secret_expires_at: await clients.secretExpiresAt(c.clientId),
+          // What the servers have flushed (each at most `usage.flushInterval` behind); never a secret value.
+          credentials: (await app.get(CredentialUsageService).credentialsOf(c.clientId)) ?? [],
+        });
         break;
       }
       case 'clients delete':

@@ -26,6 +26,12 @@ export interface AssertionMethod {
   keys(header: { alg?: unknown; kid?: unknown }): Promise<VerificationKey[]>;
 }
 
+/** An assertion that passed every rule. */
+export interface VerifiedAssertion {
+  payload: JWTPayload;
+  key: VerificationKey;
+}
+
 /** Reads a jwt-bearer client assertion and its subject from the form (RFC 7521 §4.2, RFC 7523 §2.2). */
 export function readClientAssertion(form: FormParams): Extract<PresentedCredentials, { method: 'jwt' }> {
   if (form.get('client_assertion_type') !== JWT_BEARER_ASSERTION)
@@ -75,7 +81,8 @@ export class ClientAssertionVerifier {
     );
   }
 
-  async verify(client: ClientRecord, assertion: string, method: AssertionMethod): Promise<JWTPayload> {
+  /** The verified claims, and the key (one of those the method gave) that verified the signature. */
+  async verify(client: ClientRecord, assertion: string, method: AssertionMethod): Promise<VerifiedAssertion> {
     if (assertion.length > this.settings.limits.assertionLength)
       throw OAuthError.invalidClient('assertion_too_long', 'too long');
 
@@ -101,9 +108,12 @@ export class ClientAssertionVerifier {
     if (header.typ !== undefined && (typeof header.typ !== 'string' || !ACCEPTED_TYP.has(header.typ.toLowerCase())))
       throw OAuthError.invalidClient('assertion_typ_not_accepted', `typ ${String(header.typ)} not accepted`);
 
-    let verified = false;
+    let verified: VerificationKey | undefined;
     for (const key of await method.keys(header))
-      if ((verified = await this.jws.verify(jws, assertion, alg as string, key))) break;
+      if (await this.jws.verify(jws, assertion, alg as string, key)) {
+        verified = key;
+        break;
+      }
     if (!verified) throw OAuthError.invalidClient('signature_invalid', 'signature verification failed');
 
     const payload = jws.payload as JWTPayload;
@@ -112,7 +122,7 @@ export class ClientAssertionVerifier {
     // Single use, atomically, per client; remembered until the assertion can no longer be accepted.
     if (!(await this.replay.consume(client.clientId, payload.jti as string, this.rememberUntil(payload))))
       throw OAuthError.invalidClient('jti_replayed', 'jti already used');
-    return payload;
+    return { payload, key: verified };
   }
 
   /**

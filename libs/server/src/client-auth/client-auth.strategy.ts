@@ -1,5 +1,6 @@
 import type { ClientRecord, TokenEndpointAuthMethod } from '../clients/client.record.js';
 import type { ClientWithSecrets } from '../clients/client.store.js';
+import type { CredentialRef } from '../usage/credential-usage.js';
 
 /**
  * How a request presents its client credentials (RFC 6749 §2.3, RFC 7523 §2.2): the Basic header,
@@ -24,7 +25,14 @@ export interface ClientAuthStrategy<P extends PresentedAs = PresentedAs> {
   readonly method: TokenEndpointAuthMethod;
   /** The form in which the request presents this method's credential. */
   readonly presentedAs: P;
-  verify(found: ClientWithSecrets, credentials: Extract<PresentedCredentials, { method: P }>): Promise<ClientRecord>;
+  verify(found: ClientWithSecrets, credentials: Extract<PresentedCredentials, { method: P }>): Promise<AuthenticatedClient>;
+}
+
+/** A client whose credential verified, and which of its credentials that was (never a secret value). */
+export interface AuthenticatedClient {
+  client: ClientRecord;
+  /** Counted by the usage recorder (docs/adr/0024-credential-usage-and-expiry-notices.md). */
+  credential: CredentialRef;
 }
 
 /** The injection token of the strategy list the authenticator dispatches to. */

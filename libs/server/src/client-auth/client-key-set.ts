@@ -1,6 +1,15 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, type JSONWebKeySet, type JWK } from 'jose';
 import { jwkFitsAlg } from '../shared/jose-algorithms.js';
+import { jwkCredentialId } from '../usage/credential-sources.js';
+
+/** The usage name of every key a ClientKeySet imported (its `kid`, else its thumbprint), computed once per import. */
+const credentialIds = new WeakMap<KeyObject, string>();
+
+/** How usage names the key that verified an assertion. */
+export function keyCredentialId(key: KeyObject): string {
+  return credentialIds.get(key) ?? 'unknown';
+}
 
 /** A `jwks_uri` gave no key set to select from (never fetched successfully, or stale beyond `staleMax`). */
 export class ClientKeysUnavailableError extends Error {}
@@ -47,6 +56,7 @@ export class ClientKeySet {
     if (!key) {
       key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
       this.imported.set(jwk, key);
+      credentialIds.set(key, jwkCredentialId(jwk));
     }
     return key;
   }

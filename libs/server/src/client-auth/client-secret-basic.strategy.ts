@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { ClientRecord } from '../clients/client.record.js';
 import { ClientService } from '../clients/client.service.js';
 import type { ClientWithSecrets } from '../clients/client.store.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import type { FormParams } from '../shared/form-body.js';
-import type { ClientAuthStrategy, PresentedCredentials } from './client-auth.strategy.js';
+import type { AuthenticatedClient, ClientAuthStrategy, PresentedCredentials } from './client-auth.strategy.js';
 
 type BasicCredentials = Extract<PresentedCredentials, { method: 'client_secret_basic' }>;
 
@@ -49,9 +48,9 @@ export class ClientSecretBasicStrategy implements ClientAuthStrategy<'client_sec
 
   constructor(private readonly clients: ClientService) {}
 
-  async verify(found: ClientWithSecrets, credentials: BasicCredentials): Promise<ClientRecord> {
-    if (!this.clients.secretMatches(found, credentials.secret))
-      throw OAuthError.invalidClient('secret_mismatch', 'secret does not match a valid secret');
-    return found.client;
+  async verify(found: ClientWithSecrets, credentials: BasicCredentials): Promise<AuthenticatedClient> {
+    const secret = this.clients.matchingSecret(found, credentials.secret);
+    if (!secret) throw OAuthError.invalidClient('secret_mismatch', 'secret does not match a valid secret');
+    return { client: found.client, credential: { type: 'client_secret', id: secret.id } };
   }
 }

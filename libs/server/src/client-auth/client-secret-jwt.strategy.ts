@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { ClientRecord } from '../clients/client.record.js';
 import { ClientService } from '../clients/client.service.js';
 import type { ClientWithSecrets } from '../clients/client.store.js';
 import { isHmacAlg } from '../shared/jose-algorithms.js';
-import type { ClientAuthStrategy, PresentedCredentials } from './client-auth.strategy.js';
+import type { AuthenticatedClient, ClientAuthStrategy, PresentedCredentials } from './client-auth.strategy.js';
 import { ClientAssertionVerifier } from './client-assertion.verifier.js';
 
 /**
@@ -23,11 +22,13 @@ export class ClientSecretJwtStrategy implements ClientAuthStrategy<'jwt'> {
   async verify(
     found: ClientWithSecrets,
     credentials: Extract<PresentedCredentials, { method: 'jwt' }>,
-  ): Promise<ClientRecord> {
-    await this.assertions.verify(found.client, credentials.assertion, {
+  ): Promise<AuthenticatedClient> {
+    const secrets = this.clients.hmacSecrets(found);
+    const { key } = await this.assertions.verify(found.client, credentials.assertion, {
       allows: isHmacAlg,
-      keys: async () => this.clients.hmacKeys(found),
+      keys: async () => secrets.map((s) => s.key),
     });
-    return found.client;
+    const secret = secrets.find((s) => s.key === key)!.secret;
+    return { client: found.client, credential: { type: 'client_secret', id: secret.id } };
   }
 }

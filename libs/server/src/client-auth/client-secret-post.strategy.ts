@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import type { ClientRecord } from '../clients/client.record.js';
 import { ClientService } from '../clients/client.service.js';
 import type { ClientWithSecrets } from '../clients/client.store.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import type { FormParams } from '../shared/form-body.js';
-import type { ClientAuthStrategy, PresentedCredentials } from './client-auth.strategy.js';
+import type { AuthenticatedClient, ClientAuthStrategy, PresentedCredentials } from './client-auth.strategy.js';
 
 type PostCredentials = Extract<PresentedCredentials, { method: 'client_secret_post' }>;
 
@@ -23,9 +22,9 @@ export class ClientSecretPostStrategy implements ClientAuthStrategy<'client_secr
 
   constructor(private readonly clients: ClientService) {}
 
-  async verify(found: ClientWithSecrets, credentials: PostCredentials): Promise<ClientRecord> {
-    if (!this.clients.secretMatches(found, credentials.secret))
-      throw OAuthError.invalidClient('secret_mismatch', 'secret does not match a valid secret');
-    return found.client;
+  async verify(found: ClientWithSecrets, credentials: PostCredentials): Promise<AuthenticatedClient> {
+    const secret = this.clients.matchingSecret(found, credentials.secret);
+    if (!secret) throw OAuthError.invalidClient('secret_mismatch', 'secret does not match a valid secret');
+    return { client: found.client, credential: { type: 'client_secret', id: secret.id } };
   }
 }

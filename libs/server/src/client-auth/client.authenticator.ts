@@ -10,6 +10,8 @@ import { CLIENT_AUTH_STRATEGIES, type ClientAuthStrategy, type PresentedCredenti
 import { readClientAssertion } from './client-assertion.verifier.js';
 import { basicHeaderValue, readBasicCredentials } from './client-secret-basic.strategy.js';
 import { readPostCredentials } from './client-secret-post.strategy.js';
+import { clientAddress } from '../rate-limit/rate-limit.service.js';
+import { CredentialUsageRecorder } from '../usage/credential-usage.recorder.js';
 
 export { JWT_BEARER_ASSERTION } from './client-assertion.verifier.js';
 export type { PresentedCredentials } from './client-auth.strategy.js';
@@ -33,6 +35,7 @@ export class ClientAuthenticator {
     @Inject(CLIENT_AUTH_STRATEGIES) strategies: ClientAuthStrategy[],
     private readonly audit: AuditSink,
     private readonly rateLimit: RateLimitService,
+    private readonly usage: CredentialUsageRecorder,
   ) {
     this.strategies = new Map(strategies.map((s) => [s.method, s]));
   }
@@ -50,7 +53,10 @@ export class ClientAuthenticator {
       const strategy = this.strategies.get(registered);
       if (!strategy || strategy.presentedAs !== presented.method)
         throw OAuthError.invalidClient('method_mismatch', `presented ${presented.method}, registered ${registered}`);
-      return await strategy.verify(found, presented);
+      const { client, credential } = await strategy.verify(found, presented);
+      // After success only: one Map update, flushed later (docs/adr/0024-credential-usage-and-expiry-notices.md).
+      this.usage.record(client.clientId, credential, req ? clientAddress(req) : undefined);
+      return client;
     } catch (e) {
       if (e instanceof OAuthError && e.code === 'invalid_client') {
         // The presented client_id only when it names a client or has the shape of an issued id: anything

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { errors as joseErrors } from 'jose';
-import type { ClientRecord } from '../clients/client.record.js';
+import type { KeyObject } from 'node:crypto';
 import type { ClientWithSecrets } from '../clients/client.store.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { isAsymmetricAlg } from '../shared/jose-algorithms.js';
-import type { ClientAuthStrategy, PresentedCredentials } from './client-auth.strategy.js';
+import type { AuthenticatedClient, ClientAuthStrategy, PresentedCredentials } from './client-auth.strategy.js';
 import { ClientAssertionVerifier } from './client-assertion.verifier.js';
 import { ClientKeySource } from './client-key.source.js';
-import { ClientKeysUnavailableError } from './client-key-set.js';
+import { ClientKeysUnavailableError, keyCredentialId } from './client-key-set.js';
 
 /**
  * `private_key_jwt`: a client assertion signed with an asymmetric algorithm by the one key of the
@@ -26,9 +26,9 @@ export class PrivateKeyJwtStrategy implements ClientAuthStrategy<'jwt'> {
   async verify(
     found: ClientWithSecrets,
     credentials: Extract<PresentedCredentials, { method: 'jwt' }>,
-  ): Promise<ClientRecord> {
+  ): Promise<AuthenticatedClient> {
     const client = found.client;
-    await this.assertions.verify(client, credentials.assertion, {
+    const { key } = await this.assertions.verify(client, credentials.assertion, {
       allows: isAsymmetricAlg,
       keys: async (header) => {
         try {
@@ -38,7 +38,7 @@ export class PrivateKeyJwtStrategy implements ClientAuthStrategy<'jwt'> {
         }
       },
     });
-    return client;
+    return { client, credential: { type: 'jwk', id: keyCredentialId(key as KeyObject) } };
   }
 }
 

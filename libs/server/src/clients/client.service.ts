@@ -346,19 +346,30 @@ export class ClientService {
 
   /** Whether `presented` equals one of the client's valid hashed secrets (constant-time per comparison). */
   secretMatches(found: ClientWithSecrets, presented: string): boolean {
-    let match = false;
+    return this.matchingSecret(found, presented) !== undefined;
+  }
+
+  /** The valid hashed secret `presented` equals, if any (every valid secret is compared, constant-time each). */
+  matchingSecret(found: ClientWithSecrets, presented: string): ClientSecretRecord | undefined {
+    let match: ClientSecretRecord | undefined;
     for (const s of validSecrets(found.secrets, this.clock.nowSeconds()))
-      if (s.secretHash && secretMatchesHash(presented, s.secretHash)) match = true;
+      if (s.secretHash && secretMatchesHash(presented, s.secretHash)) match = s;
     return match;
   }
 
   /** The HMAC keys of a `client_secret_jwt` client: current first, previous during the overlap. */
   hmacKeys(found: ClientWithSecrets): Uint8Array[] {
+    return this.hmacSecrets(found).map((s) => s.key);
+  }
+
+  /** The HMAC keys of a `client_secret_jwt` client with the secret each comes from. */
+  hmacSecrets(found: ClientWithSecrets): { secret: ClientSecretRecord; key: Uint8Array }[] {
     return validSecrets(found.secrets, this.clock.nowSeconds())
       .filter((s) => s.secretEncrypted)
-      .map((s) =>
-        new TextEncoder().encode(this.kek.decrypt(s.secretEncrypted!, `client_secret:${s.clientId}:${s.id}`)),
-      );
+      .map((s) => ({
+        secret: s,
+        key: new TextEncoder().encode(this.kek.decrypt(s.secretEncrypted!, `client_secret:${s.clientId}:${s.id}`)),
+      }));
   }
 
   /** Whether `presented` is one of the client's valid secrets, whatever the method stores. */

@@ -140,6 +140,26 @@ export interface ClavisServerOptions {
     /** Extra time a retired key stays published after the last token it signed expired. Default 300. */
     retainMargin?: number;
   };
+  /** Per-credential usage (docs/adr/0024-credential-usage-and-expiry-notices.md). */
+  usage?: {
+    /** How often each instance writes the usage it counted in memory (and once at shutdown). Default 60. */
+    flushInterval?: number;
+  };
+  /**
+   * `credential.expiring` / `credential.expired` notices for secrets with a lifetime, previous secrets
+   * in a rotation overlap and initial access tokens: to the audit sink, and to `webhook` when set.
+   */
+  expiryNotices?: {
+    /** How long before expiry a `credential.expiring` notice goes out, once per lead time. Default 14 d, 3 d, 1 d. */
+    leadTimes?: number[];
+    /** How often an instance looks for credentials to notify about (and for webhook deliveries due). Default 60. */
+    sweepInterval?: number;
+    /**
+     * Where notices are POSTed (JSON, signed per the Standard Webhooks conventions), retried with
+     * exponential backoff. `secret`: `whsec_` followed by base64 of at least 24 random bytes (never logged).
+     */
+    webhook?: { url: string; secret: string };
+  };
 }
 
 /** Options of the operator console (`console`). Durations are in seconds. */

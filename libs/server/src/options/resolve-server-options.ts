@@ -269,6 +269,31 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     };
     if (passwordHash) consoleSettings = Object.freeze({ ...settings, passwordHash: Object.freeze(passwordHash) });
   }
+  const usage = {
+    flushInterval: boundedInteger('usage.flushInterval', options?.usage?.flushInterval, 60, 1, 3_600),
+  };
+  const en = options?.expiryNotices ?? {};
+  const leadTimes = en.leadTimes ?? [14 * 86_400, 3 * 86_400, 86_400];
+  if (!Array.isArray(leadTimes) || leadTimes.some((l) => !Number.isInteger(l) || l < 60 || l > 365 * 86_400))
+    problems.push('expiryNotices.leadTimes must be whole numbers of seconds from 60 to 31536000');
+  let webhook: { url: string; key: Buffer } | undefined;
+  if (en.webhook !== undefined) {
+    const { url, secret } = en.webhook;
+    if (typeof url !== 'string' || !/^https?:\/\//.test(url) || !URL.canParse(url))
+      problems.push('expiryNotices.webhook.url must be an http(s) URL');
+    const key =
+      typeof secret === 'string' && /^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret)
+        ? Buffer.from(secret.slice(6), 'base64')
+        : undefined;
+    if (!key || key.length < 24 || key.length > 64)
+      problems.push('expiryNotices.webhook.secret must be whsec_ followed by base64 of 24 to 64 random bytes');
+    else webhook = { url, key };
+  }
+  const expiryNotices = {
+    leadTimes: Object.freeze([...new Set(Array.isArray(leadTimes) ? leadTimes : [])].sort((a, b) => b - a)),
+    sweepInterval: boundedInteger('expiryNotices.sweepInterval', en.sweepInterval, 60, 1, 3_600),
+    webhook: webhook && Object.freeze(webhook),
+  };
 
   if (options?.redisUrl !== undefined && !/^rediss?:\/\//.test(options.redisUrl))
     problems.push('redisUrl must be a redis:// or rediss:// URL');
@@ -303,6 +328,8 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     clock: options.clock,
     keyRotation: Object.freeze(keyRotation),
     console: consoleSettings,
+    usage: Object.freeze(usage),
+    expiryNotices: Object.freeze(expiryNotices),
   });
 }
 

@@ -60,6 +60,14 @@ export interface ServerSettings {
   /** The operator console; null when off. */
   readonly console: ConsoleSettings | null;
   readonly keyRotation: { readonly period: number; readonly announce: number; readonly retainMargin: number };
+  readonly usage: { readonly flushInterval: number };
+  readonly expiryNotices: {
+    /** Seconds, largest first. */
+    readonly leadTimes: readonly number[];
+    readonly sweepInterval: number;
+    /** The webhook, its secret decoded (never logged). */
+    readonly webhook?: { readonly url: string; readonly key: Buffer };
+  };
 }
 
 /** The console's resolved settings: the password only as its scrypt hash. */

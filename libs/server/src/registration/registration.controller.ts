@@ -32,6 +32,7 @@ import {
 import { ClientMetadataDto, JwksDto, toClientMetadata } from './client-metadata.dto.js';
 import { InitialAccessTokenService, policyCeiling } from './initial-access-token.service.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
+import { CredentialUsageService } from '../usage/credential-usage.service.js';
 
 /** Members a client must not send in an RFC 7592 update (RFC 7592 §2.2). */
 const SERVER_OWNED = [
@@ -53,6 +54,7 @@ export class RegistrationController {
     private readonly initialTokens: InitialAccessTokenService,
     private readonly audit: AuditSink,
     private readonly rateLimit: RateLimitService,
+    private readonly usage: CredentialUsageService,
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
   ) {}
 
@@ -84,7 +86,7 @@ export class RegistrationController {
       if (token !== null) await this.initialTokens.refund(token).catch(() => undefined);
       throw e;
     }
-    return this.render(issued.client, issued);
+    return this.withCredentials(this.render(issued.client, issued));
   }
 
   @Get(':client_id')
@@ -92,7 +94,9 @@ export class RegistrationController {
   @Header('Pragma', 'no-cache')
   async read(@Req() req: HttpRequest, @Param('client_id') clientId: string): Promise<Record<string, unknown>> {
     const client = await this.authorize(req, clientId);
-    return this.render(client, { clientSecretExpiresAt: await this.clients.secretExpiresAt(clientId) });
+    return this.withCredentials(
+      this.render(client, { clientSecretExpiresAt: await this.clients.secretExpiresAt(clientId) }),
+    );
   }
 
   @Put(':client_id')
@@ -118,7 +122,7 @@ export class RegistrationController {
         presentedSecret: body.client_secret,
       })
       .catch(notFoundAs401);
-    return this.render(issued.client, issued);
+    return this.withCredentials(this.render(issued.client, issued));
   }
 
   @Delete(':client_id')
@@ -176,6 +180,15 @@ export class RegistrationController {
   private deny(reason: string): never {
     this.audit.record({ type: 'registration.denied', reason });
     throw OAuthError.invalidToken('initial access token invalid');
+  }
+
+  /**
+   * Adds the extension member `credentials`: each secret and key of the client with when it was
+   * created, expires and was last used (never a value), so that a client can see whether anything
+   * still uses its previous secret before retiring it (docs/adr/0024-credential-usage-and-expiry-notices.md).
+   */
+  private async withCredentials(body: Record<string, unknown>): Promise<Record<string, unknown>> {
+    return { ...body, credentials: (await this.usage.credentialsOf(body.client_id as string)) ?? [] };
   }
 
   /** The registration access token must be the one of this very client (constant-time). */

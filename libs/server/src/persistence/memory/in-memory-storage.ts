@@ -9,6 +9,9 @@ import { InitialAccessTokenStore } from '../../registration/initial-access-token
 import { Clock } from '../../shared/clock.js';
 import { DenyList } from '../../token/deny-list.js';
 import type { ClavisStorage } from '../storage.js';
+import { CredentialNoticeStore } from '../../expiry/credential-notice.store.js';
+import { CredentialUsageStore } from '../../usage/credential-usage.store.js';
+import { InMemoryCredentialNoticeStore, InMemoryCredentialUsageStore } from './in-memory-usage-stores.js';
 import { InMemoryRateLimiter } from './in-memory-rate-limiter.js';
 import {
   InMemoryClientStore,
@@ -42,6 +45,8 @@ export function inMemoryStorage(options: InMemoryStorageOptions = {}): ClavisSto
       { provide: EncryptedValueStore, useClass: InMemoryEncryptedValueStore },
       { provide: ReplayStore, useClass: InMemoryReplayStore },
       { provide: DenyList, useClass: InMemoryDenyList },
+      { provide: CredentialUsageStore, useClass: InMemoryCredentialUsageStore },
+      { provide: CredentialNoticeStore, useClass: InMemoryCredentialNoticeStore },
       {
         provide: RateLimiter,
         inject: [SERVER_SETTINGS, Clock],

@@ -19,6 +19,8 @@ import type { InitialAccessTokenRecord } from '../../registration/initial-access
 import { InitialAccessTokenStore } from '../../registration/initial-access-token.store.js';
 import { Clock, SystemClock } from '../../shared/clock.js';
 import { DenyList } from '../../token/deny-list.js';
+import type { CredentialNotice } from '../../expiry/credential-notice.store.js';
+import type { CredentialUsageRecord } from '../../usage/credential-usage.js';
 
 /**
  * The "database" of the in-memory adapters: one per module (or shared by several apps, to stand for
@@ -36,6 +38,10 @@ export class InMemoryTables {
   readonly usedJtis = new Map<string, number>();
   /** Revoked access-token ids, with their expiry (seconds). */
   readonly revoked = new Map<string, number>();
+  /** Credential usage by `client id, type, credential id`. */
+  readonly credentialUsage = new Map<string, CredentialUsageRecord>();
+  /** Expiry notices by id. */
+  readonly notices = new Map<string, CredentialNotice>();
 }
 
 const copy = <T>(value: T): T => structuredClone(value);

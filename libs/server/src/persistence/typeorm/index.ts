@@ -2,6 +2,8 @@ import { ClientEntity, ClientSecretEntity } from './client.entity.js';
 import { InitialAccessTokenEntity, RevokedTokenEntity, SigningKeyEntity, UsedJtiEntity } from './security.entity.js';
 import { ClavisInitial1764200000000 } from './migrations/1764200000000-clavis-initial.js';
 import { ClavisAdmissionCeiling1764300000010 } from './migrations/1764300000010-clavis-admission-ceiling.js';
+import { ClavisCredentialUsage1764600000001 } from './migrations/1764600000001-clavis-credential-usage.js';
+import { CredentialNoticeEntity, CredentialUsageEntity } from './usage.entity.js';
 
 /** Every Clavis entity: add them to the host's DataSource `entities`. */
 export const CLAVIS_ENTITIES = [
@@ -11,10 +13,16 @@ export const CLAVIS_ENTITIES = [
   RevokedTokenEntity,
   InitialAccessTokenEntity,
   SigningKeyEntity,
+  CredentialUsageEntity,
+  CredentialNoticeEntity,
 ];
 
 /** Every Clavis migration: add them to the host's DataSource `migrations` and run them. */
-export const CLAVIS_MIGRATIONS = [ClavisInitial1764200000000, ClavisAdmissionCeiling1764300000010];
+export const CLAVIS_MIGRATIONS = [
+  ClavisInitial1764200000000,
+  ClavisAdmissionCeiling1764300000010,
+  ClavisCredentialUsage1764600000001,
+];
 
 export {
   ClientEntity,

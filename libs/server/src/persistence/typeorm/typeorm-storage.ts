@@ -12,6 +12,10 @@ import { DenyList } from '../../token/deny-list.js';
 import { RedisRateLimiter } from '../redis/redis-rate-limiter.js';
 import { RedisConnection, RedisDenyList, RedisReplayStore } from '../redis/redis-stores.js';
 import type { ClavisStorage } from '../storage.js';
+import { CredentialNoticeStore } from '../../expiry/credential-notice.store.js';
+import { CredentialUsageStore } from '../../usage/credential-usage.store.js';
+import { TypeOrmCredentialNoticeStore } from './typeorm-credential-notice.store.js';
+import { TypeOrmCredentialUsageStore } from './typeorm-credential-usage.store.js';
 import { CLAVIS_ENTITIES } from './index.js';
 import { TypeOrmClientStore } from './typeorm-client.store.js';
 import { TypeOrmConnection } from './typeorm-connection.js';
@@ -41,6 +45,8 @@ export function typeOrmStorage(): ClavisStorage {
         useClass: TypeOrmInitialAccessTokenStore,
       },
       { provide: EncryptedValueStore, useClass: TypeOrmEncryptedValueStore },
+      { provide: CredentialUsageStore, useClass: TypeOrmCredentialUsageStore },
+      { provide: CredentialNoticeStore, useClass: TypeOrmCredentialNoticeStore },
       TypeOrmReplayStore,
       TypeOrmDenyList,
       {
