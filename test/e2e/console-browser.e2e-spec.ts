@@ -92,7 +92,6 @@ describe('operator console in a real headless Chromium', needs('chromium'), () =
     const row = page.locator(`tr[data-client-id="${billing.clientId}"]`);
     await expect(row.textContent()).resolves.toContain('billing-service');
     await expect(page.locator('tr', { hasText: 'inventory-sync' }).textContent()).resolves.toContain('expiring soon');
-    await page.screenshot({ path: join(SHOTS, 'clients.png'), fullPage: true });
 
     // The search narrows the list.
     await page.fill('#q', 'billing');
@@ -112,19 +111,39 @@ describe('operator console in a real headless Chromium', needs('chromium'), () =
     await page.screenshot({ path: join(SHOTS, 'secret-rotated.png'), fullPage: true });
     expect((await tokenWithBasic(t, billing.clientId, secret)).status).toBe(200);
 
-    // An old instance still uses the previous secret: the rotation shows as in progress.
+    // An old instance still uses the previous secret: the console shows its last use advancing…
+    const previousLastUse = async () => {
+      await page.reload();
+      return page.locator('tr[data-status="previous"] td.last-use time').getAttribute('datetime');
+    };
+    const iso = () => new Date(Math.floor(t.clock.now() / 1000) * 1000).toISOString();
+    await page.click('a:has-text("Done")');
+    await expect(page.locator('tr[data-status="previous"]').count()).resolves.toBe(1);
     t.clock.advance(600);
     expect((await tokenWithBasic(t, billing.clientId, billing.clientSecret)).status).toBe(200);
-    await page.click('a:has-text("Done")');
-    const previous = page.locator('tr[data-status="previous"]');
-    await expect(previous.count()).resolves.toBe(1);
+    const firstUse = iso();
+    expect(await previousLastUse()).toBe(firstUse);
+    t.clock.advance(300);
+    expect((await tokenWithBasic(t, billing.clientId, billing.clientSecret)).status).toBe(200);
+    const secondUse = iso();
+    expect(secondUse).not.toBe(firstUse);
+    expect(await previousLastUse()).toBe(secondUse);
     await expect(page.locator('table.events').textContent()).resolves.toContain('client.secret_rotated');
+    // …and standing still once no instance uses it any more (the new secret's use is its own).
+    t.clock.advance(300);
+    expect((await tokenWithBasic(t, billing.clientId, secret)).status).toBe(200);
+    expect(await previousLastUse()).toBe(secondUse);
+    expect(await page.locator('tr[data-status="current"] td.last-use time').getAttribute('datetime')).toBe(iso());
     await page.screenshot({ path: join(SHOTS, 'client-rotation.png'), fullPage: true });
-    await page.goto(`${t.baseUrl}/console/clients?q=billing`);
-    await expect(page.locator('td.rotation').first().textContent()).resolves.toContain('in progress');
+    await page.goto(`${t.baseUrl}/console/clients`);
+    const rotation = page.locator(`tr[data-client-id="${billing.clientId}"] td.rotation`);
+    await expect(rotation.textContent()).resolves.toContain('in progress');
+    expect(await rotation.locator('.old-last-use time').getAttribute('datetime')).toBe(secondUse);
+    await page.screenshot({ path: join(SHOTS, 'clients.png'), fullPage: true });
 
     // Retire the previous secret: it stops working at once.
     await page.locator(`tr[data-client-id="${billing.clientId}"] a`).click();
+    expect(new URL(page.url()).pathname).toBe(`/console/clients/${billing.clientId}`);
     await page.click('button:has-text("Retire previous secret")');
     await expect(page.locator('.flash').textContent()).resolves.toContain('previous secret is retired');
     expect(await page.locator('tr[data-status="previous"]').count()).toBe(0);

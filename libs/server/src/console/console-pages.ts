@@ -23,12 +23,25 @@ export interface SecretView {
   status: 'current' | 'previous';
   /** When it was last used (seconds); null = never; undefined = not tracked. */
   lastUsedAt?: number | null;
+  /** Successful authentications with it (approximate). */
+  useCount?: number;
+  /** The address of its last use. */
+  lastAddress?: string | null;
+}
+
+/** A key of a `private_key_jwt` client (registered, or seen from its `jwks_uri`) with its use. */
+export interface KeyView {
+  kid: string;
+  lastUsedAt: number | null;
+  useCount: number;
+  lastAddress: string | null;
 }
 
 /** One row of the clients page. */
 export interface ClientRow {
   client: ClientRecord;
   secrets: SecretView[];
+  keys: KeyView[];
 }
 
 export interface Page {
@@ -107,9 +120,15 @@ function endOf(s: ClientSecretRecord): number | null {
   return ends.length ? Math.min(...ends) : null;
 }
 
-function lastUse(s: SecretView, now: number): SafeHtml {
+function lastUse(
+  s: { lastUsedAt?: number | null; useCount?: number; lastAddress?: string | null },
+  now: number,
+): SafeHtml {
   if (s.lastUsedAt === undefined) return html`<span class="muted">not tracked</span>`;
-  return when(s.lastUsedAt, now);
+  if (s.lastUsedAt === null) return html`<span class="muted">never</span>`;
+  const uses = `~${s.useCount ?? 0} use${s.useCount === 1 ? '' : 's'}`;
+  return html`${when(s.lastUsedAt, now)}
+    <span class="muted">· ${uses}${s.lastAddress ? ` · from ${s.lastAddress}` : ''}</span>`;
 }
 
 export function loginPage(base: string, opts: { status: number; message?: string }): Page {
@@ -198,8 +217,8 @@ function clientRow(ctx: PageContext, r: ClientRow): SafeHtml {
   const { now, base } = ctx;
   const current = r.secrets.find((s) => s.status === 'current');
   const previous = r.secrets.find((s) => s.status === 'previous');
-  const used = r.secrets.map((s) => s.lastUsedAt).filter((v): v is number => typeof v === 'number');
-  const tracked = r.secrets.some((s) => s.lastUsedAt !== undefined);
+  const used = [...r.secrets, ...r.keys].map((s) => s.lastUsedAt).filter((v): v is number => typeof v === 'number');
+  const tracked = r.keys.length > 0 || r.secrets.some((s) => s.lastUsedAt !== undefined);
   return html`<tr data-client-id="${r.client.clientId}">
     <td>
       <a href="${base}/clients/${encodeURIComponent(r.client.clientId)}">${r.client.clientName ?? '(no name)'}</a>
@@ -216,7 +235,7 @@ function clientRow(ctx: PageContext, r: ClientRow): SafeHtml {
       ${
         previous
           ? html`<span class="badge">in progress</span> old secret valid until ${when(endOf(previous.record), now)};
-              last used ${lastUse(previous, now)}`
+              <span class="old-last-use">last used ${lastUse(previous, now)}</span>`
           : html`<span class="muted">none</span>`
       }
     </td>
@@ -258,7 +277,6 @@ export function clientPage(
   const id = encodeURIComponent(c.clientId);
   const secretBased = c.tokenEndpointAuthMethod !== 'private_key_jwt';
   const hasPrevious = row.secrets.some((s) => s.status === 'previous');
-  const keys = (c.jwks?.keys ?? []) as { kid?: unknown; kty?: unknown; alg?: unknown }[];
   const body = html`<p><a href="${base}/clients">← Clients</a></p>
     <h1>${c.clientName ?? '(no name)'}</h1>
     ${flash(opts.flash)}
@@ -304,13 +322,14 @@ export function clientPage(
               <td class="last-use">${lastUse(s, now)}</td>
             </tr>`,
         )}
-        ${keys.map(
+        ${row.keys.map(
           (k) =>
-            html`<tr>
-              <td>key (${typeof k.kty === 'string' ? k.kty : '?'})</td>
-              <td><code>${typeof k.kid === 'string' ? k.kid : '(no kid)'}</code></td>
+            html`<tr data-kid="${k.kid}">
+              <td>key</td>
+              <td><code>${k.kid}</code></td>
               <td>current</td>
-              <td colspan="4"><span class="muted">${typeof k.alg === 'string' ? k.alg : ''}</span></td>
+              <td colspan="3"><span class="muted">${c.jwksUri ? 'seen at the jwks_uri' : 'registered jwks'}</span></td>
+              <td class="last-use">${lastUse(k, now)}</td>
             </tr>`,
         )}
         ${

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import { ClientNotFoundError, ClientService } from '../clients/client.service.js';
@@ -24,6 +24,7 @@ import {
   signingKeysPage,
   when,
   type ClientRow,
+  type KeyView,
   type Page,
   type PageContext,
   type SecretView,
@@ -32,7 +33,7 @@ import { verifyConsolePassword } from './console-password.js';
 import { ConsoleSessions, type ConsoleSession } from './console-sessions.js';
 import { html } from './html.js';
 import { RecentAuditEvents } from './recent-audit-events.js';
-import { CredentialUsageLookup } from './credential-usage.lookup.js';
+import { CredentialUsageService } from '../usage/credential-usage.service.js';
 
 /** Headers on every console response (docs/adr/0025-operator-console.md). */
 export const CONSOLE_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -94,7 +95,7 @@ export class ConsoleRoutes implements OnModuleInit {
     private readonly limiter: RateLimiter,
     private readonly clock: Clock,
     private readonly events: RecentAuditEvents,
-    @Optional() private readonly usage?: CredentialUsageLookup,
+    private readonly usage: CredentialUsageService,
   ) {}
 
   private get console(): ConsoleSettings {
@@ -378,7 +379,7 @@ export class ConsoleRoutes implements OnModuleInit {
     return client;
   }
 
-  /** A client with its valid secrets (current, previous) and their last use when tracked. */
+  /** A client with its valid secrets (current, previous) and keys, each with its recorded use. */
   private async row(clientId: string, now: number): Promise<ClientRow | null> {
     const found = await this.clients.findWithSecrets(clientId);
     if (!found) return null;
@@ -388,11 +389,23 @@ export class ConsoleRoutes implements OnModuleInit {
       status: record === current ? 'current' : 'previous',
     }));
     if (!current && found.secrets[0] && !secrets.length) secrets.push({ record: found.secrets[0], status: 'current' }); // an expired current secret still shows
-    if (this.usage) {
-      const used = await this.usage.lastUsed(clientId);
-      for (const s of secrets) s.lastUsedAt = used.get(s.record.id) ?? null;
+    // Usage as every instance flushed it, plus what this instance has not flushed yet.
+    const views = await this.usage.viewsOf(found);
+    for (const s of secrets) {
+      const v = views.find((u) => u.type === 'client_secret' && u.id === s.record.id);
+      s.lastUsedAt = v?.last_used_at ?? null;
+      s.useCount = v?.use_count ?? 0;
+      s.lastAddress = v?.last_address ?? null;
     }
-    return { client: found.client, secrets };
+    const keys: KeyView[] = views
+      .filter((v) => v.type === 'jwk')
+      .map((v) => ({
+        kid: v.kid ?? v.id ?? '',
+        lastUsedAt: v.last_used_at,
+        useCount: v.use_count,
+        lastAddress: v.last_address,
+      }));
+    return { client: found.client, secrets, keys };
   }
 
   // --- responses ----------------------------------------------------------------------------------
