@@ -79,6 +79,8 @@ describe('loadConfig (environment → settings)', () => {
       password: 'a long operator password',
       sessionTtl: undefined,
       idleTimeout: undefined,
+      loginAttemptsPerAddress: undefined,
+      loginWindow: undefined,
     });
     expect(
       loadConfig({

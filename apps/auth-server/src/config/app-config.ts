@@ -136,6 +136,8 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
           ...(consolePasswordHash ? { passwordHash: consolePasswordHash } : { password: consolePassword }),
           sessionTtl: int('CONSOLE_SESSION_TTL'),
           idleTimeout: int('CONSOLE_IDLE_TIMEOUT'),
+          loginAttemptsPerAddress: int('CONSOLE_LOGIN_ATTEMPTS_PER_ADDRESS'),
+          loginWindow: int('CONSOLE_LOGIN_WINDOW'),
         }
       : undefined;
 
