@@ -170,7 +170,7 @@ describe('operator console: authentication, CSRF, headers, escaping', () => {
     expect((await tokenWithBasic(t, c.clientId, secret)).status).toBe(200);
     expect((await tokenWithBasic(t, c.clientId, c.clientSecret)).status).toBe(200); // overlap
 
-    const list = await rawRequest(t.baseUrl, 'GET', '/console/clients?q=billing', { headers: { cookie } });
+    const list = await rawRequest(t.baseUrl, 'GET', `/console/clients?q=${c.clientId}`, { headers: { cookie } });
     expect(list.body).toMatch(/class="rotation">\s*<span class="badge">in progress<\/span>/);
     const page = await rawRequest(t.baseUrl, 'GET', `/console/clients/${c.clientId}`, { headers: { cookie } });
     expect(page.body).toContain('data-status="previous"');

@@ -28,6 +28,7 @@ describe('@clavis/server public surface', () => {
       'configureClavisHttp',
       'DEFAULT_REQUEST_TIMEOUT',
       'runClavisCli',
+      'hashConsolePassword',
       'ClavisInProcessResourceModule',
     ])
       expect(server, name).toHaveProperty(name);
@@ -46,6 +47,9 @@ describe('@clavis/server public surface', () => {
       'OwnBodyGate',
       'CredentialUsageStore',
       'CredentialUsageRecorder',
+      'ConsoleRoutes',
+      'ConsoleSessions',
+      'RecentAuditEvents',
     ])
       expect(server, name).not.toHaveProperty(name);
   });
