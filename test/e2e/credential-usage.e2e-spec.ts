@@ -167,11 +167,7 @@ function acrossInstances(env: () => Record<string, string>) {
   it('no write per request; flushes of two instances add up, the latest use wins', async () => {
     const port = await freePort();
     const start = Date.now();
-    a = await createTestApp({
-      port,
-      env: { ...env(), ISSUER: `http://127.0.0.1:${port}` },
-      clock: new FixedClock(start),
-    });
+    a = await createTestApp({ port, env: { ...env(), ISSUER: `http://127.0.0.1:${port}` }, clock: new FixedClock(start) });
     b = await createTestApp({ env: { ...env(), ISSUER: a.issuer }, clock: new FixedClock(start) });
     const c = await createClient(a, { tokenEndpointAuthMethod: 'client_secret_basic' });
     issued.push(c.clientSecret);
@@ -206,9 +202,7 @@ function acrossInstances(env: () => Record<string, string>) {
     a = undefined as unknown as TestApp;
     b = await createTestApp({ env: env(), clock: new FixedClock(start) });
     expect(await storedUses(b, c.clientId)).toBe(4);
-    expect(await credentialsOf(b, c.clientId)).toEqual([
-      expect.objectContaining({ use_count: 4, last_used_at: Math.floor(start / 1000) }),
-    ]);
+    expect(await credentialsOf(b, c.clientId)).toEqual([expect.objectContaining({ use_count: 4, last_used_at: Math.floor(start / 1000) })]);
   });
 }
 
