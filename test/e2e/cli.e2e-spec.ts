@@ -292,6 +292,18 @@ describe('operator CLI (runCli)', () => {
         max_resources: [],
         allowed_methods: null,
         client_secret_expires_at: 0,
+        credentials: [
+          {
+            type: 'client_secret',
+            id: expect.stringMatching(/^[0-9a-f]{32}$/),
+            status: 'current',
+            created_at: created.client_id_issued_at,
+            expires_at: null,
+            last_used_at: null,
+            use_count: 0,
+            last_address: null,
+          },
+        ],
       });
       expect(r.stdout).not.toContain(created.client_secret);
     });

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialUsageService, FixedClock } from '@clavis/server';
 import { CredentialUsageRecorder } from '../../libs/server/src/usage/credential-usage.recorder.js';
 import { assertion, generateKey } from '../support/keys.js';
-import { registrationApi, tokenWithAssertion, tokenWithBasic } from '../support/registration.js';
+import { registrationApi, startJwksServer, tokenWithAssertion, tokenWithBasic } from '../support/registration.js';
 import { needs } from '../support/requirements.js';
 import { createClient, createTestApp, freePort, type TestApp } from '../support/test-app.js';
 
@@ -142,6 +142,31 @@ describe('per-credential usage on RFC 7592 GET', () => {
     expect(views[1]).toMatchObject({ type: 'jwk', kid: b.kid, use_count: 0, last_used_at: null });
     expect(views[2]).toMatchObject({ type: 'jwk', kid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), use_count: 1 });
   });
+
+  it('private_key_jwt with a jwks_uri: the keys that were used are listed, each with its own count', async () => {
+    const a = await generateKey('ES256');
+    const b = await generateKey('ES256');
+    const jwks = await startJwksServer();
+    try {
+      jwks.keys = [a.publicJwk, b.publicJwk];
+      const c = await registered(t, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: jwks.url() });
+      expect(await c.credentials()).toEqual([]);
+      for (const key of [b, b, b, a]) {
+        const jwt = await assertion(c.clientId, key, t.issuer, { now: t.clock.nowSeconds() });
+        expect((await tokenWithAssertion(t, jwt)).status).toBe(200);
+      }
+      const views = await c.credentials();
+      expect(views).toHaveLength(2);
+      expect(views).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ type: 'jwk', kid: b.kid, use_count: 3, created_at: null }),
+          expect.objectContaining({ type: 'jwk', kid: a.kid, use_count: 1 }),
+        ]),
+      );
+    } finally {
+      await jwks.stop();
+    }
+  });
 });
 
 /** Rows in the usage table, read straight from the database. */
@@ -167,7 +192,11 @@ function acrossInstances(env: () => Record<string, string>) {
   it('no write per request; flushes of two instances add up, the latest use wins', async () => {
     const port = await freePort();
     const start = Date.now();
-    a = await createTestApp({ port, env: { ...env(), ISSUER: `http://127.0.0.1:${port}` }, clock: new FixedClock(start) });
+    a = await createTestApp({
+      port,
+      env: { ...env(), ISSUER: `http://127.0.0.1:${port}` },
+      clock: new FixedClock(start),
+    });
     b = await createTestApp({ env: { ...env(), ISSUER: a.issuer }, clock: new FixedClock(start) });
     const c = await createClient(a, { tokenEndpointAuthMethod: 'client_secret_basic' });
     issued.push(c.clientSecret);
@@ -202,7 +231,9 @@ function acrossInstances(env: () => Record<string, string>) {
     a = undefined as unknown as TestApp;
     b = await createTestApp({ env: env(), clock: new FixedClock(start) });
     expect(await storedUses(b, c.clientId)).toBe(4);
-    expect(await credentialsOf(b, c.clientId)).toEqual([expect.objectContaining({ use_count: 4, last_used_at: Math.floor(start / 1000) })]);
+    expect(await credentialsOf(b, c.clientId)).toEqual([
+      expect.objectContaining({ use_count: 4, last_used_at: Math.floor(start / 1000) }),
+    ]);
   });
 }
 

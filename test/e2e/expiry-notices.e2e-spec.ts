@@ -129,7 +129,11 @@ function exactlyOnce(database: () => Record<string, string>) {
     };
     const port = await freePort();
     const start = Date.now();
-    a = await createTestApp({ port, env: { ...env, ISSUER: `http://127.0.0.1:${port}` }, clock: new FixedClock(start) });
+    a = await createTestApp({
+      port,
+      env: { ...env, ISSUER: `http://127.0.0.1:${port}` },
+      clock: new FixedClock(start),
+    });
     const issuer = a.issuer;
     const startB = () => createTestApp({ env: { ...env, ISSUER: issuer }, clock: new FixedClock(a!.clock.now()) });
     b = await startB();
@@ -165,7 +169,12 @@ function exactlyOnce(database: () => Record<string, string>) {
     ];
     expect(receiver.rejected.filter(ours)).toEqual([]);
     const mine = receiver.delivered.filter((d) => ours(d.body.data.id));
-    expect(receiver.keys().filter((k) => ours(k.split(' ')[0])).sort()).toEqual(expected.sort());
+    expect(
+      receiver
+        .keys()
+        .filter((k) => ours(k.split(' ')[0]))
+        .sort(),
+    ).toEqual(expected.sort());
     expect(new Set(mine.map((d) => d.id)).size).toBe(mine.length); // no message delivered twice
     const secretNotice = receiver.delivered.find((d) => d.body.data.id === secretId && d.body.data.lead_time === DAY)!;
     expect(secretNotice.body).toEqual({
@@ -245,10 +254,7 @@ describe('webhook delivery', () => {
     ]);
     t.clock.advance(3_600);
     await notices(t).runOnce();
-    expect(receiver.keys()).toEqual([
-      `${previousId} credential.expiring 7200`,
-      `${previousId} credential.expired -`,
-    ]);
+    expect(receiver.keys()).toEqual([`${previousId} credential.expiring 7200`, `${previousId} credential.expired -`]);
   });
 
   it('token requests are unaffected while the receiver hangs or is down', async () => {
@@ -285,7 +291,9 @@ describe('webhook delivery', () => {
     expect(logged.logs.text()).toContain('credential.expiring');
     expect(logged.logs.text()).not.toContain(WEBHOOK_SECRET.slice(6, 30));
     const bad = `whsec_${'A'.repeat(10)}`;
-    const err = await createTestApp({ env: { ...ALONE, WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: bad } }).catch((e: Error) => e);
+    const err = await createTestApp({ env: { ...ALONE, WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: bad } }).catch(
+      (e: Error) => e,
+    );
     expect(err).toBeInstanceOf(Error);
     expect(String((err as Error).message)).toContain('expiryNotices.webhook.secret');
     expect(String((err as Error).message)).not.toContain(bad);

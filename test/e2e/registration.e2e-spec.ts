@@ -626,7 +626,16 @@ describe('POST /register (RFC 7591)', () => {
       software_id: 'reporting',
       software_version: '1.0.0',
     };
-    const withoutCredentials = ({ client_secret: _s, registration_access_token: _r, ...rest }: any) => rest;
+    /** What GET shows of a registration or update answer: no secret, no token; the `credentials` views (ADR 0024). */
+    const withoutCredentials = ({
+      client_secret: _s,
+      registration_access_token: _r,
+      credentials: _c,
+      ...rest
+    }: any) => ({
+      ...rest,
+      credentials: [expect.objectContaining({ type: 'client_secret', status: 'current' })],
+    });
 
     describe('GET', () => {
       it('returns the registered metadata, client_secret_expires_at, and no secret or token', async () => {
@@ -776,12 +785,16 @@ describe('POST /register (RFC 7591)', () => {
           token_endpoint_auth_method: 'client_secret_basic',
           grant_types: ['client_credentials'],
           scope: 'statements:read',
+          credentials: [
+            expect.objectContaining({ type: 'client_secret', status: 'current', last_used_at: null }),
+            expect.objectContaining({ type: 'client_secret', status: 'previous' }),
+          ],
         });
         expect(up.client_secret).not.toBe(reg.client_secret);
         expect(up.registration_access_token).not.toBe(reg.registration_access_token);
         // GET with the new token shows the replaced metadata
         const read = await api.read(reg.registration_client_uri, up.registration_access_token);
-        expect(read.json).toEqual(withoutCredentials(up));
+        expect(read.json).toEqual({ ...withoutCredentials(up), credentials: up.credentials });
         // the registered scope now limits tokens
         const token = await tokenWithBasic(t, reg.client_id, up.client_secret);
         expect(token.json.scope).toBe('statements:read');

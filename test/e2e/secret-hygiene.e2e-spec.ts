@@ -550,6 +550,8 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
     expect(tables.filter((n) => n.startsWith('clavis_')).sort()).toEqual([
       'clavis_client',
       'clavis_client_secret',
+      'clavis_credential_notice',
+      'clavis_credential_usage',
       'clavis_initial_access_token',
       'clavis_revoked_token',
       'clavis_signing_key',

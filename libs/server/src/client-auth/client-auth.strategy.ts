@@ -25,7 +25,10 @@ export interface ClientAuthStrategy<P extends PresentedAs = PresentedAs> {
   readonly method: TokenEndpointAuthMethod;
   /** The form in which the request presents this method's credential. */
   readonly presentedAs: P;
-  verify(found: ClientWithSecrets, credentials: Extract<PresentedCredentials, { method: P }>): Promise<AuthenticatedClient>;
+  verify(
+    found: ClientWithSecrets,
+    credentials: Extract<PresentedCredentials, { method: P }>,
+  ): Promise<AuthenticatedClient>;
 }
 
 /** A client whose credential verified, and which of its credentials that was (never a secret value). */

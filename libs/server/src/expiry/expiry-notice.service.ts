@@ -1,10 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { AuditEvent } from '../audit/audit-event.js';
 import { AuditSink } from '../audit/audit.sink.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';

@@ -86,7 +86,7 @@ export class RegistrationController {
       if (token !== null) await this.initialTokens.refund(token).catch(() => undefined);
       throw e;
     }
-    return this.withCredentials(this.render(issued.client, issued));
+    return this.render(issued.client, issued);
   }
 
   @Get(':client_id')
@@ -183,7 +183,7 @@ export class RegistrationController {
   }
 
   /**
-   * Adds the extension member `credentials`: each secret and key of the client with when it was
+   * Adds the extension member `credentials` (to GET and PUT answers; a registration has nothing to show yet): each secret and key of the client with when it was
    * created, expires and was last used (never a value), so that a client can see whether anything
    * still uses its previous secret before retiring it (docs/adr/0024-credential-usage-and-expiry-notices.md).
    */

@@ -36,7 +36,9 @@ export class ClientSecretCredentials implements CredentialSource {
 
   list(found: ClientWithSecrets): ListedCredential[] {
     return [...found.secrets]
-      .sort((a, b) => (a.retiresAt === null) !== (b.retiresAt === null) ? (a.retiresAt === null ? -1 : 1) : b.createdAt - a.createdAt)
+      .sort((a, b) =>
+        (a.retiresAt === null) !== (b.retiresAt === null) ? (a.retiresAt === null ? -1 : 1) : b.createdAt - a.createdAt,
+      )
       .map((s) => ({
         id: s.id,
         status: s.retiresAt === null ? ('current' as const) : ('previous' as const),

@@ -18,7 +18,9 @@ import { CredentialUsageStore, mergeUsage } from './credential-usage.store.js';
  * shuts down. A failed flush keeps its deltas for the next one. docs/adr/0024-credential-usage-and-expiry-notices.md
  */
 @Injectable()
-export class CredentialUsageRecorder implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class CredentialUsageRecorder
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger('ClavisCredentialUsage');
   /** Unflushed usage: client id → credential key → delta. */
   private pending = new Map<string, Map<string, CredentialUsageRecord>>();

@@ -13,7 +13,10 @@ export abstract class CredentialUsageStore {
 }
 
 /** Merges one delta into a record (the rule every adapter follows). */
-export function mergeUsage(into: CredentialUsageRecord | undefined, delta: CredentialUsageRecord): CredentialUsageRecord {
+export function mergeUsage(
+  into: CredentialUsageRecord | undefined,
+  delta: CredentialUsageRecord,
+): CredentialUsageRecord {
   if (!into) return { ...delta };
   const later = delta.lastUsedAt >= into.lastUsedAt;
   return {

@@ -66,7 +66,11 @@ export class TypeOrmCredentialNoticeStore extends CredentialNoticeStore {
           expiresAt: Math.min(expires ?? Number.MAX_SAFE_INTEGER, retires ?? Number.MAX_SAFE_INTEGER),
         };
       }),
-      ...tokens.map((t) => ({ type: 'initial_access_token' as const, id: t.id as string, expiresAt: Number(t.expires_at) })),
+      ...tokens.map((t) => ({
+        type: 'initial_access_token' as const,
+        id: t.id as string,
+        expiresAt: Number(t.expires_at),
+      })),
     ];
   }
 
