@@ -37,6 +37,11 @@ export const REQUIREMENTS = {
       "/usr/bin/python3 with authlib and requests, Debian's python3-authlib and python3-requests, for interop with a Python client",
     probe: () => spawnSync('/usr/bin/python3', ['-c', 'import authlib, requests']).status === 0,
   },
+  chromium: {
+    description:
+      "Debian's chromium package (/usr/bin/chromium), driven headless by playwright-core for the operator console's browser test",
+    probe: () => spawnSync('/usr/bin/chromium', ['--version']).status === 0,
+  },
 } satisfies Record<string, { description: string; probe: () => boolean }>;
 
 export type Requirement = keyof typeof REQUIREMENTS;

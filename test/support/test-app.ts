@@ -94,6 +94,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     RATE_LIMIT_TOKEN_PER_CLIENT: '1000000',
     RATE_LIMIT_REGISTER_PER_ADDRESS: '1000000',
     RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: '1000000',
+    CONSOLE_LOGIN_ATTEMPTS_PER_ADDRESS: '10000',
     ...opts.env,
   };
   const testing = Test.createTestingModule({

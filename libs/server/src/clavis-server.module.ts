@@ -37,6 +37,9 @@ import { KeyEncryptionService } from './key-encryption/key-encryption.service.js
 import { markOwnBodyRoutes, OwnBodyGate } from './http/own-body.gate.js';
 import { FirstRunService } from './embedding/first-run.service.js';
 import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
+import { ConsoleRoutes } from './console/console.routes.js';
+import { ConsoleSessions } from './console/console-sessions.js';
+import { RecentAuditEvents, TeeAuditSink } from './console/recent-audit-events.js';
 import { CredentialUsageService } from './usage/credential-usage.service.js';
 import { USAGE_PROVIDERS } from './usage/usage.providers.js';
 import { ExpiryNoticeService } from './expiry/expiry-notice.service.js';
@@ -69,11 +72,18 @@ import { ExpiryNoticeService } from './expiry/expiry-notice.service.js';
         resolveServerOptions({ ...options, routePrefix }),
     },
     { provide: Clock, inject: [SERVER_SETTINGS], useFactory: (s: ServerSettings) => s.clock ?? new SystemClock() },
+    RecentAuditEvents,
     {
       provide: AuditSink,
-      inject: [SERVER_SETTINGS],
-      useFactory: (s: ServerSettings) => (s.auditSink ? new EscapingAuditSink(s.auditSink) : new LoggerAuditSink()),
+      inject: [SERVER_SETTINGS, RecentAuditEvents],
+      useFactory: (s: ServerSettings, recent: RecentAuditEvents) => {
+        const sink = s.auditSink ? new EscapingAuditSink(s.auditSink) : new LoggerAuditSink();
+        // With the console on, its per-client ring of recent events gets them too (escaped like the host's).
+        return s.console ? new TeeAuditSink([sink, new EscapingAuditSink(recent)]) : sink;
+      },
     },
+    ConsoleSessions,
+    ConsoleRoutes,
     RateLimitService,
     OAuthErrorFilter,
     ClientService,

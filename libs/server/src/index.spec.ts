@@ -28,6 +28,7 @@ describe('@clavis/server public surface', () => {
       'configureClavisHttp',
       'DEFAULT_REQUEST_TIMEOUT',
       'runClavisCli',
+      'hashConsolePassword',
       'ClavisInProcessResourceModule',
     ])
       expect(server, name).toHaveProperty(name);
@@ -49,6 +50,9 @@ describe('@clavis/server public surface', () => {
       'trustProxyFunction',
       'CredentialUsageStore',
       'CredentialUsageRecorder',
+      'ConsoleRoutes',
+      'ConsoleSessions',
+      'RecentAuditEvents',
     ])
       expect(server, name).not.toHaveProperty(name);
   });

@@ -6,7 +6,12 @@
  * part of it (tests reach them through `@clavis/server/testing` or relative imports).
  */
 export { ClavisServerModule } from './clavis-server.module.js';
-export type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './options/clavis-server.options.js';
+export type {
+  ClavisServerOptions,
+  ConsoleOptions,
+  RegistrationMode,
+  SigningAlgorithm,
+} from './options/clavis-server.options.js';
 export { DEFAULT_SERVER_OPTIONS, ClavisConfigurationError } from './options/resolve-server-options.js';
 /** Client registry. */
 export {
@@ -67,6 +72,8 @@ export {
   type ClavisFastifyOptions,
 } from './http/clavis-http.options.js';
 export { parseTrustProxy, TrustProxyError, type TrustProxySetting } from './http/trust-proxy.js';
+/** Operator console: the hash for its `passwordHash` option. */
+export { hashConsolePassword } from './console/console-password.js';
 /** Operator CLI around the host's module. */
 export { runClavisCli, type ClavisCliModule } from './cli/clavis-cli.js';
 /** The resource guard (@clavis/resource) in the same process as the server. */

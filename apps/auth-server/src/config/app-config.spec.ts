@@ -85,4 +85,30 @@ describe('loadConfig (environment → settings)', () => {
   it('lists an unusable TRUST_PROXY among the environment problems', () => {
     expect(() => loadConfig({ CLAVIS_KEK: 'x'.repeat(43), TRUST_PROXY: 'yes' })).toThrow(EnvironmentError);
   });
+
+  it('turns the operator console on at /console with CONSOLE_PASSWORD or CONSOLE_PASSWORD_HASH, not both', () => {
+    expect(loadConfig({ CLAVIS_KEK: KEK }).server.console).toBeUndefined();
+    expect(loadConfig({ CLAVIS_KEK: KEK, CONSOLE_PASSWORD: 'a long operator password' }).server.console).toEqual({
+      path: '/console',
+      password: 'a long operator password',
+      sessionTtl: undefined,
+      idleTimeout: undefined,
+      loginAttemptsPerAddress: undefined,
+      loginWindow: undefined,
+    });
+    expect(
+      loadConfig({
+        CLAVIS_KEK: KEK,
+        CONSOLE_PASSWORD_HASH: 'scrypt$…',
+        CONSOLE_PATH: '/ops',
+        CONSOLE_IDLE_TIMEOUT: '600',
+      }).server.console,
+    ).toMatchObject({ path: '/ops', passwordHash: 'scrypt$…', idleTimeout: 600 });
+    expect(() => loadConfig({ CLAVIS_KEK: KEK, CONSOLE_PASSWORD: 'x'.repeat(12), CONSOLE_PASSWORD_HASH: 'y' })).toThrow(
+      /set CONSOLE_PASSWORD or CONSOLE_PASSWORD_HASH, not both/,
+    );
+    expect(() => loadConfig({ CLAVIS_KEK: KEK, CONSOLE_PATH: '/ops' })).toThrow(
+      /CONSOLE_PATH needs CONSOLE_PASSWORD or CONSOLE_PASSWORD_HASH/,
+    );
+  });
 });

@@ -136,6 +136,23 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     problems.push(
       `ALLOWED_AUTH_METHODS names unknown method(s) ${unknownMethods.join(', ')}: a comma-separated list of ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}`,
     );
+  // The operator console: on at CONSOLE_PATH (default /console) when an operator password is configured.
+  const consolePassword = env.CONSOLE_PASSWORD || undefined;
+  const consolePasswordHash = env.CONSOLE_PASSWORD_HASH || undefined;
+  if (consolePassword && consolePasswordHash) problems.push('set CONSOLE_PASSWORD or CONSOLE_PASSWORD_HASH, not both');
+  if (env.CONSOLE_PATH && !consolePassword && !consolePasswordHash)
+    problems.push('CONSOLE_PATH needs CONSOLE_PASSWORD or CONSOLE_PASSWORD_HASH');
+  const consoleOptions =
+    consolePassword || consolePasswordHash
+      ? {
+          path: env.CONSOLE_PATH || '/console',
+          ...(consolePasswordHash ? { passwordHash: consolePasswordHash } : { password: consolePassword }),
+          sessionTtl: int('CONSOLE_SESSION_TTL'),
+          idleTimeout: int('CONSOLE_IDLE_TIMEOUT'),
+          loginAttemptsPerAddress: int('CONSOLE_LOGIN_ATTEMPTS_PER_ADDRESS'),
+          loginWindow: int('CONSOLE_LOGIN_WINDOW'),
+        }
+      : undefined;
 
   const config: AppConfig = {
     port,
@@ -169,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
         cooldown: int('JWKS_COOLDOWN'),
         staleMax: int('JWKS_STALE_MAX'),
       },
+      console: consoleOptions,
       keyRotation: {
         period: int('KEY_ROTATION_PERIOD'),
         announce: int('KEY_ROTATION_ANNOUNCE'),

@@ -8,6 +8,7 @@ import { InitialAccessTokenService } from '../registration/initial-access-token.
 import { SigningKeyService } from '../keys/signing-key.service.js';
 import { CredentialUsageService } from '../usage/credential-usage.service.js';
 import { KEK_HELP, runKekCommand } from './kek-commands.js';
+import { hashConsolePassword } from '../console/console-password.js';
 
 /** The host's module that imports `ClavisServerModule`: a module class, a dynamic module, or a function returning one. */
 export type ClavisCliModule =
@@ -31,6 +32,7 @@ const HELP = `Clavis operator CLI — clavis <command> [options] (the demo serve
   initial-tokens revoke <id>
   keys list
   keys rotate [--force]
+  console hash-password          (reads the password on stdin; prints the console's passwordHash)
 ${KEK_HELP}
 
 Secrets and tokens are printed once, on stdout, as JSON. The same environment as the server applies.
@@ -109,6 +111,18 @@ export async function runClavisCli(module: ClavisCliModule, argv: string[]): Pro
   if (o.help || !group || group === 'help') {
     process.stdout.write(`${HELP}\n`);
     return o.help || group === 'help' ? 0 : 2;
+  }
+
+  if (group === 'console' && command === 'hash-password') {
+    // Needs no application (nor a database): the hash for the console's passwordHash option.
+    const password = (await readStdin()).replace(/\r?\n$/, '');
+    try {
+      process.stdout.write(`${hashConsolePassword(password)}\n`);
+      return 0;
+    } catch (e) {
+      process.stderr.write(`error: ${(e as Error).message}\n`);
+      return 1;
+    }
   }
 
   const app = await NestFactory.createApplicationContext(await resolveModule(module), { logger: ['error', 'warn'] });
@@ -254,6 +268,12 @@ async function resolveModule(module: ClavisCliModule): Promise<Type<unknown> | D
 }
 
 class UsageError extends Error {}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /** A wrong invocation: exit code 2. */
 function usage(message: string): never {

@@ -83,7 +83,7 @@ export class OwnBodyGate implements OnModuleInit {
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(SERVER_SETTINGS) private readonly settings: Pick<ServerSettings, 'routePrefix'>,
+    @Inject(SERVER_SETTINGS) private readonly settings: Pick<ServerSettings, 'routePrefix' | 'console'>,
   ) {}
 
   onModuleInit(): void {
@@ -92,6 +92,16 @@ export class OwnBodyGate implements OnModuleInit {
     const type = adapter.getType();
     if (type === 'fastify') this.installOnFastify(adapter.getInstance() as FastifyLike);
     else if (type === 'express') this.installOnExpress(adapter.getInstance() as ExpressLike);
+  }
+
+  /** Requests to the operator console (its forms are read by the console itself). */
+  private consoleMatcher(): (url: string) => boolean {
+    const base = this.settings.console?.path.toLowerCase();
+    if (!base) return () => false;
+    return (url) => {
+      const path = pathnameOf(url).toLowerCase();
+      return path === base || path.startsWith(`${base}/`);
+    };
   }
 
   private installOnFastify(fastify: FastifyLike): void {
@@ -113,10 +123,12 @@ export class OwnBodyGate implements OnModuleInit {
     // bodiless can have its unread body bytes parsed as the next request. Only the type changes.
     fastify.addContentTypeParser(OWN_BODY_TYPE, (_request, _payload, done) => done(null));
     const as = { contentType: OWN_BODY_TYPE };
+    const inConsole = this.consoleMatcher();
     fastify.addHook('onRequest', (request, _reply, done) => {
       if (
         request.routeOptions?.config?.[CLAVIS_OWN_BODY] === true ||
-        (request.is404 === true && inNamespace(request.url))
+        (request.is404 === true && inNamespace(request.url)) ||
+        inConsole(request.url)
       )
         hideBodyFromHostParsers(request.raw, as);
       done();
@@ -138,10 +150,14 @@ export class OwnBodyGate implements OnModuleInit {
       );
       return;
     }
+    const inConsole = this.consoleMatcher();
     express.use(function clavisOwnBody(req, _res, next) {
       const method = (req.method ?? '').toLowerCase();
       const path = pathnameOf(req.url ?? '/');
-      if (routes.some((layer) => (layer.route!.methods[method] || layer.route!.methods._all) && matches(layer, path)))
+      if (
+        routes.some((layer) => (layer.route!.methods[method] || layer.route!.methods._all) && matches(layer, path)) ||
+        inConsole(req.url ?? '/')
+      )
         hideBodyFromHostParsers(req);
       next();
     });

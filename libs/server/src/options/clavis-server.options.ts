@@ -141,6 +141,13 @@ export interface ClavisServerOptions {
   auditSink?: AuditSink;
   /** Clock; default: the system clock. Tests inject a fixed clock. */
   clock?: Clock;
+  /**
+   * The operator console: server-rendered pages to see clients, their credentials and recent audit
+   * events, initial access tokens and signing keys, and to rotate, retire and delete. Off unless
+   * given. It has its own authentication (this password; a session cookie), CSRF tokens and a
+   * strict Content-Security-Policy. See docs/adr/0025-operator-console.md.
+   */
+  console?: ConsoleOptions;
   /** Signing-key rotation. */
   keyRotation?: {
     /** Rotate the active key every this many seconds; 0 = only on demand. Default 0 (on demand). */
@@ -170,4 +177,28 @@ export interface ClavisServerOptions {
      */
     webhook?: { url: string; secret: string };
   };
+}
+
+/** Options of the operator console (`console`). Durations are in seconds. */
+export interface ConsoleOptions {
+  /** Where the console is served, from the root of the origin, e.g. `/console`. Required. */
+  path: string;
+  /**
+   * The operator password (at least 12 characters). It is hashed with scrypt when the options are
+   * resolved and only the hash is kept. Give this or `passwordHash`, not both.
+   */
+  password?: string;
+  /**
+   * The operator password as an scrypt hash, `scrypt$<log2 N>$<r>$<p>$<salt>$<hash>` (base64url),
+   * as printed by `clavis console hash-password` (or `hashConsolePassword()`).
+   */
+  passwordHash?: string;
+  /** Longest life of a session, from login. Default 28800 (8 h). */
+  sessionTtl?: number;
+  /** A session unused for this long ends. Default 1800. */
+  idleTimeout?: number;
+  /** Login attempts per source address per `loginWindow` (shared through Redis when set). Default 10. */
+  loginAttemptsPerAddress?: number;
+  /** Window of the login limit. Default 900. */
+  loginWindow?: number;
 }

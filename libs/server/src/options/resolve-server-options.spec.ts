@@ -141,4 +141,52 @@ describe('resolveServerOptions', () => {
   it('requires issuer and key', () => {
     expect(() => resolveServerOptions({} as never)).toThrow(/issuer is required[\s\S]*keyEncryptionKey is required/);
   });
+
+  describe('console', () => {
+    const base = { issuer: 'https://auth.example.com', keyEncryptionKey: KEK };
+
+    it('is off unless given', () => {
+      expect(resolveServerOptions(base).console).toBeNull();
+    });
+
+    it('keeps only an scrypt hash of the password, with the documented defaults', () => {
+      const s = resolveServerOptions({ ...base, console: { path: '/console/', password: 'a long operator password' } });
+      expect(s.console).toMatchObject({
+        path: '/console',
+        sessionTtl: 28_800,
+        idleTimeout: 1_800,
+        loginAttemptsPerAddress: 10,
+        loginWindow: 900,
+      });
+      expect(s.console!.passwordHash.logN).toBe(15);
+      expect(JSON.stringify(s)).not.toContain('a long operator password');
+    });
+
+    it('lists every problem: path, both or neither password, short password, bad hash, bounds', () => {
+      const problems = (console: object) => {
+        try {
+          resolveServerOptions({ ...base, console } as never);
+          return [];
+        } catch (e) {
+          return (e as ClavisConfigurationError).problems;
+        }
+      };
+      expect(problems({ path: 'x y', password: 'a long operator password' })).toEqual([
+        'console.path must look like /segment[/segment…]',
+      ]);
+      expect(problems({ path: '/console' })).toEqual(['console needs exactly one of password and passwordHash']);
+      expect(problems({ path: '/console', password: 'a long operator password', passwordHash: 'x' })).toEqual([
+        'console needs exactly one of password and passwordHash',
+      ]);
+      expect(problems({ path: '/console', password: 'short' })).toEqual([
+        'console.password must have at least 12 characters',
+      ]);
+      expect(problems({ path: '/console', passwordHash: 'scrypt$1' })[0]).toMatch(
+        /^console.passwordHash must look like/,
+      );
+      expect(problems({ path: '/console', password: 'a long operator password', idleTimeout: 5 })).toEqual([
+        'console.idleTimeout must be a whole number from 60 to 604800',
+      ]);
+    });
+  });
 });

@@ -1,6 +1,12 @@
 import { KeyEncryption } from '../shared/crypto.js';
+import {
+  hashConsolePassword,
+  MIN_CONSOLE_PASSWORD_LENGTH,
+  parseConsolePasswordHash,
+  type ConsolePasswordHash,
+} from '../console/console-password.js';
 import type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './clavis-server.options.js';
-import type { ServerSettings } from './server-settings.js';
+import type { ConsoleSettings, ServerSettings } from './server-settings.js';
 import { SCOPE_TOKEN } from '../shared/scope.js';
 import { TOKEN_ENDPOINT_AUTH_METHODS, type TokenEndpointAuthMethod } from '../clients/client.record.js';
 
@@ -33,6 +39,7 @@ export const DEFAULT_SERVER_OPTIONS = {
     jwksKeys: 16,
   },
   keyRotation: { period: 0, announce: 3_600, retainMargin: 300 },
+  console: { sessionTtl: 28_800, idleTimeout: 1_800, loginAttemptsPerAddress: 10, loginWindow: 900 },
   rateLimit: {
     enabled: true,
     window: 60,
@@ -41,7 +48,9 @@ export const DEFAULT_SERVER_OPTIONS = {
     registerPerAddress: 60,
     authFailuresPerAddress: 60,
   },
-} as const satisfies Omit<ClavisServerOptions, 'issuer' | 'keyEncryptionKey'>;
+} as const satisfies Omit<ClavisServerOptions, 'issuer' | 'keyEncryptionKey' | 'console'> & {
+  console: Omit<NonNullable<ClavisServerOptions['console']>, 'path'>;
+};
 
 const SIGNING_ALGORITHMS: readonly SigningAlgorithm[] = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'];
 const REGISTRATION_MODES: readonly RegistrationMode[] = ['initial_access_token', 'open', 'closed'];
@@ -244,6 +253,42 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     ),
   };
 
+  let consoleSettings: ConsoleSettings | null = null;
+  const co = options?.console;
+  if (co !== undefined && co !== null) {
+    const path = normalisePrefix(co.path ?? '');
+    if (path === '' || !/^(\/[A-Za-z0-9._~-]+)+$/.test(path))
+      problems.push('console.path must look like /segment[/segment…]');
+    let passwordHash: ConsolePasswordHash | undefined;
+    if ((co.password === undefined) === (co.passwordHash === undefined))
+      problems.push('console needs exactly one of password and passwordHash');
+    else if (co.password !== undefined) {
+      if (typeof co.password !== 'string' || [...co.password].length < MIN_CONSOLE_PASSWORD_LENGTH)
+        problems.push(`console.password must have at least ${MIN_CONSOLE_PASSWORD_LENGTH} characters`);
+      else passwordHash = parseConsolePasswordHash(hashConsolePassword(co.password));
+    } else {
+      try {
+        passwordHash = parseConsolePasswordHash(co.passwordHash!);
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+    }
+    const dc = d.console;
+    const settings = {
+      path,
+      sessionTtl: boundedInteger('console.sessionTtl', co.sessionTtl, dc.sessionTtl, 60, 7 * 86_400),
+      idleTimeout: boundedInteger('console.idleTimeout', co.idleTimeout, dc.idleTimeout, 60, 7 * 86_400),
+      loginAttemptsPerAddress: boundedInteger(
+        'console.loginAttemptsPerAddress',
+        co.loginAttemptsPerAddress,
+        dc.loginAttemptsPerAddress,
+        1,
+        10_000,
+      ),
+      loginWindow: boundedInteger('console.loginWindow', co.loginWindow, dc.loginWindow, 1, 86_400),
+    };
+    if (passwordHash) consoleSettings = Object.freeze({ ...settings, passwordHash: Object.freeze(passwordHash) });
+  }
   const usage = {
     flushInterval: boundedInteger('usage.flushInterval', options?.usage?.flushInterval, 60, 1, 3_600),
   };
@@ -307,6 +352,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     auditSink: options.auditSink,
     clock: options.clock,
     keyRotation: Object.freeze(keyRotation),
+    console: consoleSettings,
     usage: Object.freeze(usage),
     expiryNotices: Object.freeze(expiryNotices),
   });

@@ -1,6 +1,7 @@
 import type { AuditSink } from '../audit/audit.sink.js';
 import type { Clock } from '../shared/clock.js';
 import type { KeyEncryption } from '../shared/crypto.js';
+import type { ConsolePasswordHash } from '../console/console-password.js';
 import type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './clavis-server.options.js';
 import type { TokenEndpointAuthMethod } from '../clients/client.record.js';
 
@@ -62,6 +63,8 @@ export interface ServerSettings {
   readonly clientCacheStaleness: number;
   readonly auditSink?: AuditSink;
   readonly clock?: Clock;
+  /** The operator console; null when off. */
+  readonly console: ConsoleSettings | null;
   readonly keyRotation: { readonly period: number; readonly announce: number; readonly retainMargin: number };
   readonly usage: { readonly flushInterval: number };
   readonly expiryNotices: {
@@ -71,4 +74,15 @@ export interface ServerSettings {
     /** The webhook, its secret decoded (never logged). */
     readonly webhook?: { readonly url: string; readonly key: Buffer };
   };
+}
+
+/** The console's resolved settings: the password only as its scrypt hash. */
+export interface ConsoleSettings {
+  /** `/segment[/segment…]`, from the root of the origin. */
+  readonly path: string;
+  readonly passwordHash: ConsolePasswordHash;
+  readonly sessionTtl: number;
+  readonly idleTimeout: number;
+  readonly loginAttemptsPerAddress: number;
+  readonly loginWindow: number;
 }
