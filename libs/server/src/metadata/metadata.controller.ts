@@ -7,6 +7,9 @@ import { ASYMMETRIC_ALGS, HMAC_ALGS } from '../shared/jose-algorithms.js';
 /** Builds the RFC 8414 metadata document from the resolved settings. */
 export function buildMetadata(settings: ServerSettings): Record<string, unknown> {
   const base = settings.endpointBase;
+  // federated_jwt only when the operator trusts an issuer: without one no client can use it (docs/adr/0022).
+  const federated = settings.federation.issuers.map((i) => i.issuer);
+  const methods = TOKEN_ENDPOINT_AUTH_METHODS.filter((m) => m !== 'federated_jwt' || federated.length > 0);
   return {
     issuer: settings.issuer,
     token_endpoint: `${base}/token`,
@@ -16,14 +19,16 @@ export function buildMetadata(settings: ServerSettings): Record<string, unknown>
     revocation_endpoint: `${base}/revoke`,
     grant_types_supported: ['client_credentials'],
     response_types_supported: [],
-    token_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    token_endpoint_auth_methods_supported: [...methods],
     token_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGS, ...HMAC_ALGS],
-    introspection_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    introspection_endpoint_auth_methods_supported: [...methods],
     introspection_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGS, ...HMAC_ALGS],
-    revocation_endpoint_auth_methods_supported: [...TOKEN_ENDPOINT_AUTH_METHODS],
+    revocation_endpoint_auth_methods_supported: [...methods],
     revocation_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGS, ...HMAC_ALGS],
     ...(settings.scopes.length ? { scopes_supported: [...settings.scopes] } : {}),
     access_token_signing_alg_values_supported: [settings.signingAlgorithm],
+    // Clavis's extension: the issuers whose tokens a federated_jwt client may present.
+    ...(federated.length ? { federated_jwt_issuers_supported: federated } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { FederatedIssuerOption } from './federation-options.js';
 import type { AuditSink } from '../audit/audit.sink.js';
 import type { Clock } from '../shared/clock.js';
 
@@ -68,6 +69,15 @@ export interface ClavisServerOptions {
   rotateSecretOnUpdate?: boolean;
   /** Who may register: an initial access token (default), anyone (`open`), or nobody over HTTP (`closed`). */
   registration?: RegistrationMode;
+  /**
+   * Workload identity federation (`federated_jwt` clients, docs/adr/0022): the issuers whose tokens
+   * a client may authenticate with. Their keys are fetched under the `jwksFetch` rules (timeout,
+   * size, caching, unknown-`kid` refetch), from any address the operator lists here (private ones
+   * too), over https or, on a loopback address only, http. Refused at boot when malformed.
+   */
+  federation?: {
+    issuers?: FederatedIssuerOption[];
+  };
   /** Fetching of clients' `jwks_uri`. */
   jwksFetch?: {
     /** Request timeout. Default 5. */

@@ -2,6 +2,7 @@ import { parseKeks } from '../shared/crypto.js';
 import type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './clavis-server.options.js';
 import type { ServerSettings } from './server-settings.js';
 import { SCOPE_TOKEN } from '../shared/scope.js';
+import { resolveFederatedIssuers } from './federation-options.js';
 
 export const DEFAULT_SERVER_OPTIONS = {
   routePrefix: '',
@@ -162,6 +163,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     maxCacheTtl: boundedInteger('jwksFetch.maxCacheTtl', jf.maxCacheTtl, d.jwksFetch.maxCacheTtl, 0, 7 * 86_400),
     staleMax: boundedInteger('jwksFetch.staleMax', jf.staleMax, d.jwksFetch.staleMax, 60, 30 * 86_400),
   };
+  const federation = Object.freeze({ issuers: resolveFederatedIssuers(options?.federation?.issuers, problems) });
   const lm = { ...d.limits, ...options?.limits };
   const limits = {
     formBytes: boundedInteger('limits.formBytes', lm.formBytes, d.limits.formBytes, 1_024, 1_048_576),
@@ -249,6 +251,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     secretRotationOverlap,
     rotateSecretOnUpdate: options.rotateSecretOnUpdate ?? d.rotateSecretOnUpdate,
     registration,
+    federation,
     jwksFetch: Object.freeze(jwksFetch),
     limits: Object.freeze(limits),
     rateLimit: Object.freeze(rateLimit),

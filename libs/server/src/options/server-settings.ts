@@ -1,3 +1,4 @@
+import type { FederatedIssuer } from './federation-options.js';
 import type { AuditSink } from '../audit/audit.sink.js';
 import type { Clock } from '../shared/clock.js';
 import type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './clavis-server.options.js';
@@ -30,6 +31,8 @@ export interface ServerSettings {
   readonly secretRotationOverlap: number;
   readonly rotateSecretOnUpdate: boolean;
   readonly registration: RegistrationMode;
+  /** Operator-trusted issuers of `federated_jwt` clients (docs/adr/0022). */
+  readonly federation: { readonly issuers: readonly FederatedIssuer[] };
   readonly jwksFetch: {
     readonly timeout: number;
     readonly maxBytes: number;

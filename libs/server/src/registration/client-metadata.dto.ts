@@ -37,6 +37,8 @@ export class ClientMetadataDto {
   resources?: string[];
   @IsOptional() @IsObject() @ValidateNested() @Type(() => JwksDto) jwks?: JwksDto;
   @IsOptional() @IsString() @MaxLength(2048) jwks_uri?: string;
+  /** `federated_jwt`: `[{ issuer, subject }]`, checked by `validateFederatedCredentials()`. */
+  @IsOptional() @IsArray() federated_credentials?: unknown[];
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(20)
@@ -64,6 +66,7 @@ export function toClientMetadata(dto: ClientMetadataDto): ClientMetadata {
     resources: dto.resources,
     jwks: dto.jwks ? ({ keys: dto.jwks.keys } as ClientMetadata['jwks']) : null,
     jwksUri: dto.jwks_uri ?? null,
+    federatedCredentials: dto.federated_credentials as ClientMetadata['federatedCredentials'],
     contacts: dto.contacts,
     clientUri: dto.client_uri ?? null,
     softwareId: dto.software_id ?? null,
