@@ -101,8 +101,11 @@ export function resolveFederatedIssuers(raw: unknown, problems: string[]): reado
       bad('.trustDomain and .spiffeBundleEndpoint go together (a SPIFFE trust domain and its bundle endpoint)');
     if (e.spiffeBundleEndpoint !== undefined && e.jwksUri !== undefined)
       bad(' must name one key source: jwksUri or spiffeBundleEndpoint');
-    const issuer = e.issuer ?? (typeof trustDomain === 'string' ? `spiffe://${trustDomain}` : undefined);
-    if (typeof issuer !== 'string' || issuer === '' || issuer.length > 2048 || /[\s\p{Cc}]/u.test(issuer))
+    const validDomain = typeof trustDomain === 'string' && TRUST_DOMAIN.test(trustDomain);
+    const issuer = e.issuer ?? (validDomain ? `spiffe://${trustDomain}` : undefined);
+    if (e.issuer === undefined && trustDomain !== undefined && !validDomain) {
+      // already reported: the issuer would be derived from the trust domain
+    } else if (typeof issuer !== 'string' || issuer === '' || issuer.length > 2048 || /[\s\p{Cc}]/u.test(issuer))
       bad('.issuer must be a non-empty string without whitespace (at most 2048 characters)');
     else if (seen.has(issuer)) bad(`.issuer ${JSON.stringify(issuer)} is listed twice`);
     else seen.add(issuer);
