@@ -22,7 +22,7 @@ interface SigningKey {
   publicJwk: JWK;
 }
 
-async function newKey(alg: 'ES256' | 'RS256', kid = randomUUID()): Promise<SigningKey> {
+async function newKey(alg: 'ES256' | 'RS256', kid: string = randomUUID()): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   return { kid, alg, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg } };
 }

@@ -550,6 +550,7 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
     expect(tables.filter((n) => n.startsWith('clavis_')).sort()).toEqual([
       'clavis_client',
       'clavis_client_secret',
+      'clavis_federated_credential',
       'clavis_initial_access_token',
       'clavis_revoked_token',
       'clavis_signing_key',
