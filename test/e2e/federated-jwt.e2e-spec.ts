@@ -104,9 +104,11 @@ describe('federated_jwt: a client authenticates with its platform identity (Kube
   let k8sClient: string;
   let githubClient: string;
   let spiffeClient: string;
-  const K8S_SUB = 'system:serviceaccount:payments:api';
-  const GITHUB_SUB = 'repo:acme/payments:ref:refs/heads/main';
-  const SPIFFE_ID = 'spiffe://example.org/ns/payments/sa/api';
+  // Unique per run: a PostgreSQL database outlives the run, and an identity belongs to one client only.
+  const run = randomBytes(4).toString('hex');
+  const K8S_SUB = `system:serviceaccount:payments-${run}:api`;
+  const GITHUB_SUB = `repo:acme/payments-${run}:ref:refs/heads/main`;
+  const SPIFFE_ID = `spiffe://example.org/ns/payments-${run}/sa/api`;
   const now = () => t.clock.nowSeconds();
 
   const k8sToken = (over: Record<string, unknown> = {}, opts?: Parameters<TestIssuer['mint']>[1]) =>
@@ -297,12 +299,15 @@ describe('federated_jwt: a client authenticates with its platform identity (Kube
 
     it("another subject of the same issuer (another service account) is not this client's", async () => {
       await refused(
-        await tokenRequest(k8sClient, await k8sToken({ sub: 'system:serviceaccount:payments:other' })),
+        await tokenRequest(k8sClient, await k8sToken({ sub: `system:serviceaccount:payments-${run}:other` })),
         'federated_credential_mismatch',
       );
       // GitHub: another branch of the same repository.
       await refused(
-        await tokenRequest(githubClient, await githubToken({ sub: 'repo:acme/payments:ref:refs/heads/feature' })),
+        await tokenRequest(
+          githubClient,
+          await githubToken({ sub: `repo:acme/payments-${run}:ref:refs/heads/feature` }),
+        ),
         'federated_credential_mismatch',
       );
       // Another client's identity, though trusted and valid.
@@ -415,7 +420,7 @@ describe('federated_jwt: a client authenticates with its platform identity (Kube
       await refused(
         await tokenRequest(
           undefined,
-          await svid({ sub: 'spiffe://example.org/ns/payments/sa/other' }),
+          await svid({ sub: `spiffe://example.org/ns/payments-${run}/sa/other` }),
           JWT_SPIFFE_ASSERTION_TYPE,
         ),
         'client_unknown',
@@ -423,7 +428,7 @@ describe('federated_jwt: a client authenticates with its platform identity (Kube
       await refused(
         await tokenRequest(
           spiffeClient,
-          await svid({ sub: 'spiffe://example.org/ns/payments/sa/other' }),
+          await svid({ sub: `spiffe://example.org/ns/payments-${run}/sa/other` }),
           JWT_SPIFFE_ASSERTION_TYPE,
         ),
         'federated_credential_mismatch',
