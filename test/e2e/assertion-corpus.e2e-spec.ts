@@ -131,6 +131,7 @@ describe.each(MODES)('assertion corpus at the verifier, cryptoMode %s', (mode) =
       allowedMethods: null,
       jwks: defs[name].jwks ? JSON.parse(JSON.stringify(defs[name].jwks)) : null,
       jwksUri: null,
+      federatedCredentials: [],
       contacts: [],
       clientUri: null,
       softwareId: null,

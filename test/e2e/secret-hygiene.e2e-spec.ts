@@ -553,6 +553,7 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
       'clavis_client_secret',
       'clavis_credential_notice',
       'clavis_credential_usage',
+      'clavis_federated_credential',
       'clavis_initial_access_token',
       'clavis_revoked_token',
       'clavis_signing_key',

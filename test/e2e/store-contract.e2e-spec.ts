@@ -24,6 +24,7 @@ import {
   InMemoryTables,
 } from '@clavis/server/testing';
 import { ClientVersionConflictError } from '../../libs/server/src/clients/client.store.js';
+import { FederatedCredentialTakenError } from '../../libs/server/src/clients/federated-credentials.js';
 import { EncryptedValueStore } from '../../libs/server/src/key-encryption/encrypted-value.store.js';
 import { SigningKeyStore } from '../../libs/server/src/keys/signing-key.store.js';
 import { InitialAccessTokenStore } from '../../libs/server/src/registration/initial-access-token.store.js';
@@ -146,6 +147,7 @@ const client = (clientId: string, over: Partial<ClientRecord> = {}): ClientRecor
   resources: [],
   jwks: null,
   jwksUri: null,
+  federatedCredentials: [],
   contacts: [],
   clientUri: null,
   softwareId: null,
@@ -273,6 +275,37 @@ for (const [name, open, requirement] of BACKENDS) {
       expect(await s.clients.findById(id)).toBeNull();
       expect(await s.clients.delete(id)).toBe(false);
       await expect(s.clients.update(client(id, { version: 3 }))).rejects.toBeInstanceOf(ClientVersionConflictError);
+    });
+
+    it('clients: a federated credential (issuer + subject) is held by one client only, also under concurrent registrations; an update and a delete move and free it', async () => {
+      const fed = (sub: string) => ({
+        tokenEndpointAuthMethod: 'federated_jwt' as const,
+        federatedCredentials: [{ issuer: 'https://issuer.example', subject: sub }],
+      });
+      const sub = `system:serviceaccount:ns:${uid()}`;
+      const ids = [uid(), uid(), uid(), uid(), uid()];
+      const outcomes = await Promise.allSettled(ids.map((id) => s.clients.create(client(id, fed(sub)), [])));
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      for (const o of outcomes)
+        if (o.status === 'rejected') expect(o.reason).toBeInstanceOf(FederatedCredentialTakenError);
+      const holder = ids[outcomes.findIndex((o) => o.status === 'fulfilled')];
+      expect(await s.clients.findIdByFederatedCredential('https://issuer.example', sub)).toBe(holder);
+      expect((await s.clients.findWithSecrets(holder))!.client.federatedCredentials).toEqual(
+        fed(sub).federatedCredentials,
+      );
+      expect(await s.clients.findIdByFederatedCredential('https://issuer.example', `${sub}x`)).toBeNull();
+      // Another client cannot take it by an update either; the holder can move to another subject.
+      const other = uid();
+      await s.clients.create(client(other), []);
+      await expect(s.clients.update(client(other, { ...fed(sub), version: 2 }))).rejects.toBeInstanceOf(
+        FederatedCredentialTakenError,
+      );
+      await s.clients.update(client(holder, { ...fed(`${sub}-moved`), version: 2 }));
+      expect(await s.clients.findIdByFederatedCredential('https://issuer.example', sub)).toBeNull();
+      await s.clients.update(client(other, { ...fed(sub), version: 2 }));
+      expect(await s.clients.findIdByFederatedCredential('https://issuer.example', sub)).toBe(other);
+      expect(await s.clients.delete(other)).toBe(true);
+      expect(await s.clients.findIdByFederatedCredential('https://issuer.example', sub)).toBeNull();
     });
 
     it('initial access tokens: concurrent uses never exceed the limit; refund gives one back; expiry ends it', async () => {

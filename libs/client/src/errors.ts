@@ -29,7 +29,8 @@ export type ClavisClientErrorCode =
   | 'invalid_url' // a URL the SDK will not send to: not https (http only for localhost), or off the issuer's origin
   | 'response_too_large' // a response body over maxResponseBytes; the read was abandoned
   | 'credentials_not_persisted' // onCredentials threw; the new registration is on error.registration (and adopted)
-  | 'invalid_key'; // a private key that cannot sign, or a public key that does not match it
+  | 'invalid_key' // a private key that cannot sign, or a public key that does not match it
+  | 'credential_unavailable'; // federatedJwt: the platform token could not be read (file missing or empty, function failed)
 
 const SERVER_CODES: ReadonlySet<string> = new Set<ClavisClientErrorCode>([
   'invalid_request',

@@ -16,6 +16,11 @@ export { clientSecretPost } from './auth/client-secret-post.js';
 export { clientSecretJwt, type ClientSecretJwtOptions, type HmacAlgorithm } from './auth/client-secret-jwt.js';
 /** `private_key_jwt`: an assertion signed with the client's private key per request. @see RFC 7523 §2.2 */
 export { privateKeyJwt, type PrivateKey, type PrivateKeyJwtOptions } from './auth/private-key-jwt.js';
+/**
+ * `federated_jwt`: the client's platform token (Kubernetes, GitHub Actions, SPIFFE JWT-SVID), read
+ * afresh per request from a file or a function. @see RFC 7523 §2.2, draft-ietf-oauth-spiffe-client-auth
+ */
+export { federatedJwt, JWT_SPIFFE_ASSERTION_TYPE, type FederatedJwtOptions } from './auth/federated-jwt.js';
 /** Caching client-credentials token client with a bearer `fetch` helper. @see RFC 6749 §4.4, RFC 6750 §2.1 */
 export { TokenClient, type TokenClientOptions, type TokenEndpointResponse } from './token-client.js';
 /** Dynamic registration and self-management client. @see RFC 7591 §3, RFC 7592 §2 */

@@ -20,6 +20,8 @@ export interface ClientMetadata {
   scope?: string;
   jwks?: JSONWebKeySet;
   jwks_uri?: string;
+  /** `federated_jwt`: the platform identities (token `iss` and `sub`, exactly) the client authenticates as, 1 to 20. */
+  federated_credentials?: { issuer: string; subject: string }[];
   contacts?: string[];
   client_uri?: string;
   software_id?: string;

@@ -12,6 +12,7 @@ export type {
   RegistrationMode,
   SigningAlgorithm,
 } from './options/clavis-server.options.js';
+export type { FederatedIssuerOption, FederatedReplayPolicy } from './options/federation-options.js';
 export { DEFAULT_SERVER_OPTIONS, ClavisConfigurationError } from './options/resolve-server-options.js';
 /** Client registry. */
 export {

@@ -9,6 +9,7 @@ import {
   TOKEN_ENDPOINT_AUTH_METHODS,
   type ClavisServerOptions,
   type TokenEndpointAuthMethod,
+  type FederatedIssuerOption,
 } from '@clavis/server';
 
 /** Everything the demo server reads from the environment (see the README's table). */
@@ -180,6 +181,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       clientCacheStaleness: int('CLIENT_CACHE_STALENESS_MS'),
       registration: oneOf('REGISTRATION_MODE', ['initial_access_token', 'open', 'closed'] as const),
       allowedAuthMethods,
+      federation: federatedIssuers(env.FEDERATED_ISSUERS, problems),
       jwksFetch: {
         allowedHosts: list('JWKS_ALLOWED_HOSTS'),
         timeout: int('JWKS_FETCH_TIMEOUT'),
@@ -220,6 +222,55 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
     problems.push('LOG_LEVEL must be one of fatal, error, warn, log, debug, verbose');
   if (problems.length) throw new EnvironmentError(problems);
   return config;
+}
+
+const FEDERATED_MEMBERS: Record<string, string> = {
+  issuer: 'issuer',
+  jwks_uri: 'jwksUri',
+  spiffe_bundle_endpoint: 'spiffeBundleEndpoint',
+  trust_domain: 'trustDomain',
+  max_lifetime: 'maxLifetime',
+  replay: 'replay',
+};
+
+/**
+ * `FEDERATED_ISSUERS`: inline JSON (it starts with `[`) or the path of a JSON file, a list of
+ * `{ issuer, jwks_uri?, spiffe_bundle_endpoint?, trust_domain?, max_lifetime?, replay? }`; mapped to
+ * the module option `federation.issuers`, which validates the entries (unknown members are passed on
+ * unmapped, so that the module names them).
+ */
+function federatedIssuers(
+  raw: string | undefined,
+  problems: string[],
+): { issuers: FederatedIssuerOption[] } | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  let text = raw.trim();
+  if (!text.startsWith('[')) {
+    try {
+      text = readFileSync(text, 'utf8');
+    } catch (e) {
+      problems.push(`FEDERATED_ISSUERS: not inline JSON, and the file cannot be read (${(e as Error).message})`);
+      return undefined;
+    }
+  }
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch (e) {
+    problems.push(`FEDERATED_ISSUERS is not valid JSON (${(e as Error).message})`);
+    return undefined;
+  }
+  if (!Array.isArray(list)) {
+    problems.push('FEDERATED_ISSUERS must be a JSON list of issuers');
+    return undefined;
+  }
+  return {
+    issuers: list.map((entry: unknown) =>
+      typeof entry === 'object' && entry !== null && !Array.isArray(entry)
+        ? Object.fromEntries(Object.entries(entry).map(([k, v]) => [FEDERATED_MEMBERS[k] ?? k, v]))
+        : entry,
+    ) as FederatedIssuerOption[],
+  };
 }
 
 /** Development only: a KEK generated on first start and kept beside the SQLite file. */

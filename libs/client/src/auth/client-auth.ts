@@ -3,7 +3,7 @@
  * @see RFC 7591 §2, RFC 7523 §2.2
  */
 export type TokenEndpointAuthMethod =
-  'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt';
+  'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'federated_jwt';
 
 /**
  * What a strategy knows about the request it authenticates.

@@ -12,6 +12,8 @@ import type { PresentedCredentials } from './client-auth.strategy.js';
 import { ReplayStore } from './replay.store.js';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** A SPIFFE JWT-SVID as client assertion (draft-ietf-oauth-spiffe-client-auth). */
+export const JWT_SPIFFE_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-spiffe';
 
 const ACCEPTED_TYP = new Set(['jwt', 'client-authentication+jwt', 'application/client-authentication+jwt']);
 
@@ -30,16 +32,26 @@ export interface VerifiedAssertion {
   key: VerificationKey;
 }
 
-/** Reads a jwt-bearer client assertion and its subject from the form (RFC 7521 §4.2, RFC 7523 §2.2). */
-export function readClientAssertion(form: FormParams): Extract<PresentedCredentials, { method: 'jwt' }> {
-  if (form.get('client_assertion_type') !== JWT_BEARER_ASSERTION)
+/**
+ * Reads a client assertion and its subject from the form (RFC 7521 §4.2, RFC 7523 §2.2). A jwt-bearer
+ * assertion whose subject is not the form's `client_id`, and any jwt-spiffe assertion, can only be
+ * a platform token of a `federated_jwt` client (docs/adr/0022); the authenticator refuses it as
+ * `client_id_mismatch` for any other client.
+ */
+export function readClientAssertion(
+  form: FormParams,
+): Extract<PresentedCredentials, { method: 'jwt' } | { method: 'federated_jwt' }> {
+  const type = form.get('client_assertion_type');
+  if (type !== JWT_BEARER_ASSERTION && type !== JWT_SPIFFE_ASSERTION)
     throw OAuthError.invalidClient('assertion_type_unsupported', 'unsupported client_assertion_type');
   const assertion = form.get('client_assertion');
   if (!assertion) throw OAuthError.invalidClient('assertion_type_unsupported', 'client_assertion missing');
-  const clientId = peekClientId(assertion);
   const formClientId = form.get('client_id');
+  if (type === JWT_SPIFFE_ASSERTION)
+    return { method: 'federated_jwt', clientId: formClientId, assertion, assertionType: 'jwt-spiffe' };
+  const clientId = peekClientId(assertion);
   if (formClientId !== undefined && formClientId !== clientId)
-    throw OAuthError.invalidClient('client_id_mismatch', 'client_id differs from the assertion subject');
+    return { method: 'federated_jwt', clientId: formClientId, assertion, assertionType: 'jwt-bearer' };
   return { method: 'jwt', clientId, assertion };
 }
 

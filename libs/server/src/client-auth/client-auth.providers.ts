@@ -5,6 +5,8 @@ import { ClientSecretBasicStrategy } from './client-secret-basic.strategy.js';
 import { ClientSecretJwtStrategy } from './client-secret-jwt.strategy.js';
 import { ClientSecretPostStrategy } from './client-secret-post.strategy.js';
 import { PrivateKeyJwtStrategy } from './private-key-jwt.strategy.js';
+import { FederatedJwtStrategy } from './federated-jwt.strategy.js';
+import { FederatedIssuerKeys } from './federated-issuer-keys.js';
 
 /** One strategy per client-authentication method; a new method is one more class here. */
 const STRATEGIES = [
@@ -12,11 +14,13 @@ const STRATEGIES = [
   ClientSecretPostStrategy,
   ClientSecretJwtStrategy,
   PrivateKeyJwtStrategy,
+  FederatedJwtStrategy,
 ];
 
 /** The assertion rules shared by the JWT methods, the strategies, and their list for the authenticator. */
 export const CLIENT_AUTH_PROVIDERS: Provider[] = [
   ClientAssertionVerifier,
+  FederatedIssuerKeys,
   ...STRATEGIES,
   {
     provide: CLIENT_AUTH_STRATEGIES,

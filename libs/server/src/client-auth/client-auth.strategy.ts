@@ -10,13 +10,19 @@ import type { CredentialRef } from '../usage/credential-usage.js';
 export type PresentedCredentials =
   | { method: 'client_secret_basic'; clientId: string; secret: string }
   | { method: 'client_secret_post'; clientId: string; secret: string }
-  | { method: 'jwt'; clientId: string; assertion: string };
+  | { method: 'jwt'; clientId: string; assertion: string }
+  /**
+   * A platform token (workload identity federation, docs/adr/0022): a jwt-bearer assertion whose
+   * subject is not the form's `client_id`, or a `jwt-spiffe` JWT-SVID, whose `client_id` is optional
+   * (the client is then found by the token's issuer and SPIFFE ID).
+   */
+  | { method: 'federated_jwt'; clientId?: string; assertion: string; assertionType: 'jwt-bearer' | 'jwt-spiffe' };
 
 export type PresentedAs = PresentedCredentials['method'];
 
 /**
  * One client-authentication method: verifies the credential it reads from the request (its file
- * holds the reader too) against the client the authenticator found. A new method (e.g. a federated
+ * holds the reader too) against the client the authenticator found. A new method (e.g. the federated
  * JWT) is one more class of this shape in the `CLIENT_AUTH_STRATEGIES` list.
  * Every failure is an `OAuthError.invalidClient` with a stable {@link ClientAuthFailure} reason.
  */
@@ -29,6 +35,8 @@ export interface ClientAuthStrategy<P extends PresentedAs = PresentedAs> {
     found: ClientWithSecrets,
     credentials: Extract<PresentedCredentials, { method: P }>,
   ): Promise<AuthenticatedClient>;
+  /** The client a credential names by itself, when the request carries no `client_id` (jwt-spiffe). */
+  identify?(credentials: Extract<PresentedCredentials, { method: P }>): Promise<string | undefined>;
 }
 
 /** A client whose credential verified, and which of its credentials that was (never a secret value). */

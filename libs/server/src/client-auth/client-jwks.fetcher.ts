@@ -8,7 +8,18 @@ import { validateJwks } from '../clients/client-metadata.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { Clock } from '../shared/clock.js';
 import { assertHostAllowed, publicOnlyLookup } from './outbound-address.filter.js';
+import { operatorUrlProblem } from '../options/federation-options.js';
 import { escapeLogText } from '../audit/log-text.js';
+
+/** Whom an outbound fetch is for: a client's jwks_uri (`public` addresses only) or an operator-listed issuer. */
+export type OutboundAccess = 'public' | 'operator';
+
+/** A key set other than a plain jwks_uri (e.g. an issuer found by discovery): a cache key and how to load it. */
+export interface KeySetSource {
+  /** The cache key (distinct from any jwks_uri). */
+  id: string;
+  load(): Promise<{ jwks: JSONWebKeySet; maxAge: number }>;
+}
 
 interface Entry {
   keys?: ClientKeySet;
@@ -47,11 +58,13 @@ export class ClientJwksFetcher {
    * no matching key (an unknown `kid`: the client may have rolled its keys) the set is refetched at
    * most once per cooldown and `use` runs again.
    */
-  async withKeys<T>(uri: string, use: (keys: ClientKeySet) => T | Promise<T>): Promise<T> {
+  async withKeys<T>(source: string | KeySetSource, use: (keys: ClientKeySet) => T | Promise<T>): Promise<T> {
+    const uri = typeof source === 'string' ? source : source.id;
+    const load = typeof source === 'string' ? () => this.fetchJwks(source) : source.load;
     const entry = this.entry(uri);
     // Fetch when the cached set is stale. A failed fetch sets freshUntil one cooldown ahead, also
     // when nothing is cached yet: a failing jwks_uri is retried at most once per cooldown.
-    if (this.clock.now() >= entry.freshUntil) await this.refresh(uri, entry);
+    if (this.clock.now() >= entry.freshUntil) await this.refresh(uri, entry, load);
     if (entry.keys && this.clock.now() > entry.fetchedAt + this.settings.jwksFetch.staleMax * 1000) {
       // The jwks_uri has not answered for staleMax: its keys are no longer trusted (docs/adr/0011-one-key-per-assertion.md).
       this.logger.warn(
@@ -70,7 +83,7 @@ export class ClientJwksFetcher {
       if (entry.inFlight) await entry.inFlight;
       else if (entry.keys === keys) {
         if (this.clock.now() - entry.lastFetch < this.settings.jwksFetch.cooldown * 1000) throw e;
-        await this.refresh(uri, entry);
+        await this.refresh(uri, entry, load);
       }
       if (!entry.keys || entry.keys === keys) throw e;
       return use(entry.keys);
@@ -92,11 +105,11 @@ export class ClientJwksFetcher {
     return entry;
   }
 
-  private refresh(uri: string, entry: Entry): Promise<void> {
+  private refresh(uri: string, entry: Entry, load: KeySetSource['load']): Promise<void> {
     entry.inFlight ??= (async () => {
       entry.lastFetch = this.clock.now();
       try {
-        const { jwks, maxAge } = await this.fetchJwks(uri);
+        const { jwks, maxAge } = await load();
         entry.keys = new ClientKeySet(jwks);
         entry.fetchedAt = this.clock.now();
         entry.freshUntil = entry.fetchedAt + Math.min(maxAge, this.settings.jwksFetch.staleMax) * 1000;
@@ -111,13 +124,33 @@ export class ClientJwksFetcher {
     return entry.inFlight;
   }
 
-  /** One GET, bounded in time and size, to a public address; validated as a public JWKS. */
-  async fetchJwks(uri: string): Promise<{ jwks: JSONWebKeySet; maxAge: number }> {
-    const { timeout, maxBytes, allowedHosts, minCacheTtl, maxCacheTtl } = this.settings.jwksFetch;
+  /** One GET, bounded in time and size, to a public address (or, `operator`, any listed one); validated as a public JWKS. */
+  async fetchJwks(uri: string, access: OutboundAccess = 'public'): Promise<{ jwks: JSONWebKeySet; maxAge: number }> {
+    const { json, cacheControl } = await this.fetchJson(uri, access, 'application/json, application/jwk-set+json');
+    return { jwks: await this.usableKeys(uri, json), maxAge: this.cacheTtl(cacheControl) };
+  }
+
+  /**
+   * One GET of a JSON document under the `jwksFetch` rules: timeout, size limit, no redirects. A
+   * `public` fetch (a client's jwks_uri) goes to public addresses over https only, unless the host
+   * is allow-listed; an `operator` fetch (an issuer the operator listed) may reach any address, over
+   * https, or http on a loopback address.
+   */
+  async fetchJson(
+    uri: string,
+    access: OutboundAccess,
+    accept = 'application/json',
+  ): Promise<{ json: unknown; cacheControl: string }> {
+    const { timeout, maxBytes, allowedHosts } = this.settings.jwksFetch;
     const url = new URL(uri);
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowedHosts.includes(url.hostname.toLowerCase())))
-      throw new Error('jwks_uri must be https');
-    assertHostAllowed(url.hostname, allowedHosts);
+    if (access === 'operator') {
+      const problem = operatorUrlProblem(uri);
+      if (problem) throw new Error(`${uri} ${problem}`);
+    } else {
+      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && allowedHosts.includes(url.hostname.toLowerCase())))
+        throw new Error('jwks_uri must be https');
+      assertHostAllowed(url.hostname, allowedHosts);
+    }
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const { res, body } = await new Promise<{
       res: IncomingMessage;
@@ -127,8 +160,8 @@ export class ClientJwksFetcher {
         url,
         {
           method: 'GET',
-          headers: { accept: 'application/json, application/jwk-set+json' },
-          lookup: publicOnlyLookup(allowedHosts),
+          headers: { accept },
+          ...(access === 'public' ? { lookup: publicOnlyLookup(allowedHosts) } : {}),
           timeout: timeout * 1000,
         },
         (res) => {
@@ -137,7 +170,7 @@ export class ClientJwksFetcher {
           res.on('data', (c: Buffer) => {
             size += c.length;
             if (size > maxBytes) {
-              req.destroy(new Error(`jwks_uri response exceeds ${maxBytes} bytes`));
+              req.destroy(new Error(`response exceeds ${maxBytes} bytes`));
               return;
             }
             chunks.push(c);
@@ -146,31 +179,33 @@ export class ClientJwksFetcher {
           res.on('error', reject);
         },
       );
-      req.setTimeout(timeout * 1000, () => req.destroy(new Error('jwks_uri fetch timed out')));
-      const deadline = setTimeout(() => req.destroy(new Error('jwks_uri fetch timed out')), timeout * 1000);
+      req.setTimeout(timeout * 1000, () => req.destroy(new Error('fetch timed out')));
+      const deadline = setTimeout(() => req.destroy(new Error('fetch timed out')), timeout * 1000);
       req.on('close', () => clearTimeout(deadline));
       req.on('error', reject);
       req.end();
     });
     if (res.statusCode !== 200)
       throw new Error(
-        `jwks_uri answered ${res.statusCode}${res.statusCode && res.statusCode >= 300 && res.statusCode < 400 ? ' (redirects are not followed)' : ''}`,
+        `${access === 'public' ? 'jwks_uri' : uri} answered ${res.statusCode}${res.statusCode && res.statusCode >= 300 && res.statusCode < 400 ? ' (redirects are not followed)' : ''}`,
       );
-    let jwks: unknown;
     try {
-      jwks = JSON.parse(body.toString('utf8'));
+      return { json: JSON.parse(body.toString('utf8')), cacheControl: String(res.headers['cache-control'] ?? '') };
     } catch {
-      throw new Error('jwks_uri did not return JSON');
+      throw new Error(`${access === 'public' ? 'jwks_uri' : uri} did not return JSON`);
     }
-    jwks = await this.usableKeys(uri, jwks);
-    const match = /(?:^|,)\s*max-age\s*=\s*(\d+)/i.exec(String(res.headers['cache-control'] ?? ''));
-    const noStore = /no-store|no-cache/i.test(String(res.headers['cache-control'] ?? ''));
-    const maxAge = noStore
-      ? minCacheTtl
-      : match
-        ? Math.min(maxCacheTtl, Math.max(minCacheTtl, Number(match[1])))
-        : Math.min(maxCacheTtl, Math.max(minCacheTtl, 300));
-    return { jwks: jwks as JSONWebKeySet, maxAge };
+  }
+
+  /**
+   * How long a fetched set is fresh: `hint` (seconds: Cache-Control max-age, or a SPIFFE bundle's
+   * refresh hint) bounded by `minCacheTtl`/`maxCacheTtl`; 300 s without one, the minimum under no-store.
+   */
+  cacheTtl(cacheControl: string, hint?: number): number {
+    const { minCacheTtl, maxCacheTtl } = this.settings.jwksFetch;
+    if (/no-store|no-cache/i.test(cacheControl)) return minCacheTtl;
+    const match = /(?:^|,)\s*max-age\s*=\s*(\d+)/i.exec(cacheControl);
+    const given = hint ?? (match ? Number(match[1]) : 300);
+    return Math.min(maxCacheTtl, Math.max(minCacheTtl, given));
   }
 
   /**
@@ -178,7 +213,7 @@ export class ClientJwksFetcher {
    * them is left out (audit `client.jwks_key_ignored`), so that a client cannot slip in through its
    * jwks_uri a key that registration would refuse. A set that is malformed as a whole is refused.
    */
-  private async usableKeys(uri: string, jwks: unknown): Promise<JSONWebKeySet> {
+  async usableKeys(uri: string, jwks: unknown): Promise<JSONWebKeySet> {
     const unusable = (reason: string) => new Error(`jwks_uri returned an unusable key set: ${reason}`);
     const keys = (jwks as { keys?: unknown } | null)?.keys;
     if (typeof jwks !== 'object' || jwks === null || Array.isArray(jwks) || !Array.isArray(keys))

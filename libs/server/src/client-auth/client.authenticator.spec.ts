@@ -86,14 +86,14 @@ describe('readCredentials (RFC 6749 §2.3)', () => {
       ),
     ).toBe('401 invalid_client');
   });
-  it('client_id that contradicts the assertion → invalid_client', () => {
+  it('client_id that contradicts the assertion: read as a platform token (federated_jwt), which only a federated client may present', () => {
+    // The authenticator refuses it as client_id_mismatch for any other client (test/e2e/federated-jwt.e2e-spec.ts).
+    const assertion = jwt({ sub: 'c1' });
     expect(
-      fail(() =>
-        readCredentials(
-          {},
-          form({ client_id: 'c2', client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: jwt({ sub: 'c1' }) }),
-        ),
+      readCredentials(
+        {},
+        form({ client_id: 'c2', client_assertion_type: JWT_BEARER_ASSERTION, client_assertion: assertion }),
       ),
-    ).toBe('401 invalid_client');
+    ).toEqual({ method: 'federated_jwt', clientId: 'c2', assertion, assertionType: 'jwt-bearer' });
   });
 });

@@ -46,15 +46,31 @@ export class ClientAuthenticator {
     this.strategies = new Map(strategies.map((s) => [s.method, s]));
   }
 
+  /** The client a credential without `client_id` names by itself (a JWT-SVID: by its issuer and SPIFFE ID). */
+  private async identify(presented: PresentedCredentials): Promise<string | undefined> {
+    for (const strategy of this.strategies.values())
+      if (strategy.presentedAs === presented.method && strategy.identify) return strategy.identify(presented);
+    return undefined;
+  }
+
   /** `req`, when given, is the request whose address pays for a failure (its own rate-limit budget). */
   async authenticate(headers: IncomingHttpHeaders, form: FormParams, req?: HttpRequest): Promise<ClientRecord> {
     let presented: PresentedCredentials | undefined;
     let known: string | undefined;
     try {
       presented = readCredentials(headers, form);
-      const found = await this.clients.findWithSecrets(presented.clientId);
-      known = found?.client.clientId ?? (ISSUED_ID_SHAPE.test(presented.clientId) ? presented.clientId : undefined);
+      const clientId = presented.clientId ?? (await this.identify(presented));
+      const found = clientId === undefined ? null : await this.clients.findWithSecrets(clientId);
+      known = found?.client.clientId ?? (clientId && ISSUED_ID_SHAPE.test(clientId) ? clientId : undefined);
       if (!found) throw OAuthError.invalidClient('client_unknown', 'unknown client');
+      const registered = found.client.tokenEndpointAuthMethod;
+      // A jwt-bearer assertion about another subject than client_id: only a federated client's platform token may be that.
+      if (
+        presented.method === 'federated_jwt' &&
+        registered !== 'federated_jwt' &&
+        presented.assertionType === 'jwt-bearer'
+      )
+        throw OAuthError.invalidClient('client_id_mismatch', 'client_id differs from the assertion subject');
       const { strategy, credential: selected } = this.select(found, presented);
       const { client, credential } = await strategy.verify(selected, presented);
       // After success only: one Map update, flushed later (docs/adr/0024-credential-usage-and-expiry-notices.md).

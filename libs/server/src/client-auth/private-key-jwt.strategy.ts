@@ -41,7 +41,7 @@ export class PrivateKeyJwtStrategy implements ClientAuthStrategy<'jwt'> {
 }
 
 /** The failure code of a key selection that found no key, several, or could not fetch any. */
-function keyFailure(error: unknown, named: boolean): unknown {
+export function keyFailure(error: unknown, named: boolean): unknown {
   const detail =
     error instanceof joseErrors.JOSEError
       ? `${error.code}: ${error.message}`

@@ -2,7 +2,12 @@ import { importJWK, type JSONWebKeySet, type JWK } from 'jose';
 import { OAuthError } from '../errors/oauth-error.js';
 import type { ServerSettings } from '../options/server-settings.js';
 import { isAsymmetricAlg, isHmacAlg, jwkFitsAlg } from '../shared/jose-algorithms.js';
-import { TOKEN_ENDPOINT_AUTH_METHODS, type TokenEndpointAuthMethod } from './client.record.js';
+import {
+  TOKEN_ENDPOINT_AUTH_METHODS,
+  type FederatedCredential,
+  type TokenEndpointAuthMethod,
+} from './client.record.js';
+import { validateFederatedCredentials } from './federated-credentials.js';
 import { SCOPE_TOKEN } from '../shared/scope.js';
 
 /** Client metadata as the service takes it (camelCase; every field optional, defaults applied). */
@@ -15,6 +20,8 @@ export interface ClientMetadata {
   resources?: string[];
   jwks?: JSONWebKeySet | null;
   jwksUri?: string | null;
+  /** `federated_jwt` only: the platform identities (issuer + subject) the client authenticates as. */
+  federatedCredentials?: FederatedCredential[] | null;
   contacts?: string[];
   clientUri?: string | null;
   softwareId?: string | null;
@@ -29,6 +36,7 @@ export type ValidClientMetadata = {
   grantTypes: string[];
   scope: string;
   resources: string[];
+  federatedCredentials: FederatedCredential[];
   contacts: string[];
 };
 
@@ -39,7 +47,7 @@ const URI_FORBIDDEN = /[\s\p{Cc}\p{Cf}]/u;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /** The settings client metadata is checked against. */
-export type ClientMetadataSettings = Pick<ServerSettings, 'scopes' | 'limits' | 'jwksFetch'>;
+export type ClientMetadataSettings = Pick<ServerSettings, 'scopes' | 'limits' | 'jwksFetch' | 'federation'>;
 
 /**
  * Validates client metadata against the server's settings and applies defaults.
@@ -110,6 +118,7 @@ export async function validateClientMetadata(
   } else if (jwks || jwksUri) throw bad('jwks and jwks_uri apply only to private_key_jwt');
   if (jwks) await validateJwks(jwks, alg, settings.limits.jwksKeys);
   if (jwksUri !== null && !isHttpsUrl(jwksUri, settings)) throw bad('jwks_uri must be an https URL');
+  const federatedCredentials = validateFederatedCredentials(input.federatedCredentials, method, settings);
 
   const contacts = input.contacts ?? [];
   if (!Array.isArray(contacts) || contacts.some((c) => typeof c !== 'string' || c.length > 320))
@@ -126,6 +135,7 @@ export async function validateClientMetadata(
     resources: [...new Set(resources)],
     jwks,
     jwksUri: jwksUri === null ? null : new URL(jwksUri).href,
+    federatedCredentials,
     contacts,
     clientUri: clientUri === null ? null : new URL(clientUri).href,
     softwareId: input.softwareId ?? null,

@@ -1,19 +1,29 @@
 import type { JSONWebKeySet } from 'jose';
 
-/** @see RFC 7591 §2 `token_endpoint_auth_method` — the four methods Clavis supports. */
+/**
+ * @see RFC 7591 §2 `token_endpoint_auth_method` — the methods Clavis supports. `federated_jwt` is
+ * Clavis's: a token from an operator-trusted issuer (workload identity federation, docs/adr/0022).
+ */
 export type TokenEndpointAuthMethod =
-  'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt';
+  'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt' | 'federated_jwt';
 
 export const TOKEN_ENDPOINT_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = [
   'client_secret_basic',
   'client_secret_post',
   'client_secret_jwt',
   'private_key_jwt',
+  'federated_jwt',
 ];
 
 /** Methods whose client holds a server-issued secret. */
 export function usesSecret(method: TokenEndpointAuthMethod): boolean {
-  return method !== 'private_key_jwt';
+  return method !== 'private_key_jwt' && method !== 'federated_jwt';
+}
+
+/** One platform identity a `federated_jwt` client authenticates as: a token's `iss` and `sub`, exactly. */
+export interface FederatedCredential {
+  issuer: string;
+  subject: string;
 }
 
 /** A registered client (camelCase inside; snake_case only in DTOs and bodies). */
@@ -30,6 +40,8 @@ export interface ClientRecord {
   resources: string[];
   jwks: JSONWebKeySet | null;
   jwksUri: string | null;
+  /** The platform identities of a `federated_jwt` client (1–20); [] for every other method. */
+  federatedCredentials: FederatedCredential[];
   contacts: string[];
   clientUri: string | null;
   softwareId: string | null;

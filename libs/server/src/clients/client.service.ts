@@ -12,6 +12,7 @@ import {
   secretMatchesHash,
 } from '../shared/crypto.js';
 import { validateClientMetadata, type ClientMetadata, type ClientMetadataSettings } from './client-metadata.js';
+import { FederatedCredentialTakenError } from './federated-credentials.js';
 import {
   assertWithinCeiling,
   ceilingFor,
@@ -119,7 +120,10 @@ export class ClientService {
       version: 1,
     };
     const issued = usesSecret(client.tokenEndpointAuthMethod) ? this.newSecret(client, now) : undefined;
-    await this.store.create(client, issued ? [issued.record] : []);
+    await this.store.create(client, issued ? [issued.record] : []).catch((e: unknown) => {
+      credentialTaken(e);
+      throw e;
+    });
     this.audit.record({
       type: 'client.registered',
       clientId: client.clientId,
@@ -142,6 +146,11 @@ export class ClientService {
   findWithSecrets(clientId: string): Promise<ClientWithSecrets | null> {
     if (!couldBeClientId(clientId)) return Promise.resolve(null);
     return this.store.findWithSecrets(clientId);
+  }
+
+  /** The id of the `federated_jwt` client that holds this platform identity, if any. */
+  async findIdByFederatedCredential(issuer: string, subject: string): Promise<string | undefined> {
+    return (await this.store.findIdByFederatedCredential(issuer, subject)) ?? undefined;
   }
 
   list(): Promise<ClientRecord[]> {
@@ -514,6 +523,7 @@ export class ClientService {
     try {
       await this.store.update(client, secrets, condition);
     } catch (e) {
+      credentialTaken(e);
       if (!(e instanceof ClientVersionConflictError)) throw e;
       if (condition) {
         const now = await this.store.findById(client.clientId);
@@ -537,6 +547,15 @@ export class ClientService {
  */
 function couldBeClientId(clientId: unknown): clientId is string {
   return typeof clientId === 'string' && clientId.length > 0 && clientId.length <= 64 && !clientId.includes('\u0000');
+}
+
+/**
+ * Another client holds one of the federated credentials: 400 `invalid_client_metadata` (RFC 7591
+ * §3.2.2 has no conflict status; the metadata is what the server cannot accept, docs/adr/0022).
+ */
+function credentialTaken(e: unknown): void {
+  if (e instanceof FederatedCredentialTakenError)
+    throw OAuthError.invalidMetadata('a federated credential (issuer + subject) is already held by another client');
 }
 
 /** No client with that id. */

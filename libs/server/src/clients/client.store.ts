@@ -27,13 +27,21 @@ export abstract class ClientStore {
   abstract findById(clientId: string): Promise<ClientRecord | null>;
   abstract findWithSecrets(clientId: string): Promise<ClientWithSecrets | null>;
   abstract list(): Promise<ClientRecord[]>;
-  /** Inserts a new client and its secrets in one transaction. */
+  /** The id of the client holding this federated credential (issuer + subject, exactly); null when none does. */
+  abstract findIdByFederatedCredential(issuer: string, subject: string): Promise<string | null>;
+  /**
+   * Inserts a new client and its secrets in one transaction; its federated credentials are unique
+   * across clients (a unique index: two concurrent registrations of one identity cannot both succeed).
+   * @throws FederatedCredentialTakenError when another client holds one of them.
+   */
   abstract create(client: ClientRecord, secrets: ClientSecretRecord[]): Promise<void>;
   /**
    * Saves the client if its stored version is `client.version - 1`, and, when `secrets` is given,
    * replaces the client's whole secret set with it — all in one transaction. With `condition`, the
    * stored registration access token digest must also still match, in the same conditional write.
+   * Its federated credentials replace the stored ones, unique across clients as in `create`.
    * @throws ClientVersionConflictError when the stored version or token digest differs (or the client is gone).
+   * @throws FederatedCredentialTakenError when another client holds one of its federated credentials.
    */
   abstract update(
     client: ClientRecord,

@@ -8,7 +8,7 @@ export const CLIENT_AUTH_FAILURES = [
   'credentials_missing',
   /** Basic credentials that do not decode, or `client_secret` without `client_id`. */
   'credentials_malformed',
-  /** `client_assertion_type` other than jwt-bearer, or no `client_assertion`. */
+  /** `client_assertion_type` other than jwt-bearer or jwt-spiffe, or no `client_assertion`. */
   'assertion_type_unsupported',
   /** The form's `client_id` is not the assertion's subject. */
   'client_id_mismatch',
@@ -52,6 +52,14 @@ export const CLIENT_AUTH_FAILURES = [
   'keys_unavailable',
   /** The signature does not verify with the selected key (or with any valid HMAC secret). */
   'signature_invalid',
+  /** A platform token's `iss` is no issuer the operator trusts (or a JWT-SVID's SPIFFE ID lies outside its trust domain). */
+  'federated_issuer_untrusted',
+  /** A platform token's `iss` and `sub` match none of the client's federated credentials. */
+  'federated_credential_mismatch',
+  /** A platform token's `exp − iat` (without `iat`: `exp − now`) exceeds its issuer's `max_lifetime`. */
+  'federated_lifetime_exceeded',
+  /** A jwt-spiffe assertion that is not a JWT-SVID: `sub` not a SPIFFE ID, or an issuer that is no SPIFFE trust domain. */
+  'federated_not_spiffe',
 ] as const;
 
 export type ClientAuthFailure = (typeof CLIENT_AUTH_FAILURES)[number];

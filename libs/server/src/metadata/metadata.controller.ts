@@ -6,14 +6,16 @@ import { ASYMMETRIC_ALGS, HMAC_ALGS } from '../shared/jose-algorithms.js';
 /** The settings the metadata document is built from. */
 export type MetadataSettings = Pick<
   ServerSettings,
-  'issuer' | 'endpointBase' | 'registration' | 'scopes' | 'signingAlgorithm' | 'allowedAuthMethods'
+  'issuer' | 'endpointBase' | 'registration' | 'scopes' | 'signingAlgorithm' | 'allowedAuthMethods' | 'federation'
 >;
 
 /** Builds the RFC 8414 metadata document from the resolved settings. */
 export function buildMetadata(settings: MetadataSettings): Record<string, unknown> {
   const base = settings.endpointBase;
-  // The operator's policy: the methods a client may choose.
-  const methods = [...settings.allowedAuthMethods];
+  // The operator's policy: the methods a client may choose; federated_jwt only when the operator
+  // trusts an issuer: without one no client can use it (docs/adr/0022).
+  const federated = settings.federation.issuers.map((i) => i.issuer);
+  const methods = settings.allowedAuthMethods.filter((m) => m !== 'federated_jwt' || federated.length > 0);
   return {
     issuer: settings.issuer,
     token_endpoint: `${base}/token`,
@@ -31,6 +33,8 @@ export function buildMetadata(settings: MetadataSettings): Record<string, unknow
     revocation_endpoint_auth_signing_alg_values_supported: [...ASYMMETRIC_ALGS, ...HMAC_ALGS],
     ...(settings.scopes.length ? { scopes_supported: [...settings.scopes] } : {}),
     access_token_signing_alg_values_supported: [settings.signingAlgorithm],
+    // Clavis's extension: the issuers whose tokens a federated_jwt client may present.
+    ...(federated.length ? { federated_jwt_issuers_supported: federated } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { FederatedIssuerOption } from './federation-options.js';
 import type { AuditSink } from '../audit/audit.sink.js';
 import type { Clock } from '../shared/clock.js';
 import type { TokenEndpointAuthMethod } from '../clients/client.record.js';
@@ -76,6 +77,15 @@ export interface ClavisServerOptions {
    * migrate to keys (docs/adr/0021-migration-between-authentication-methods.md). Default: all.
    */
   allowedAuthMethods?: TokenEndpointAuthMethod[];
+  /**
+   * Workload identity federation (`federated_jwt` clients, docs/adr/0022): the issuers whose tokens
+   * a client may authenticate with. Their keys are fetched under the `jwksFetch` rules (timeout,
+   * size, caching, unknown-`kid` refetch), from any address the operator lists here (private ones
+   * too), over https or, on a loopback address only, http. Refused at boot when malformed.
+   */
+  federation?: {
+    issuers?: FederatedIssuerOption[];
+  };
   /** Fetching of clients' `jwks_uri`. */
   jwksFetch?: {
     /** Request timeout. Default 5. */

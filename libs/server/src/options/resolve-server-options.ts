@@ -9,6 +9,7 @@ import type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './
 import type { ConsoleSettings, ServerSettings } from './server-settings.js';
 import { SCOPE_TOKEN } from '../shared/scope.js';
 import { TOKEN_ENDPOINT_AUTH_METHODS, type TokenEndpointAuthMethod } from '../clients/client.record.js';
+import { resolveFederatedIssuers } from './federation-options.js';
 
 export const DEFAULT_SERVER_OPTIONS = {
   routePrefix: '',
@@ -191,6 +192,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     maxCacheTtl: boundedInteger('jwksFetch.maxCacheTtl', jf.maxCacheTtl, d.jwksFetch.maxCacheTtl, 0, 7 * 86_400),
     staleMax: boundedInteger('jwksFetch.staleMax', jf.staleMax, d.jwksFetch.staleMax, 60, 30 * 86_400),
   };
+  const federation = Object.freeze({ issuers: resolveFederatedIssuers(options?.federation?.issuers, problems) });
   const lm = { ...d.limits, ...options?.limits };
   const limits = {
     formBytes: boundedInteger('limits.formBytes', lm.formBytes, d.limits.formBytes, 1_024, 1_048_576),
@@ -344,6 +346,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     allowedAuthMethods: Object.freeze(
       TOKEN_ENDPOINT_AUTH_METHODS.filter((m) => (allowedAuthMethods as TokenEndpointAuthMethod[]).includes(m)),
     ),
+    federation,
     jwksFetch: Object.freeze(jwksFetch),
     limits: Object.freeze(limits),
     rateLimit: Object.freeze(rateLimit),

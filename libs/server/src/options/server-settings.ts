@@ -1,3 +1,4 @@
+import type { FederatedIssuer } from './federation-options.js';
 import type { AuditSink } from '../audit/audit.sink.js';
 import type { Clock } from '../shared/clock.js';
 import type { KeyEncryption } from '../shared/crypto.js';
@@ -35,6 +36,8 @@ export interface ServerSettings {
   readonly registration: RegistrationMode;
   /** Methods a client may choose (registration, change of method); the supported ones in metadata. */
   readonly allowedAuthMethods: readonly TokenEndpointAuthMethod[];
+  /** Operator-trusted issuers of `federated_jwt` clients (docs/adr/0022). */
+  readonly federation: { readonly issuers: readonly FederatedIssuer[] };
   readonly jwksFetch: {
     readonly timeout: number;
     readonly maxBytes: number;

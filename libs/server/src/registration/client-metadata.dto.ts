@@ -40,6 +40,8 @@ export class ClientMetadataDto {
   resources?: string[];
   @IsOptional() @IsObject() @ValidateNested() @Type(() => JwksDto) jwks?: JwksDto;
   @IsOptional() @IsString() @MaxLength(2048) jwks_uri?: string;
+  /** `federated_jwt`: `[{ issuer, subject }]`, checked by `validateFederatedCredentials()`. */
+  @IsOptional() @IsArray() federated_credentials?: unknown[];
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(20)
@@ -67,6 +69,7 @@ export function toClientMetadata(dto: ClientMetadataDto): ClientMetadata {
     resources: dto.resources,
     jwks: dto.jwks ? ({ keys: dto.jwks.keys } as ClientMetadata['jwks']) : null,
     jwksUri: dto.jwks_uri ?? null,
+    federatedCredentials: dto.federated_credentials as ClientMetadata['federatedCredentials'],
     contacts: dto.contacts,
     clientUri: dto.client_uri ?? null,
     softwareId: dto.software_id ?? null,
@@ -84,6 +87,7 @@ const DTO_MEMBERS = [
   'resources',
   'jwks',
   'jwks_uri',
+  'federated_credentials',
   'contacts',
   'client_uri',
   'software_id',

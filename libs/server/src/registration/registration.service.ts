@@ -177,6 +177,7 @@ export class RegistrationService {
       ...(client.resources.length ? { resources: client.resources } : {}),
       ...(client.jwks ? { jwks: client.jwks } : {}),
       ...(client.jwksUri ? { jwks_uri: client.jwksUri } : {}),
+      ...(client.federatedCredentials.length ? { federated_credentials: client.federatedCredentials } : {}),
       ...(client.contacts.length ? { contacts: client.contacts } : {}),
       ...(client.clientUri ? { client_uri: client.clientUri } : {}),
       ...(client.softwareId ? { software_id: client.softwareId } : {}),

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { JWK } from 'jose';
 import type { ClientWithSecrets } from '../clients/client.store.js';
 import type { CredentialType } from './credential-usage.js';
+import { federatedCredentialKey } from '../clients/federated-credentials.js';
 
 /** A credential as its kind lists it, before usage is joined to it. */
 export interface ListedCredential {
@@ -10,6 +11,8 @@ export interface ListedCredential {
   status: 'current' | 'previous';
   createdAt: number | null;
   expiresAt: number | null;
+  /** Further members of the view that name the credential (a federated credential's issuer and subject). */
+  names?: { issuer: string; subject: string };
 }
 
 /**
@@ -60,6 +63,23 @@ export class ClientKeyCredentials implements CredentialSource {
     if (client.tokenEndpointAuthMethod !== 'private_key_jwt') return [];
     const ids = client.jwks ? client.jwks.keys.map((k) => jwkCredentialId(k)) : [...seen];
     return [...new Set(ids)].map((id) => ({ id, status: 'current' as const, createdAt: null, expiresAt: null }));
+  }
+}
+
+/** The platform identities of a `federated_jwt` client (issuer and subject; nothing secret). */
+@Injectable()
+export class FederatedCredentials implements CredentialSource {
+  readonly type = 'federated' as const;
+  readonly idMember = 'id' as const;
+
+  list(found: ClientWithSecrets): ListedCredential[] {
+    return found.client.federatedCredentials.map((c) => ({
+      id: federatedCredentialKey(c),
+      status: 'current' as const,
+      createdAt: null,
+      expiresAt: null,
+      names: { issuer: c.issuer, subject: c.subject },
+    }));
   }
 }
 

@@ -42,6 +42,7 @@ export class CredentialUsageService {
         views.push({
           type: source.type,
           [source.idMember]: c.id,
+          ...c.names,
           status: c.status,
           created_at: c.createdAt,
           expires_at: c.expiresAt,

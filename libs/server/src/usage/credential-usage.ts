@@ -1,10 +1,11 @@
 /**
  * The kinds of credential whose use is tracked, one name each: a client secret (`id`: the secret
  * record's id, which is not secret), a key of a `private_key_jwt` client (`kid`: the JWK's `kid`, or
- * its RFC 7638 thumbprint when it has none). A new kind of credential (e.g. a federated identity)
+ * its RFC 7638 thumbprint when it has none), a federated credential of a `federated_jwt` client (`id`:
+ * the digest of its issuer and subject, which the view also shows). A new kind of credential (e.g. a federated identity)
  * adds its name here and a {@link CredentialSource} for its views.
  */
-export type CredentialType = 'client_secret' | 'jwk';
+export type CredentialType = 'client_secret' | 'jwk' | 'federated';
 
 /** Which credential authenticated a request: never a secret value. */
 export interface CredentialRef {
@@ -19,6 +20,9 @@ export interface CredentialView {
   id?: string;
   /** Set for keys. */
   kid?: string;
+  /** Set for federated credentials: the platform identity (issuer and subject) it accepts. */
+  issuer?: string;
+  subject?: string;
   /** `previous`: a secret in its rotation overlap (still valid until `expires_at`). */
   status: 'current' | 'previous';
   /** Seconds since the epoch; null when unknown (a key Clavis never saw registered, e.g. from a `jwks_uri`). */

@@ -1,10 +1,15 @@
 import type { Provider } from '@nestjs/common';
-import { ClientKeyCredentials, ClientSecretCredentials, CREDENTIAL_SOURCES } from './credential-sources.js';
+import {
+  ClientKeyCredentials,
+  ClientSecretCredentials,
+  CREDENTIAL_SOURCES,
+  FederatedCredentials,
+} from './credential-sources.js';
 import { CredentialUsageRecorder } from './credential-usage.recorder.js';
 import { CredentialUsageService } from './credential-usage.service.js';
 
-/** One source per credential type; a new type (e.g. a federated credential) is one more class here. */
-const SOURCES = [ClientSecretCredentials, ClientKeyCredentials];
+/** One source per credential type; a new type is one more class here. */
+const SOURCES = [ClientSecretCredentials, ClientKeyCredentials, FederatedCredentials];
 
 export const USAGE_PROVIDERS: Provider[] = [
   ...SOURCES,

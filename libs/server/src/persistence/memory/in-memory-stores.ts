@@ -18,6 +18,7 @@ import { SigningKeyStore, type SigningKeyRecord } from '../../keys/signing-key.s
 import type { InitialAccessTokenRecord } from '../../registration/initial-access-token.store.js';
 import { InitialAccessTokenStore } from '../../registration/initial-access-token.store.js';
 import { Clock, SystemClock } from '../../shared/clock.js';
+import { federatedCredentialKey, FederatedCredentialTakenError } from '../../clients/federated-credentials.js';
 import { DenyList } from '../../token/deny-list.js';
 import type { CredentialNotice } from '../../expiry/credential-notice.store.js';
 import type { CredentialUsageRecord } from '../../usage/credential-usage.js';
@@ -32,6 +33,8 @@ export class InMemoryTables {
   readonly clients = new Map<string, ClientRecord>();
   /** Secrets by client id. */
   readonly secrets = new Map<string, ClientSecretRecord[]>();
+  /** Client id by federated credential key (the unique index of the database). */
+  readonly federatedCredentials = new Map<string, string>();
   readonly signingKeys = new Map<string, SigningKeyRecord>();
   readonly initialAccessTokens = new Map<string, InitialAccessTokenRecord>();
   /** Assertion ids by client and jti, with their expiry (seconds). */
@@ -70,8 +73,27 @@ export class InMemoryClientStore extends ClientStore {
     return copy([...this.tables.clients.values()].sort((a, b) => a.clientIdIssuedAt - b.clientIdIssuedAt));
   }
 
+  async findIdByFederatedCredential(issuer: string, subject: string): Promise<string | null> {
+    return this.tables.federatedCredentials.get(federatedCredentialKey({ issuer, subject })) ?? null;
+  }
+
+  /** Replaces the client's federated credentials in the index; refuses (changing nothing) one another client holds. */
+  private indexCredentials(client: ClientRecord): void {
+    const keys = (client.federatedCredentials ?? []).map(federatedCredentialKey);
+    if (keys.some((k) => (this.tables.federatedCredentials.get(k) ?? client.clientId) !== client.clientId))
+      throw new FederatedCredentialTakenError();
+    this.unindexCredentials(client.clientId);
+    for (const k of keys) this.tables.federatedCredentials.set(k, client.clientId);
+  }
+
+  private unindexCredentials(clientId: string): void {
+    for (const [k, id] of this.tables.federatedCredentials)
+      if (id === clientId) this.tables.federatedCredentials.delete(k);
+  }
+
   async create(client: ClientRecord, secrets: ClientSecretRecord[]): Promise<void> {
     if (this.tables.clients.has(client.clientId)) throw new Error(`client ${client.clientId} already exists`);
+    this.indexCredentials(client);
     this.tables.clients.set(client.clientId, copy(client));
     this.tables.secrets.set(client.clientId, copy(secrets));
   }
@@ -85,6 +107,7 @@ export class InMemoryClientStore extends ClientStore {
     ) {
       throw new ClientVersionConflictError(client.clientId);
     }
+    this.indexCredentials(client);
     this.tables.clients.set(client.clientId, copy(client));
     if (secrets) this.tables.secrets.set(client.clientId, copy(secrets));
   }
@@ -95,6 +118,7 @@ export class InMemoryClientStore extends ClientStore {
       return false;
     this.tables.clients.delete(clientId);
     this.tables.secrets.delete(clientId);
+    this.unindexCredentials(clientId);
     return true;
   }
 }

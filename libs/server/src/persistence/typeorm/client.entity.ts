@@ -1,6 +1,11 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import type { JSONWebKeySet } from 'jose';
-import type { ClientRecord, ClientSecretRecord, TokenEndpointAuthMethod } from '../../clients/client.record.js';
+import type {
+  ClientRecord,
+  ClientSecretRecord,
+  FederatedCredential,
+  TokenEndpointAuthMethod,
+} from '../../clients/client.record.js';
 import { epochSeconds } from './columns.js';
 
 @Entity({ name: 'clavis_client' })
@@ -25,6 +30,17 @@ export class ClientEntity implements ClientRecord {
   jwks: JSONWebKeySet | null;
   @Column({ name: 'jwks_uri', type: 'varchar', length: 2048, nullable: true })
   jwksUri: string | null;
+  /** `federated_jwt` identities as JSON text; NULL (clients before them, and every other method) reads as []. */
+  @Column({
+    name: 'federated_credentials',
+    type: 'text',
+    nullable: true,
+    transformer: {
+      to: (v: FederatedCredential[] | undefined) => (v && v.length ? JSON.stringify(v) : null),
+      from: (v: string | null) => (v ? JSON.parse(v) : []),
+    },
+  })
+  federatedCredentials: FederatedCredential[];
   @Column({ name: 'contacts', type: 'simple-json' }) contacts: string[];
   @Column({ name: 'client_uri', type: 'varchar', length: 2048, nullable: true })
   clientUri: string | null;
@@ -98,4 +114,14 @@ export class ClientSecretEntity implements ClientSecretRecord {
 export class ClientChangeEntity {
   @PrimaryColumn({ name: 'id', type: 'integer' }) id: number;
   @Column({ name: 'counter', type: 'bigint' }) counter: string;
+}
+
+/** One platform identity of a `federated_jwt` client; the key (SHA-256 of issuer and subject) is unique across clients. */
+@Entity({ name: 'clavis_federated_credential' })
+@Index('idx_clavis_federated_credential_client', ['clientId'])
+export class FederatedCredentialEntity {
+  @PrimaryColumn({ name: 'credential_key', type: 'varchar', length: 64 }) credentialKey: string;
+  @Column({ name: 'client_id', type: 'varchar', length: 64 }) clientId: string;
+  @Column({ name: 'issuer', type: 'varchar', length: 2048 }) issuer: string;
+  @Column({ name: 'subject', type: 'varchar', length: 2048 }) subject: string;
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { ClientRecord, ClientSecretRecord } from '../../clients/client.record.js';
 import {
   ClientStore,
@@ -7,9 +7,10 @@ import {
   type ClientWithSecrets,
   type ClientWriteCondition,
 } from '../../clients/client.store.js';
-import { ClientEntity, ClientSecretEntity } from './client.entity.js';
+import { ClientEntity, ClientSecretEntity, FederatedCredentialEntity } from './client.entity.js';
+import { federatedCredentialKey, FederatedCredentialTakenError } from '../../clients/federated-credentials.js';
 import type { HotPathSql } from './hot-path-sql.js';
-import { isDatabaseOutage } from './driver-failures.js';
+import { isDatabaseOutage, isUniqueViolation } from './driver-failures.js';
 import { TypeOrmConnection } from './typeorm-connection.js';
 import { CHANGE_COUNTER_COLUMN, type ClientCache } from './client-cache.js';
 import { TranslatesDriverFailures } from '../storage.js';
@@ -58,6 +59,13 @@ export class TypeOrmClientStore extends ClientStore {
     return found;
   }
 
+  async findIdByFederatedCredential(issuer: string, subject: string): Promise<string | null> {
+    const row = await this.dataSource
+      .getRepository(FederatedCredentialEntity)
+      .findOneBy({ credentialKey: federatedCredentialKey({ issuer, subject }) });
+    return row?.clientId ?? null;
+  }
+
   list(): Promise<ClientRecord[]> {
     return this.dataSource.getRepository(ClientEntity).find({ order: { clientIdIssuedAt: 'ASC' } });
   }
@@ -66,6 +74,7 @@ export class TypeOrmClientStore extends ClientStore {
     await this.writing(client.clientId, () =>
       this.connection.transaction(async (m) => {
         await m.insert(ClientEntity, { ...client });
+        await insertCredentials(m, client);
         if (secrets.length)
           await m.insert(
             ClientSecretEntity,
@@ -93,6 +102,8 @@ export class TypeOrmClientStore extends ClientStore {
           version,
         });
         if (!result.affected) throw new ClientVersionConflictError(clientId);
+        await m.delete(FederatedCredentialEntity, { clientId });
+        await insertCredentials(m, client);
         if (secrets) {
           await m.delete(ClientSecretEntity, { clientId });
           if (secrets.length)
@@ -118,6 +129,7 @@ export class TypeOrmClientStore extends ClientStore {
         const result = await m.delete(ClientEntity, where);
         if (!result.affected) return { result: false, counter: undefined };
         await m.delete(ClientSecretEntity, { clientId });
+        await m.delete(FederatedCredentialEntity, { clientId });
         return { result: true, counter: await this.connection.writtenChangeCounter(m) };
       }),
     );
@@ -125,7 +137,8 @@ export class TypeOrmClientStore extends ClientStore {
 
   /**
    * A write drops the client from the cache before it starts and once it has ended, committed or
-   * not; the counter it committed keeps reads that started before it out of the cache.
+   * not; the counter it committed keeps reads that started before it out of the cache. A unique
+   * violation on a federated credential (another client holds it) is a FederatedCredentialTakenError.
    */
   private async writing<T>(
     clientId: string,
@@ -137,10 +150,30 @@ export class TypeOrmClientStore extends ClientStore {
       const done = await write();
       counter = done.counter;
       return done.result;
+    } catch (e) {
+      if (
+        isUniqueViolation(e) &&
+        /clavis_federated_credential/i.test(
+          String((e as Error).message) +
+            String((e as { table?: unknown; driverError?: { table?: unknown } }).driverError?.table ?? ''),
+        )
+      )
+        throw new FederatedCredentialTakenError();
+      throw e;
     } finally {
       this.cache?.written(clientId, counter);
     }
   }
+}
+
+/** The client's federated credentials as rows of the unique index. */
+async function insertCredentials(m: EntityManager, client: ClientRecord): Promise<void> {
+  const credentials = client.federatedCredentials ?? [];
+  if (credentials.length)
+    await m.insert(
+      FederatedCredentialEntity,
+      credentials.map((c) => ({ credentialKey: federatedCredentialKey(c), clientId: client.clientId, ...c })),
+    );
 }
 
 function deepFreeze<T>(value: T): T {
@@ -152,7 +185,7 @@ function deepFreeze<T>(value: T): T {
 }
 
 const FIND_WITH_SECRETS = `SELECT c.client_id, c.client_name, c.token_endpoint_auth_method, c.token_endpoint_auth_signing_alg, c.grant_types, c.scope,
-  c.resources, c.jwks, c.jwks_uri, c.contacts, c.client_uri, c.software_id, c.software_version, c.registration_access_token_hash,
+  c.resources, c.jwks, c.jwks_uri, c.federated_credentials, c.contacts, c.client_uri, c.software_id, c.software_version, c.registration_access_token_hash,
   c.max_scope, c.max_resources, c.allowed_methods,
   c.client_id_issued_at, c.updated_at, c.version, ${CHANGE_COUNTER_COLUMN},
   s.id AS s_id, s.secret_hash AS s_secret_hash, s.secret_encrypted AS s_secret_encrypted, s.created_at AS s_created_at,
@@ -171,6 +204,7 @@ interface ClientRow {
   resources: string;
   jwks: string | null;
   jwks_uri: string | null;
+  federated_credentials: string | null;
   contacts: string;
   client_uri: string | null;
   software_id: string | null;
@@ -207,6 +241,7 @@ function toClient(r: ClientRow): ClientRecord {
     resources: JSON.parse(r.resources),
     jwks: r.jwks === null ? null : JSON.parse(r.jwks),
     jwksUri: r.jwks_uri,
+    federatedCredentials: r.federated_credentials ? JSON.parse(r.federated_credentials) : [],
     contacts: JSON.parse(r.contacts),
     clientUri: r.client_uri,
     softwareId: r.software_id,
