@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type MiddlewareConsumer, type NestModule, type Type } from '@nestjs/common';
 import { AuditSink, EscapingAuditSink, LoggerAuditSink } from './audit/audit.sink.js';
 import { CLIENT_AUTH_PROVIDERS } from './client-auth/client-auth.providers.js';
 import { ClientAuthenticator } from './client-auth/client.authenticator.js';
@@ -36,6 +36,22 @@ import { KeyEncryptionService } from './key-encryption/key-encryption.service.js
 import { markOwnBodyRoutes, OwnBodyGate } from './http/own-body.gate.js';
 import { FirstRunService } from './embedding/first-run.service.js';
 import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
+import { ClavisMetrics, NoClavisMetrics, type ClavisEndpoint } from './observability/clavis-metrics.js';
+import { ClavisStats } from './observability/clavis-stats.js';
+import { ClavisHealth } from './observability/clavis-health.js';
+import { createPrometheusMetrics } from './observability/prometheus-metrics.js';
+import { MeteringAuditSink } from './observability/metering-audit.sink.js';
+import { measureEndpoint } from './observability/metrics.middleware.js';
+
+/** The `endpoint` label of each controller's requests. */
+const MEASURED: [Type<unknown>, ClavisEndpoint][] = [
+  [MetadataController, 'metadata'],
+  [JwksController, 'jwks'],
+  [TokenController, 'token'],
+  [IntrospectionController, 'introspect'],
+  [RevocationController, 'revoke'],
+  [RegistrationController, 'register'],
+];
 
 /**
  * The Clavis authorization server, embedded in the host application. Its state goes to the `storage`
@@ -65,11 +81,22 @@ import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
         resolveServerOptions({ ...options, routePrefix }),
     },
     { provide: Clock, inject: [SERVER_SETTINGS], useFactory: (s: ServerSettings) => s.clock ?? new SystemClock() },
+    ClavisStats,
+    {
+      provide: ClavisMetrics,
+      inject: [SERVER_SETTINGS, ClavisStats],
+      useFactory: (s: ServerSettings, stats: ClavisStats) =>
+        s.metrics ? createPrometheusMetrics(s.metrics, () => stats.sizes()) : new NoClavisMetrics(),
+    },
     {
       provide: AuditSink,
-      inject: [SERVER_SETTINGS],
-      useFactory: (s: ServerSettings) => (s.auditSink ? new EscapingAuditSink(s.auditSink) : new LoggerAuditSink()),
+      inject: [SERVER_SETTINGS, ClavisMetrics],
+      useFactory: (s: ServerSettings, metrics: ClavisMetrics) => {
+        const sink = s.auditSink ? new EscapingAuditSink(s.auditSink) : new LoggerAuditSink();
+        return metrics.enabled ? new MeteringAuditSink(sink, metrics) : sink;
+      },
     },
+    ClavisHealth,
     RateLimitService,
     OAuthErrorFilter,
     ClientService,
@@ -109,9 +136,21 @@ import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
     HousekeepingService,
     KeyEncryption,
     KeyEncryptionService,
+    ClavisHealth,
   ],
 })
-export class ClavisServerModule extends ConfigurableModuleClass {}
+export class ClavisServerModule extends ConfigurableModuleClass implements NestModule {
+  constructor(private readonly metrics: ClavisMetrics) {
+    super();
+  }
+
+  /** With metrics on, each endpoint's requests are timed and counted (nothing is installed otherwise). */
+  configure(consumer: MiddlewareConsumer): void {
+    if (!this.metrics.enabled) return;
+    for (const [controller, endpoint] of MEASURED)
+      consumer.apply(measureEndpoint(this.metrics, endpoint)).forRoutes(controller);
+  }
+}
 
 // Clavis reads its request bodies itself, whatever body parsing the host has (docs/adr/0018).
 markOwnBodyRoutes(Reflect.getMetadata('controllers', ClavisServerModule) as []);

@@ -9,6 +9,7 @@ import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings
 import { Clock } from '../shared/clock.js';
 import { assertHostAllowed, publicOnlyLookup } from './outbound-address.filter.js';
 import { escapeLogText } from '../audit/log-text.js';
+import { ClavisMetrics } from '../observability/clavis-metrics.js';
 
 interface Entry {
   keys?: ClientKeySet;
@@ -40,6 +41,7 @@ export class ClientJwksFetcher {
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
     private readonly clock: Clock,
     @Optional() private readonly audit?: AuditSink,
+    @Optional() private readonly metrics?: ClavisMetrics,
   ) {}
 
   /**
@@ -100,7 +102,9 @@ export class ClientJwksFetcher {
         entry.keys = new ClientKeySet(jwks);
         entry.fetchedAt = this.clock.now();
         entry.freshUntil = entry.fetchedAt + Math.min(maxAge, this.settings.jwksFetch.staleMax) * 1000;
+        this.metrics?.jwksUriFetched('success');
       } catch (e) {
+        this.metrics?.jwksUriFetched('failure');
         // Keep serving the cached set; retry after the cooldown.
         this.logger.warn(escapeLogText(`jwks_uri fetch failed (${uri}): ${(e as Error).message}`)); // stored URIs predate ADR 0012's checks
         entry.freshUntil = this.clock.now() + this.settings.jwksFetch.cooldown * 1000;

@@ -1,3 +1,4 @@
+import { observationOf } from '../observability/request-observation.js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import { AuditSink } from '../audit/audit.sink.js';
@@ -48,11 +49,15 @@ export class ClientAuthenticator {
       if (!found) throw OAuthError.invalidClient('client_unknown', 'unknown client');
       const registered = found.client.tokenEndpointAuthMethod;
       const strategy = this.strategies.get(registered);
+      const observation = observationOf(req);
+      if (observation) observation.method = registered;
       if (!strategy || strategy.presentedAs !== presented.method)
         throw OAuthError.invalidClient('method_mismatch', `presented ${presented.method}, registered ${registered}`);
       return await strategy.verify(found, presented);
     } catch (e) {
       if (e instanceof OAuthError && e.code === 'invalid_client') {
+        const observation = observationOf(req);
+        if (observation && presented) observation.method ??= presentedMethodLabel(presented.method);
         // The presented client_id only when it names a client or has the shape of an issued id: anything
         // else may be a secret sent in the wrong field (ADR 0012).
         this.audit.record({
@@ -91,4 +96,9 @@ export function readCredentials(headers: IncomingHttpHeaders, form: FormParams):
   if (basic !== undefined) return readBasicCredentials(basic, form);
   if (post) return readPostCredentials(form);
   return readClientAssertion(form);
+}
+
+/** The metrics label of a request whose client was not found: how it presented its credential. */
+function presentedMethodLabel(method: PresentedCredentials['method']): string {
+  return method === 'jwt' ? 'client_assertion' : method;
 }

@@ -255,6 +255,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     redisUrl: options.redisUrl,
     auditSink: options.auditSink,
     clock: options.clock,
+    metrics: options.metrics,
     keyRotation: Object.freeze(keyRotation),
   });
 }

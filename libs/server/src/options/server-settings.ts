@@ -1,5 +1,6 @@
 import type { AuditSink } from '../audit/audit.sink.js';
 import type { Clock } from '../shared/clock.js';
+import type { ClavisMetricsOptions } from '../observability/clavis-metrics.js';
 import type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './clavis-server.options.js';
 
 /** DI token of the resolved, frozen settings. */
@@ -56,5 +57,6 @@ export interface ServerSettings {
   readonly redisUrl?: string;
   readonly auditSink?: AuditSink;
   readonly clock?: Clock;
+  readonly metrics?: ClavisMetricsOptions;
   readonly keyRotation: { readonly period: number; readonly announce: number; readonly retainMargin: number };
 }

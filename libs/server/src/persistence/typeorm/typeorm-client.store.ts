@@ -13,6 +13,9 @@ import { isDatabaseOutage } from './driver-failures.js';
 import { TypeOrmConnection, type ClientCache } from './typeorm-connection.js';
 import { TranslatesDriverFailures } from '../storage.js';
 
+const COUNT_SECRETS_ENDING =
+  'SELECT COUNT(*) AS n FROM clavis_client_secret WHERE (expires_at > ? AND expires_at <= ?) OR (retires_at > ? AND retires_at <= ?)';
+
 /**
  * `ClientStore` on the host's TypeORM DataSource.
  *
@@ -117,6 +120,11 @@ export class TypeOrmClientStore extends ClientStore {
         return true;
       }),
     );
+  }
+
+  async countSecretsEndingBetween(from: number, to: number): Promise<number> {
+    const [row] = await this.sql.all<{ n: number | string }>(COUNT_SECRETS_ENDING, [from, to, from, to]);
+    return Number(row?.n ?? 0);
   }
 
   /** A write empties the cache before it starts and once it has ended, committed or not. */
