@@ -159,8 +159,9 @@ export function clavisOpenApiDocument(options: ClavisOpenApiOptions): Record<str
           },
           responses: {
             '200': {
-              description: 'Revoked, or not a token of this client (RFC 7009 §2.2): empty body',
+              description: 'Revoked, or not a token of this client (RFC 7009 §2.2): an empty JSON object',
               headers: noStore,
+              content: { 'application/json': { schema: { type: 'object', maxProperties: 0 } } },
             },
             ...oauthErrors(400, 401, 413, 429, 503),
           },
