@@ -58,7 +58,7 @@ export class AppModule {
                 opts.auditSink ?? (app.logFormat === 'json' ? new LoggerAuditSink({ structured: true }) : undefined),
               // Never printed in production: a credential on stdout would end up in the log store (ADR 0026).
               firstRunInitialAccessToken: { print: opts.firstRun ?? !app.production },
-              metrics: { registry },
+              metrics: app.metrics ? { registry } : undefined,
             };
           },
         }),

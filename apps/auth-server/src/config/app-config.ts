@@ -30,6 +30,8 @@ export interface AppConfig {
   logLevels: ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal')[];
   /** LOG_FORMAT: `json` (one JSON object a line; the default with NODE_ENV=production) or `text`. */
   logFormat: 'json' | 'text';
+  /** METRICS (default true): Clavis's metrics on the `/metrics` registry (false: only the process metrics). */
+  metrics: boolean;
 }
 
 /** REQUEST_TIMEOUT's default, in seconds: the one of @clavis/server's HTTP helpers. */
@@ -161,6 +163,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
           ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'].indexOf(env.LOG_LEVEL) + 1,
         )
       : ['fatal', 'error', 'warn', 'log']) as AppConfig['logLevels'],
+    metrics: bool('METRICS') ?? true,
     logFormat: env.LOG_FORMAT === 'text' || (!env.LOG_FORMAT && !production) ? 'text' : 'json',
   };
   if (env.LOG_FORMAT && env.LOG_FORMAT !== 'json' && env.LOG_FORMAT !== 'text')
