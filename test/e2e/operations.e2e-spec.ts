@@ -189,3 +189,31 @@ describe(`/metrics (${storage}${withRedis ? ' + Redis' : ''})`, () => {
     expect(sample(fresh, 'clavis_client_secrets_expiring')).toBe(expiring + 1);
   });
 });
+
+describe('/metrics and /openapi.json with a route prefix, on both adapters', () => {
+  for (const adapter of ['fastify', 'express'] as const)
+    it(`${adapter}: the prefixed endpoints are measured; the document's server URL carries the prefix`, async () => {
+      const port = await freePort();
+      const t = await createTestApp({
+        adapter,
+        port,
+        env: { ISSUER: `http://127.0.0.1:${port}/oauth`, ROUTE_PREFIX: '/oauth' },
+      });
+      try {
+        const c = await createClient(t, {});
+        expect(t.tokenEndpoint).toBe(`http://127.0.0.1:${port}/oauth/token`);
+        expect((await tokenWithBasic(t, c.clientId, c.clientSecret)).status).toBe(200);
+        const text = (await get(`${t.baseUrl}/metrics`)).text;
+        expect(sample(text, 'clavis_token_requests_total', { method: 'client_secret_basic', outcome: 'success' })).toBe(
+          1,
+        );
+        expect(sample(text, 'clavis_http_request_duration_seconds_count', { endpoint: 'token', status: '200' })).toBe(
+          1,
+        );
+        const doc = (await get(`${t.baseUrl}/openapi.json`)).json;
+        expect(doc.servers).toEqual([{ url: `http://127.0.0.1:${port}/oauth` }]);
+      } finally {
+        await t.close();
+      }
+    });
+});
