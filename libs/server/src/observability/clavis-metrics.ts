@@ -11,6 +11,7 @@ export type ClavisEndpoint = 'token' | 'introspect' | 'revoke' | 'register' | 'j
 export interface PrometheusRegistry {
   registerMetric(metric: never): void;
   getSingleMetric(name: string): unknown;
+  removeSingleMetric(name: string): void;
 }
 
 /** The `metrics` option of `ClavisServerModule.forRoot`. */

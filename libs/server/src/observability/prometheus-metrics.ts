@@ -8,6 +8,16 @@ const DEFAULT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 type PromClient = typeof import('prom-client');
 
+const METRIC_NAMES = [
+  'token_requests_total',
+  'client_authentication_failures_total',
+  'http_request_duration_seconds',
+  'jwks_uri_fetches_total',
+  'replay_store_entries',
+  'deny_list_entries',
+  'client_secrets_expiring',
+];
+
 /**
  * Clavis's metrics on prom-client (an optional peer dependency, loaded only when the `metrics`
  * option is set). Counters and the histogram are updated in memory on the request path; the store
@@ -38,7 +48,11 @@ class PrometheusClavisMetrics extends ClavisMetrics {
   constructor(prom: PromClient, options: ClavisMetricsOptions, sizes: () => Promise<ClavisSizes>) {
     super();
     const prefix = options.prefix ?? 'clavis_';
-    const registers = [(options.registry ?? prom.register) as InstanceType<PromClient['Registry']>];
+    const registry = (options.registry ?? prom.register) as InstanceType<PromClient['Registry']>;
+    const registers = [registry];
+    // An application created again in the same process (a host's tests, a restart in place) takes
+    // over the metrics of the previous one instead of failing on a duplicate name.
+    for (const name of METRIC_NAMES) registry.removeSingleMetric(`${prefix}${name}`);
     this.tokenRequests = new prom.Counter({
       name: `${prefix}token_requests_total`,
       help: 'Token endpoint requests, by client authentication method and outcome (success or the OAuth error code)',
