@@ -1,4 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -11,6 +13,10 @@ import {
 } from '@clavis/client';
 import { assertion, generateKey, JWT_BEARER, type TestKey } from '../support/keys.js';
 import { createLoggedTestApp, render, type LoggedTestApp } from '../support/logged-test-app.js';
+import { buildServer, newKek, ownDatabase, runServerProcess, type OwnDatabase } from '../support/kek.js';
+import { freePort } from '../support/test-app.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * After a representative run, no issued or presented credential is anywhere it should not be: not in
@@ -636,4 +642,167 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
     ).toEqual([]);
     expect(responses.every((r) => !r.headers.has('x-powered-by'))).toBe(true);
   });
+});
+
+/**
+ * The real server process in production (`NODE_ENV=production`: JSON log lines, as
+ * `node dist/apps/auth-server/main.js` runs): registration, tokens, a failed authentication, a
+ * registration update (the registration access token rotates), a secret rotation, revocation and a
+ * deletion; then every line it wrote is a JSON object, audit events are structured fields, and no
+ * credential of the run appears anywhere in its output.
+ */
+describe('secret hygiene: the production process logs JSON lines without credentials', () => {
+  const SLOW = 240_000;
+  let db: OwnDatabase;
+  let server: ChildProcess | undefined;
+  let output = '';
+
+  beforeAll(async () => {
+    buildServer();
+    db = await ownDatabase();
+  }, SLOW);
+  afterAll(async () => {
+    server?.kill('SIGKILL');
+    await db?.drop();
+  });
+
+  it(
+    'every stdout/stderr line is JSON; audit events are fields; no secret, token, assertion or key in any of them',
+    async () => {
+      const port = await freePort();
+      const base = `http://127.0.0.1:${port}`;
+      const kek = newKek();
+      const env = {
+        ...db.env,
+        ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+        NODE_ENV: 'production',
+        CLAVIS_KEK: kek,
+        ISSUER: base,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+      };
+      const secrets = new Set<string>([kek]);
+      const created = await runServerProcess(['initial-tokens', 'create', '--uses', '5'], env);
+      expect(created.code, created.stderr).toBe(0);
+      const iat: string = JSON.parse(created.stdout.slice(created.stdout.indexOf('{'))).initial_access_token;
+      secrets.add(iat);
+
+      server = spawn(process.execPath, ['dist/apps/auth-server/main.js'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exited = new Promise<void>((resolve) => server!.once('exit', () => resolve()));
+      server.stdout!.on('data', (d) => (output += d));
+      server.stderr!.on('data', (d) => (output += d));
+      for (let i = 0; i < 600 && !/"message":"listening"/.test(output); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(output).toMatch(/"message":"listening"/);
+
+      const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+        const form = body instanceof URLSearchParams;
+        const res = await fetch(`${base}${path}`, {
+          method,
+          headers: {
+            ...(body === undefined
+              ? {}
+              : { 'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json' }),
+            ...headers,
+          },
+          body: body === undefined ? undefined : form ? body.toString() : JSON.stringify(body),
+        });
+        const text = await res.text();
+        return { status: res.status, json: text ? JSON.parse(text) : undefined };
+      };
+      const basicOf = (id: string, secret: string) => {
+        const value = Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64');
+        secrets.add(value);
+        return { authorization: `Basic ${value}` };
+      };
+      const tokenForm = () => new URLSearchParams({ grant_type: 'client_credentials' });
+
+      const reg = await call(
+        'POST',
+        '/register',
+        { scope: 'statements:read', client_name: 'prod' },
+        { authorization: `Bearer ${iat}` },
+      );
+      expect(reg.status).toBe(201);
+      const {
+        client_id: id,
+        client_secret: secret,
+        registration_access_token: rat,
+        registration_client_uri: uri,
+      } = reg.json;
+      secrets.add(secret).add(rat);
+      const path = new URL(uri).pathname;
+      const tok = await call('POST', '/token', tokenForm(), basicOf(id, secret));
+      expect(tok.status).toBe(200);
+      secrets.add(tok.json.access_token).add(tok.json.access_token.split('.')[2]);
+      const wrong = randomBytes(32).toString('base64url');
+      secrets.add(wrong);
+      expect((await call('POST', '/token', tokenForm(), basicOf(id, wrong))).status).toBe(401);
+      expect((await call('POST', '/register', {}, { authorization: `Bearer ${wrong}` })).status).toBe(401);
+      // RFC 7592 update (the current secret confirmed): the secret and the registration access token rotate.
+      const read = await call('GET', path, undefined, { authorization: `Bearer ${rat}` });
+      expect(read.status).toBe(200);
+      const {
+        registration_access_token: _t,
+        registration_client_uri: _u,
+        client_secret_expires_at: _e,
+        client_id_issued_at: _i,
+        ...metadata
+      } = read.json;
+      const put = await call(
+        'PUT',
+        path,
+        { ...metadata, client_name: 'prod 2', client_secret: secret },
+        { authorization: `Bearer ${rat}` },
+      );
+      expect(put.status, JSON.stringify(put.json)).toBe(200);
+      const rat2 = put.json.registration_access_token;
+      const rotated = put.json.client_secret;
+      secrets.add(rat2).add(rotated);
+      // The old secret still works in the overlap; the new one too.
+      expect((await call('POST', '/token', tokenForm(), basicOf(id, secret))).status).toBe(200);
+      const tok2 = await call('POST', '/token', tokenForm(), basicOf(id, rotated));
+      expect(tok2.status).toBe(200);
+      secrets.add(tok2.json.access_token);
+      expect(
+        (await call('POST', '/revoke', new URLSearchParams({ token: tok2.json.access_token }), basicOf(id, rotated)))
+          .status,
+      ).toBe(200);
+      expect((await call('DELETE', path, undefined, { authorization: `Bearer ${rat2}` })).status).toBe(204);
+
+      server.kill('SIGTERM');
+      await exited;
+      server = undefined;
+
+      const lines = output.split('\n').filter((l) => l.trim());
+      expect(lines.length).toBeGreaterThan(5);
+      const records = lines.map((l) => {
+        let record: any;
+        expect(() => (record = JSON.parse(l)), `not a JSON line: ${l.slice(0, 200)}`).not.toThrow();
+        expect(record).toMatchObject({ level: expect.any(String), message: expect.anything() });
+        return record;
+      });
+      const audit = records.filter((r) => r.context === 'ClavisAudit');
+      expect(audit.every((r) => r.audit && r.audit.type === r.message)).toBe(true);
+      const types = audit.map((r) => r.audit.type);
+      for (const type of [
+        'client.registered',
+        'client.authentication_failed',
+        'registration.denied',
+        'client.updated',
+        'client.deleted',
+      ])
+        expect(types, type).toContain(type);
+      expect(audit.find((r) => r.audit.type === 'client.authentication_failed')).toMatchObject({
+        level: 'warn',
+        audit: { clientId: id, reason: 'secret_mismatch', method: 'client_secret_basic' },
+      });
+      for (const value of secrets) expect(output.includes(value), 'a credential is in the output').toBe(false);
+    },
+    SLOW,
+  );
 });

@@ -1,10 +1,19 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TypeOrmModule, type TypeOrmModuleOptions } from '@nestjs/typeorm';
-import { AuditSink, CLAVIS_ENTITIES, CLAVIS_MIGRATIONS, ClavisServerModule, Clock } from '@clavis/server';
+import {
+  AuditSink,
+  CLAVIS_ENTITIES,
+  CLAVIS_MIGRATIONS,
+  ClavisServerModule,
+  Clock,
+  LoggerAuditSink,
+} from '@clavis/server';
 import { loadConfig, type AppConfig } from './config/app-config.js';
 import { SqliteCheckpointService } from './sqlite-checkpoint.service.js';
 import { DemoModule } from './demo/demo.module.js';
+import { OpsModule } from './ops/ops.module.js';
+import { createMetricsRegistry } from './ops/metrics.registry.js';
 
 /** Test and embedding hooks: environment overrides, and a clock or audit sink to inject. */
 export interface AppModuleOptions {
@@ -23,6 +32,7 @@ export class AppModule {
   static forRoot(opts: AppModuleOptions = {}): DynamicModule {
     const env = { ...process.env, ...opts.env };
     const routePrefix = env.ROUTE_PREFIX ?? '';
+    const registry = createMetricsRegistry();
     return {
       module: AppModule,
       imports: [
@@ -43,12 +53,17 @@ export class AppModule {
               keyEncryptionKey: app.kek.value,
               redisUrl: app.redisUrl,
               clock: opts.clock,
-              auditSink: opts.auditSink,
-              firstRunInitialAccessToken: { print: opts.firstRun ?? true },
+              // With JSON logs, audit events are structured fields of their line (not a JSON string in the message).
+              auditSink:
+                opts.auditSink ?? (app.logFormat === 'json' ? new LoggerAuditSink({ structured: true }) : undefined),
+              // Never printed in production: a credential on stdout would end up in the log store (ADR 0026).
+              firstRunInitialAccessToken: { print: opts.firstRun ?? !app.production },
+              metrics: app.metrics ? { registry } : undefined,
             };
           },
         }),
         DemoModule,
+        OpsModule.forRoot(registry),
       ],
       providers: opts.checkpointInWorker === false ? [] : [SqliteCheckpointService],
     };

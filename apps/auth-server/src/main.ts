@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { ConsoleLogger, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { clavisFastifyOptions, configureClavisHttp, runClavisCli } from '@clavis/server';
@@ -22,14 +23,18 @@ async function main(): Promise<void> {
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
   };
   const adapter = new FastifyAdapter(clavisFastifyOptions(http));
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), adapter, {
-    logger: config.logLevels,
-  });
+  // LOG_FORMAT=json (the default in production): one JSON object a line, structured fields (audit events) as members.
+  const logger =
+    config.logFormat === 'json'
+      ? new ConsoleLogger({ json: true, flattenParams: true, logLevels: config.logLevels })
+      : config.logLevels;
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(), adapter, { logger });
   configureClavisHttp(app, http);
   app.enableShutdownHooks();
   // Fastify listens on localhost only unless told otherwise: default to every interface, like Express.
   await app.listen(config.port, config.host ?? '::');
-  process.stdout.write(`Clavis listening on port ${config.port}, issuer ${config.issuer}\n`);
+  if (config.logFormat === 'json') new Logger('Clavis').log('listening', { port: config.port, issuer: config.issuer });
+  else process.stdout.write(`Clavis listening on port ${config.port}, issuer ${config.issuer}\n`);
 }
 
 main().catch((e: unknown) => {

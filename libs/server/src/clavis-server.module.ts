@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, type MiddlewareConsumer, type NestModule, type Type } from '@nestjs/common';
 import { AuditSink, EscapingAuditSink, LoggerAuditSink } from './audit/audit.sink.js';
 import { CLIENT_AUTH_PROVIDERS } from './client-auth/client-auth.providers.js';
 import { ClientAuthenticator } from './client-auth/client.authenticator.js';
@@ -43,6 +43,22 @@ import { RecentAuditEvents, TeeAuditSink } from './console/recent-audit-events.j
 import { CredentialUsageService } from './usage/credential-usage.service.js';
 import { USAGE_PROVIDERS } from './usage/usage.providers.js';
 import { ExpiryNoticeService } from './expiry/expiry-notice.service.js';
+import { ClavisMetrics, NoClavisMetrics, type ClavisEndpoint } from './observability/clavis-metrics.js';
+import { ClavisStats } from './observability/clavis-stats.js';
+import { ClavisHealth } from './observability/clavis-health.js';
+import { createPrometheusMetrics } from './observability/prometheus-metrics.js';
+import { MeteringAuditSink } from './observability/metering-audit.sink.js';
+import { measureEndpoint } from './observability/metrics.middleware.js';
+
+/** The `endpoint` label of each controller's requests. */
+const MEASURED: [Type<unknown>, ClavisEndpoint][] = [
+  [MetadataController, 'metadata'],
+  [JwksController, 'jwks'],
+  [TokenController, 'token'],
+  [IntrospectionController, 'introspect'],
+  [RevocationController, 'revoke'],
+  [RegistrationController, 'register'],
+];
 
 /**
  * The Clavis authorization server, embedded in the host application. Its state goes to the `storage`
@@ -73,17 +89,26 @@ import { ExpiryNoticeService } from './expiry/expiry-notice.service.js';
     },
     { provide: Clock, inject: [SERVER_SETTINGS], useFactory: (s: ServerSettings) => s.clock ?? new SystemClock() },
     RecentAuditEvents,
+    ClavisStats,
+    {
+      provide: ClavisMetrics,
+      inject: [SERVER_SETTINGS, ClavisStats],
+      useFactory: (s: ServerSettings, stats: ClavisStats) =>
+        s.metrics ? createPrometheusMetrics(s.metrics, () => stats.sizes()) : new NoClavisMetrics(),
+    },
     {
       provide: AuditSink,
-      inject: [SERVER_SETTINGS, RecentAuditEvents],
-      useFactory: (s: ServerSettings, recent: RecentAuditEvents) => {
-        const sink = s.auditSink ? new EscapingAuditSink(s.auditSink) : new LoggerAuditSink();
+      inject: [SERVER_SETTINGS, RecentAuditEvents, ClavisMetrics],
+      useFactory: (s: ServerSettings, recent: RecentAuditEvents, metrics: ClavisMetrics) => {
+        let sink: AuditSink = s.auditSink ? new EscapingAuditSink(s.auditSink) : new LoggerAuditSink();
         // With the console on, its per-client ring of recent events gets them too (escaped like the host's).
-        return s.console ? new TeeAuditSink([sink, new EscapingAuditSink(recent)]) : sink;
+        if (s.console) sink = new TeeAuditSink([sink, new EscapingAuditSink(recent)]);
+        return metrics.enabled ? new MeteringAuditSink(sink, metrics) : sink;
       },
     },
     ConsoleSessions,
     ConsoleRoutes,
+    ClavisHealth,
     RateLimitService,
     OAuthErrorFilter,
     ClientService,
@@ -127,9 +152,21 @@ import { ExpiryNoticeService } from './expiry/expiry-notice.service.js';
     KeyEncryption,
     KeyEncryptionService,
     CredentialUsageService,
+    ClavisHealth,
   ],
 })
-export class ClavisServerModule extends ConfigurableModuleClass {}
+export class ClavisServerModule extends ConfigurableModuleClass implements NestModule {
+  constructor(private readonly metrics: ClavisMetrics) {
+    super();
+  }
+
+  /** With metrics on, each endpoint's requests are timed and counted (nothing is installed otherwise). */
+  configure(consumer: MiddlewareConsumer): void {
+    if (!this.metrics.enabled) return;
+    for (const [controller, endpoint] of MEASURED)
+      consumer.apply(measureEndpoint(this.metrics, endpoint)).forRoutes(controller);
+  }
+}
 
 // Clavis reads its request bodies itself, whatever body parsing the host has (docs/adr/0018).
 markOwnBodyRoutes(Reflect.getMetadata('controllers', ClavisServerModule) as []);

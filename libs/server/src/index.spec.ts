@@ -30,6 +30,8 @@ describe('@clavis/server public surface', () => {
       'runClavisCli',
       'hashConsolePassword',
       'ClavisInProcessResourceModule',
+      'ClavisHealth',
+      'clavisOpenApiDocument',
     ])
       expect(server, name).toHaveProperty(name);
   });
@@ -55,5 +57,25 @@ describe('@clavis/server public surface', () => {
       'RecentAuditEvents',
     ])
       expect(server, name).not.toHaveProperty(name);
+  });
+});
+
+describe('@clavis/server/health', () => {
+  it('offers the terminus indicator, and the main entry point does not load terminus or prom-client', async () => {
+    const health = await import('./health/index.js');
+    expect(health).toHaveProperty('ClavisHealthIndicator');
+    const { readFileSync, readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const root = new URL('.', import.meta.url).pathname;
+    const files = (dir: string): string[] =>
+      readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+      );
+    // Optional peers: terminus only under health/, prom-client only by dynamic import (when metrics are on).
+    for (const f of files('.').filter((f) => !f.startsWith('health/') && !f.endsWith('.spec.ts'))) {
+      const text = readFileSync(join(root, f), 'utf8');
+      expect(text, f).not.toMatch(/from '@nestjs\/terminus'/);
+      expect(text, f).not.toMatch(/from 'prom-client'/);
+    }
   });
 });

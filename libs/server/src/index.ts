@@ -56,6 +56,10 @@ export { CLIENT_AUTH_FAILURES, type ClientAuthFailure } from './errors/client-au
 export { AuditSink, LoggerAuditSink } from './audit/audit.sink.js';
 export type { AuditEvent, AuditEventType } from './audit/audit-event.js';
 export { Clock, FixedClock } from './shared/clock.js';
+/** Operations: health (the terminus indicator is in @clavis/server/health), metrics options, the OpenAPI description. */
+export { ClavisHealth, type ClavisHealthReport, type ComponentHealth } from './observability/clavis-health.js';
+export type { ClavisMetricsOptions, PrometheusRegistry } from './observability/clavis-metrics.js';
+export { clavisOpenApiDocument, type ClavisOpenApiOptions } from './openapi/clavis-openapi.js';
 /** Storage: the `storage` option of forRoot (TypeORM by default; in memory from @clavis/server/testing). */
 export type { ClavisStorage } from './persistence/storage.js';
 export { typeOrmStorage } from './persistence/typeorm/typeorm-storage.js';

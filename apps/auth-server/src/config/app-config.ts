@@ -31,6 +31,10 @@ export interface AppConfig {
   server: Omit<ClavisServerOptions, 'issuer' | 'keyEncryptionKey' | 'routePrefix' | 'redisUrl'>;
   resourceAudience: string;
   logLevels: ('log' | 'error' | 'warn' | 'debug' | 'verbose' | 'fatal')[];
+  /** LOG_FORMAT: `json` (one JSON object a line; the default with NODE_ENV=production) or `text`. */
+  logFormat: 'json' | 'text';
+  /** METRICS (default true): Clavis's metrics on the `/metrics` registry (false: only the process metrics). */
+  metrics: boolean;
 }
 
 /** REQUEST_TIMEOUT's default, in seconds: the one of @clavis/server's HTTP helpers. */
@@ -217,7 +221,11 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
           ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'].indexOf(env.LOG_LEVEL) + 1,
         )
       : ['fatal', 'error', 'warn', 'log']) as AppConfig['logLevels'],
+    metrics: bool('METRICS') ?? true,
+    logFormat: env.LOG_FORMAT === 'text' || (!env.LOG_FORMAT && !production) ? 'text' : 'json',
   };
+  if (env.LOG_FORMAT && env.LOG_FORMAT !== 'json' && env.LOG_FORMAT !== 'text')
+    problems.push('LOG_FORMAT must be json or text');
   if (env.LOG_LEVEL && config.logLevels.length === 0)
     problems.push('LOG_LEVEL must be one of fatal, error, warn, log, debug, verbose');
   if (problems.length) throw new EnvironmentError(problems);

@@ -10,19 +10,33 @@ export abstract class AuditSink {
   abstract record(event: AuditEvent): void;
 }
 
-/** Default sink: one structured log line per event (context `ClavisAudit`), JSON with every control character escaped. */
+/**
+ * Default sink: one log line per event (context `ClavisAudit`). By default the message is the event
+ * as JSON with every control character escaped; with `structured: true` the message is the event's
+ * type and the event itself an `audit` field of the line (for a JSON logger such as Nest's
+ * `ConsoleLogger` with `json: true`), its strings escaped the same way.
+ */
 export class LoggerAuditSink extends AuditSink {
   private readonly logger = new Logger('ClavisAudit');
 
+  constructor(private readonly options: { structured?: boolean } = {}) {
+    super();
+  }
+
   record(event: AuditEvent): void {
-    // JSON.stringify escapes C0 controls but leaves C1, DEL, bidi overrides and U+2028/2029 raw.
-    const line = escapeLogText(JSON.stringify(event));
-    if (
+    const warning =
       event.type === 'client.authentication_failed' ||
       event.type === 'registration.denied' ||
-      event.type === 'request.failed'
-    )
-      this.logger.warn(line);
+      event.type === 'request.failed';
+    if (this.options.structured) {
+      const fields = { audit: escapeStrings(event) };
+      if (warning) this.logger.warn(event.type, fields);
+      else this.logger.log(event.type, fields);
+      return;
+    }
+    // JSON.stringify escapes C0 controls but leaves C1, DEL, bidi overrides and U+2028/2029 raw.
+    const line = escapeLogText(JSON.stringify(event));
+    if (warning) this.logger.warn(line);
     else this.logger.log(line);
   }
 }

@@ -10,6 +10,7 @@ import { Clock } from '../shared/clock.js';
 import { assertHostAllowed, publicOnlyLookup } from './outbound-address.filter.js';
 import { operatorUrlProblem } from '../options/federation-options.js';
 import { escapeLogText } from '../audit/log-text.js';
+import { ClavisMetrics } from '../observability/clavis-metrics.js';
 
 /** Whom an outbound fetch is for: a client's jwks_uri (`public` addresses only) or an operator-listed issuer. */
 export type OutboundAccess = 'public' | 'operator';
@@ -51,6 +52,7 @@ export class ClientJwksFetcher {
     @Inject(SERVER_SETTINGS) private readonly settings: Pick<ServerSettings, 'jwksFetch' | 'limits'>,
     private readonly clock: Clock,
     @Optional() private readonly audit?: AuditSink,
+    @Optional() private readonly metrics?: ClavisMetrics,
   ) {}
 
   /**
@@ -113,7 +115,9 @@ export class ClientJwksFetcher {
         entry.keys = new ClientKeySet(jwks);
         entry.fetchedAt = this.clock.now();
         entry.freshUntil = entry.fetchedAt + Math.min(maxAge, this.settings.jwksFetch.staleMax) * 1000;
+        this.metrics?.jwksUriFetched('success');
       } catch (e) {
+        this.metrics?.jwksUriFetched('failure');
         // Keep serving the cached set; retry after the cooldown.
         this.logger.warn(escapeLogText(`jwks_uri fetch failed (${uri}): ${(e as Error).message}`)); // stored URIs predate ADR 0012's checks
         entry.freshUntil = this.clock.now() + this.settings.jwksFetch.cooldown * 1000;

@@ -1,3 +1,4 @@
+import { observationOf } from '../observability/request-observation.js';
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeProtectedHeader } from 'jose';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -71,13 +72,19 @@ export class ClientAuthenticator {
         presented.assertionType === 'jwt-bearer'
       )
         throw OAuthError.invalidClient('client_id_mismatch', 'client_id differs from the assertion subject');
+      const observation = observationOf(req);
+      if (observation) observation.method = registered;
       const { strategy, credential: selected } = this.select(found, presented);
+      // During a migration overlap the previous method's strategy answers: the metrics name that one.
+      if (observation) observation.method = strategy.method;
       const { client, credential } = await strategy.verify(selected, presented);
       // After success only: one Map update, flushed later (docs/adr/0024-credential-usage-and-expiry-notices.md).
       this.usage.record(client.clientId, credential, req ? clientAddress(req) : undefined);
       return client;
     } catch (e) {
       if (e instanceof OAuthError && e.code === 'invalid_client') {
+        const observation = observationOf(req);
+        if (observation && presented) observation.method ??= presentedMethodLabel(presented.method);
         // The presented client_id only when it names a client or has the shape of an issued id: anything
         // else may be a secret sent in the wrong field (ADR 0012).
         this.audit.record({
@@ -155,4 +162,9 @@ export function readCredentials(headers: IncomingHttpHeaders, form: FormParams):
   if (basic !== undefined) return readBasicCredentials(basic, form);
   if (post) return readPostCredentials(form);
   return readClientAssertion(form);
+}
+
+/** The metrics label of a request whose client was not found: how it presented its credential. */
+function presentedMethodLabel(method: PresentedCredentials['method']): string {
+  return method === 'jwt' ? 'client_assertion' : method;
 }

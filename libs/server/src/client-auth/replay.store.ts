@@ -9,4 +9,6 @@ export abstract class ReplayStore {
   abstract consume(clientId: string, jti: string, expiresAt: number): Promise<boolean>;
   /** Removes entries whose `expiresAt` is before `now`; returns how many. */
   abstract purgeExpired(now: number): Promise<number>;
+  /** How many entries have not expired at `now` (for metrics; optional, may be approximate). */
+  count?(now: number): Promise<number>;
 }

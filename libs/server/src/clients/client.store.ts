@@ -53,4 +53,9 @@ export abstract class ClientStore {
    * stored registration access token digest no longer matches (checked in the delete itself).
    */
   abstract delete(clientId: string, condition?: ClientWriteCondition): Promise<boolean>;
+  /**
+   * How many client secrets stop being accepted (their `expiresAt`, or the `retiresAt` of a previous
+   * secret in its overlap) after `from` and at or before `to` (for metrics; optional).
+   */
+  countSecretsEndingBetween?(from: number, to: number): Promise<number>;
 }

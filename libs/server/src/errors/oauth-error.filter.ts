@@ -5,6 +5,7 @@ import { escapeLogText } from '../audit/log-text.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { OAuthError } from './oauth-error.js';
 import { toOAuthError } from './to-oauth-error.js';
+import { observationOf } from '../observability/request-observation.js';
 
 /**
  * Renders every error of the Clavis controllers as RFC 6749 §5.2 / RFC 7591 §3.2.2 JSON with
@@ -27,6 +28,8 @@ export class OAuthErrorFilter implements ExceptionFilter {
     const req = http.getRequest<{ headers: Record<string, string | undefined>; method?: string; url?: string }>();
     const res = http.getResponse();
     const error = toOAuthError(exception);
+    const observation = observationOf(req);
+    if (observation) observation.error = error.code;
 
     if (error.status >= 500) {
       // The URL and the detail may carry request bytes: escaped, so that they cannot forge log lines.

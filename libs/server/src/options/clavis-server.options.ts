@@ -2,6 +2,7 @@ import type { FederatedIssuerOption } from './federation-options.js';
 import type { AuditSink } from '../audit/audit.sink.js';
 import type { Clock } from '../shared/clock.js';
 import type { TokenEndpointAuthMethod } from '../clients/client.record.js';
+import type { ClavisMetricsOptions } from '../observability/clavis-metrics.js';
 
 /** Server signing algorithms for access tokens. */
 export type SigningAlgorithm = 'ES256' | 'ES384' | 'RS256' | 'PS256' | 'EdDSA';
@@ -158,6 +159,11 @@ export interface ClavisServerOptions {
    * strict Content-Security-Policy. See docs/adr/0025-operator-console.md.
    */
   console?: ConsoleOptions;
+  /**
+   * Prometheus metrics (the optional peer `prom-client`): off by default; `{}` registers them on
+   * prom-client's global registry, `{ registry }` on the host's own. See {@link ClavisMetricsOptions}.
+   */
+  metrics?: ClavisMetricsOptions;
   /** Signing-key rotation. */
   keyRotation?: {
     /** Rotate the active key every this many seconds; 0 = only on demand. Default 0 (on demand). */

@@ -354,6 +354,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     clientCacheStaleness,
     auditSink: options.auditSink,
     clock: options.clock,
+    metrics: options.metrics,
     keyRotation: Object.freeze(keyRotation),
     console: consoleSettings,
     usage: Object.freeze(usage),

@@ -3,6 +3,7 @@ import type { AuditSink } from '../audit/audit.sink.js';
 import type { Clock } from '../shared/clock.js';
 import type { KeyEncryption } from '../shared/crypto.js';
 import type { ConsolePasswordHash } from '../console/console-password.js';
+import type { ClavisMetricsOptions } from '../observability/clavis-metrics.js';
 import type { ClavisServerOptions, RegistrationMode, SigningAlgorithm } from './clavis-server.options.js';
 import type { TokenEndpointAuthMethod } from '../clients/client.record.js';
 
@@ -68,6 +69,7 @@ export interface ServerSettings {
   readonly clock?: Clock;
   /** The operator console; null when off. */
   readonly console: ConsoleSettings | null;
+  readonly metrics?: ClavisMetricsOptions;
   readonly keyRotation: { readonly period: number; readonly announce: number; readonly retainMargin: number };
   readonly usage: { readonly flushInterval: number };
   readonly expiryNotices: {

@@ -4,4 +4,6 @@ export abstract class DenyList {
   abstract isRevoked(jti: string): Promise<boolean>;
   /** Removes entries past their `expiresAt`; returns how many. */
   abstract purgeExpired(now: number): Promise<number>;
+  /** How many entries have not expired at `now` (for metrics; optional, may be approximate). */
+  count?(now: number): Promise<number>;
 }

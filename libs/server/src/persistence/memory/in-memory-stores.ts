@@ -121,6 +121,14 @@ export class InMemoryClientStore extends ClientStore {
     this.unindexCredentials(clientId);
     return true;
   }
+
+  async countSecretsEndingBetween(from: number, to: number): Promise<number> {
+    const within = (t: number | null) => t !== null && t > from && t <= to;
+    let n = 0;
+    for (const secrets of this.tables.secrets.values())
+      for (const s of secrets) if (within(s.expiresAt) || within(s.retiresAt)) n++;
+    return n;
+  }
 }
 
 /** `SigningKeyStore` in memory: at most one `active` and one `next` key, as the database's unique index. */
@@ -240,6 +248,12 @@ export class InMemoryReplayStore extends ReplayStore {
     for (const [k, exp] of this.tables.usedJtis) if (exp < now && this.tables.usedJtis.delete(k)) n++;
     return n;
   }
+
+  async count(now: number): Promise<number> {
+    let n = 0;
+    for (const exp of this.tables.usedJtis.values()) if (exp >= now) n++;
+    return n;
+  }
 }
 
 /** `DenyList` in memory: an entry counts until its token's `exp` (by the Clock), as a Redis TTL would. */
@@ -264,6 +278,12 @@ export class InMemoryDenyList extends DenyList {
   async purgeExpired(now: number): Promise<number> {
     let n = 0;
     for (const [jti, exp] of this.tables.revoked) if (exp < now && this.tables.revoked.delete(jti)) n++;
+    return n;
+  }
+
+  async count(now: number): Promise<number> {
+    let n = 0;
+    for (const exp of this.tables.revoked.values()) if (exp > now) n++;
     return n;
   }
 }

@@ -80,6 +80,10 @@ export class RedisReplayStore extends ReplayStore {
   async purgeExpired(): Promise<number> {
     return 0; // Redis expires the keys itself
   }
+
+  count(): Promise<number> {
+    return countKeys(this.redis, 'jti:*');
+  }
 }
 
 /** Deny list in Redis, each entry expiring with its token. */
@@ -104,4 +108,22 @@ export class RedisDenyList extends DenyList {
   async purgeExpired(): Promise<number> {
     return 0;
   }
+
+  count(): Promise<number> {
+    return countKeys(this.redis, 'revoked:*');
+  }
+}
+
+/** Keys under Clavis's prefix matching `pattern`, by SCAN (Redis keeps no count per prefix); callers cache it. */
+async function countKeys(redis: Redis, pattern: string): Promise<number> {
+  // SCAN's MATCH does not get ioredis's keyPrefix: add it.
+  const match = `${redis.options.keyPrefix ?? ''}${pattern}`;
+  let cursor = '0';
+  let n = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
+    cursor = next;
+    n += keys.length;
+  } while (cursor !== '0');
+  return n;
 }

@@ -15,6 +15,9 @@ import { TypeOrmConnection } from './typeorm-connection.js';
 import { CHANGE_COUNTER_COLUMN, type ClientCache } from './client-cache.js';
 import { TranslatesDriverFailures } from '../storage.js';
 
+const COUNT_SECRETS_ENDING =
+  'SELECT COUNT(*) AS n FROM clavis_client_secret WHERE (expires_at > ? AND expires_at <= ?) OR (retires_at > ? AND retires_at <= ?)';
+
 /**
  * `ClientStore` on the host's TypeORM DataSource.
  *
@@ -133,6 +136,11 @@ export class TypeOrmClientStore extends ClientStore {
         return { result: true, counter: await this.connection.writtenChangeCounter(m) };
       }),
     );
+  }
+
+  async countSecretsEndingBetween(from: number, to: number): Promise<number> {
+    const [row] = await this.sql.all<{ n: number | string }>(COUNT_SECRETS_ENDING, [from, to, from, to]);
+    return Number(row?.n ?? 0);
   }
 
   /**

@@ -36,4 +36,13 @@ export class TypeOrmDenyList extends DenyList {
   purgeExpired(now: number): Promise<number> {
     return purgeExpiredInChunks(this.sql, 'clavis_revoked_token', ['jti'], now);
   }
+
+  /** A range scan of the expiry index. */
+  async count(now: number): Promise<number> {
+    const [row] = await this.sql.all<{ n: number | string }>(
+      'SELECT COUNT(*) AS n FROM clavis_revoked_token WHERE expires_at > ?',
+      [now],
+    );
+    return Number(row?.n ?? 0);
+  }
 }

@@ -36,4 +36,13 @@ export class TypeOrmReplayStore extends ReplayStore {
   purgeExpired(now: number): Promise<number> {
     return purgeExpiredInChunks(this.sql, 'clavis_used_jti', ['client_id', 'jti_hash'], now);
   }
+
+  /** A range scan of the expiry index. */
+  async count(now: number): Promise<number> {
+    const [row] = await this.sql.all<{ n: number | string }>(
+      'SELECT COUNT(*) AS n FROM clavis_used_jti WHERE expires_at >= ?',
+      [now],
+    );
+    return Number(row?.n ?? 0);
+  }
 }

@@ -16,6 +16,7 @@ import { CredentialNoticeStore } from '../../expiry/credential-notice.store.js';
 import { CredentialUsageStore } from '../../usage/credential-usage.store.js';
 import { TypeOrmCredentialNoticeStore } from './typeorm-credential-notice.store.js';
 import { TypeOrmCredentialUsageStore } from './typeorm-credential-usage.store.js';
+import { StorageHealth, type StorageComponent } from '../../observability/storage-health.js';
 import { CLAVIS_ENTITIES } from './index.js';
 import { TypeOrmClientStore } from './typeorm-client.store.js';
 import { TypeOrmConnection } from './typeorm-connection.js';
@@ -67,6 +68,11 @@ export function typeOrmStorage(): ClavisStorage {
           r.client ? new RedisDenyList(r.client, () => clock.nowSeconds()) : db,
       },
       {
+        provide: StorageHealth,
+        inject: [TypeOrmConnection, RedisConnection],
+        useFactory: (db: TypeOrmConnection, r: RedisConnection) => new TypeOrmStorageHealth(db, r),
+      },
+      {
         provide: RateLimiter,
         inject: [RedisConnection, Clock],
         useFactory: (r: RedisConnection, clock: Clock) =>
@@ -74,4 +80,28 @@ export function typeOrmStorage(): ClavisStorage {
       },
     ],
   };
+}
+
+/** The host's DataSource (`SELECT 1`) and, when configured, Redis (`PING`, which fails fast while it is down). */
+class TypeOrmStorageHealth extends StorageHealth {
+  constructor(
+    private readonly db: TypeOrmConnection,
+    private readonly redis: RedisConnection,
+  ) {
+    super();
+  }
+
+  components(): StorageComponent[] {
+    const redis = this.redis.client;
+    return [
+      {
+        name: 'database',
+        ping: async () => {
+          if (!this.db.dataSource.isInitialized) throw new Error('the DataSource is not initialized');
+          await this.db.dataSource.query('SELECT 1');
+        },
+      },
+      ...(redis ? [{ name: 'redis', ping: () => redis.ping() }] : []),
+    ];
+  }
 }

@@ -1,0 +1,119 @@
+import type { ClientAuthFailure } from '../errors/client-auth-failure.js';
+import { CLIENT_AUTH_FAILURES } from '../errors/client-auth-failure.js';
+import { ClavisMetrics, type ClavisEndpoint, type ClavisMetricsOptions } from './clavis-metrics.js';
+import type { ClavisSizes } from './clavis-stats.js';
+import type { RequestObservation } from './request-observation.js';
+
+const DEFAULT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+type PromClient = typeof import('prom-client');
+
+const METRIC_NAMES = [
+  'token_requests_total',
+  'client_authentication_failures_total',
+  'http_request_duration_seconds',
+  'jwks_uri_fetches_total',
+  'replay_store_entries',
+  'deny_list_entries',
+  'client_secrets_expiring',
+];
+
+/**
+ * Clavis's metrics on prom-client (an optional peer dependency, loaded only when the `metrics`
+ * option is set). Counters and the histogram are updated in memory on the request path; the store
+ * sizes are read when the registry is scraped, through `sizes` (cached by {@link ClavisStats}).
+ */
+export async function createPrometheusMetrics(
+  options: ClavisMetricsOptions,
+  sizes: () => Promise<ClavisSizes>,
+): Promise<ClavisMetrics> {
+  let prom: PromClient;
+  try {
+    prom = (await import('prom-client')) as PromClient;
+  } catch (e) {
+    throw new Error('the metrics option is set but the prom-client package cannot be loaded: npm install prom-client', {
+      cause: e,
+    });
+  }
+  return new PrometheusClavisMetrics(prom, options, sizes);
+}
+
+class PrometheusClavisMetrics extends ClavisMetrics {
+  readonly enabled = true;
+  private readonly tokenRequests;
+  private readonly authFailures;
+  private readonly latency;
+  private readonly jwksFetches;
+
+  constructor(prom: PromClient, options: ClavisMetricsOptions, sizes: () => Promise<ClavisSizes>) {
+    super();
+    const prefix = options.prefix ?? 'clavis_';
+    const registry = (options.registry ?? prom.register) as InstanceType<PromClient['Registry']>;
+    const registers = [registry];
+    // An application created again in the same process (a host's tests, a restart in place) takes
+    // over the metrics of the previous one instead of failing on a duplicate name.
+    for (const name of METRIC_NAMES) registry.removeSingleMetric(`${prefix}${name}`);
+    this.tokenRequests = new prom.Counter({
+      name: `${prefix}token_requests_total`,
+      help: 'Token endpoint requests, by client authentication method and outcome (success or the OAuth error code)',
+      labelNames: ['method', 'outcome'] as const,
+      registers,
+    });
+    this.authFailures = new prom.Counter({
+      name: `${prefix}client_authentication_failures_total`,
+      help: 'Failed client authentications (token, introspection, revocation), by reason code',
+      labelNames: ['reason'] as const,
+      registers,
+    });
+    for (const reason of CLIENT_AUTH_FAILURES) this.authFailures.inc({ reason }, 0);
+    this.latency = new prom.Histogram({
+      name: `${prefix}http_request_duration_seconds`,
+      help: 'Time to answer a request to a Clavis endpoint, by endpoint and status code',
+      labelNames: ['endpoint', 'status'] as const,
+      buckets: options.latencyBuckets ?? DEFAULT_BUCKETS,
+      registers,
+    });
+    this.jwksFetches = new prom.Counter({
+      name: `${prefix}jwks_uri_fetches_total`,
+      help: "Fetches of clients' jwks_uri, by outcome",
+      labelNames: ['outcome'] as const,
+      registers,
+    });
+    for (const outcome of ['success', 'failure']) this.jwksFetches.inc({ outcome }, 0);
+    const gauge = (name: string, help: string, read: (s: ClavisSizes) => number | undefined) =>
+      new prom.Gauge({
+        name: `${prefix}${name}`,
+        help,
+        registers,
+        async collect() {
+          const value = read(await sizes());
+          if (value === undefined) this.reset();
+          else this.set(value);
+        },
+      });
+    gauge('replay_store_entries', 'Client assertion jti values remembered against replay', (s) => s.replayStoreEntries);
+    gauge('deny_list_entries', 'Revoked access tokens not yet expired', (s) => s.denyListEntries);
+    gauge(
+      'client_secrets_expiring',
+      'Client secrets (current, or previous in an overlap) that stop being accepted within the lead time',
+      (s) => s.clientSecretsExpiring,
+    );
+  }
+
+  requestFinished(endpoint: ClavisEndpoint, status: number, seconds: number, observation: RequestObservation): void {
+    this.latency.observe({ endpoint, status: String(status) }, seconds);
+    if (endpoint === 'token')
+      this.tokenRequests.inc({
+        method: observation.method ?? 'none',
+        outcome: observation.error ?? (status < 400 ? 'success' : `http_${status}`),
+      });
+  }
+
+  clientAuthenticationFailed(reason: ClientAuthFailure): void {
+    this.authFailures.inc({ reason });
+  }
+
+  jwksUriFetched(outcome: 'success' | 'failure'): void {
+    this.jwksFetches.inc({ outcome });
+  }
+}
