@@ -28,6 +28,7 @@ import { TokenController } from './token/token.controller.js';
 import { IntrospectionController } from './token/introspection.controller.js';
 import { RevocationController } from './token/revocation.controller.js';
 import { AccessTokenInspector } from './token/access-token.inspector.js';
+import { LocalRevocations } from './token/local-revocations.js';
 import { RateLimitService } from './rate-limit/rate-limit.service.js';
 import { RegistrationController } from './registration/registration.controller.js';
 import { InitialAccessTokenService } from './registration/initial-access-token.service.js';
@@ -85,6 +86,7 @@ import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
     SigningKeyService,
     AccessTokenIssuer,
     AccessTokenInspector,
+    LocalRevocations,
     ClientCredentialsGrant,
     InitialAccessTokenService,
     HousekeepingService,
@@ -105,6 +107,7 @@ import { WellKnownMetadataRoute } from './metadata/well-known.route.js';
     SigningKeyService,
     InitialAccessTokenService,
     AccessTokenInspector,
+    LocalRevocations,
     DenyList,
     HousekeepingService,
     KeyEncryption,

@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AuditSink } from '../audit/audit.sink.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { Clock } from '../shared/clock.js';
+import { LocalRevocations } from '../token/local-revocations.js';
 import {
   constantEquals,
   hashSecret,
@@ -82,6 +83,7 @@ export class ClientService {
     private readonly audit: AuditSink,
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
     private readonly kek: KeyEncryption,
+    @Optional() private readonly localRevocations?: LocalRevocations,
   ) {}
 
   /**
@@ -339,7 +341,10 @@ export class ClientService {
         ? { registrationAccessTokenHash: hashSecret(opts.registrationAccessToken) }
         : undefined;
     const deleted = await this.store.delete(clientId, condition);
-    if (deleted) this.audit.record({ type: 'client.deleted', clientId });
+    if (deleted) {
+      this.localRevocations?.recorded(); // its tokens: refused by this instance's guard at once
+      this.audit.record({ type: 'client.deleted', clientId });
+    }
     else if (condition) this.denyToken(clientId, 'registration access token no longer matches at the delete');
     return deleted;
   }

@@ -7,6 +7,7 @@ import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings
 import { readForm, type HttpRequest } from '../shared/form-body.js';
 import { RateLimitService } from '../rate-limit/rate-limit.service.js';
 import { AccessTokenInspector } from './access-token.inspector.js';
+import { LocalRevocations } from './local-revocations.js';
 import { DenyList } from './deny-list.js';
 
 /**
@@ -23,6 +24,7 @@ export class RevocationController {
     private readonly rateLimit: RateLimitService,
     private readonly inspector: AccessTokenInspector,
     private readonly denyList: DenyList,
+    private readonly localRevocations: LocalRevocations,
     private readonly audit: AuditSink,
     @Inject(SERVER_SETTINGS) private readonly settings: ServerSettings,
   ) {}
@@ -40,6 +42,7 @@ export class RevocationController {
     const claims = await this.inspector.verify(token);
     if (claims && claims.client_id === client.clientId) {
       await this.denyList.add(claims.jti!, claims.exp!);
+      this.localRevocations.recorded();
       this.audit.record({ type: 'token.revoked', clientId: client.clientId, jti: claims.jti! });
     }
     return {};
