@@ -88,10 +88,14 @@ async function main() {
   if (!existsSync(distMain) || env.BUILD === '1')
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   // The remote-mode peer imports @clavis/resource from its build.
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'libs/resource/tsconfig.build.json'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'libs/resource/tsconfig.build.json'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
   mkdirSync(RUN_DIR, { recursive: true });
   const mainJs = join(RUN_DIR, 'main.js');
   copyFileSync(distMain, mainJs);
@@ -115,7 +119,17 @@ async function main() {
   const client = JSON.parse(
     execFileSync(
       process.execPath,
-      [mainJs, 'clients', 'create', '--method', 'client_secret_basic', '--scope', 'statements:read', '--name', 'guard bench'],
+      [
+        mainJs,
+        'clients',
+        'create',
+        '--method',
+        'client_secret_basic',
+        '--scope',
+        'statements:read',
+        '--name',
+        'guard bench',
+      ],
       { cwd: ROOT, env: serverEnv, encoding: 'utf8' },
     ),
   );
@@ -135,7 +149,10 @@ async function main() {
     const basic = Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`);
     const r = await fetch(`${issuer}/token`, {
       method: 'POST',
-      headers: { authorization: `Basic ${basic.toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Basic ${basic.toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: 'grant_type=client_credentials&scope=statements%3Aread',
     });
     if (!r.ok) throw new Error(`token: ${r.status} ${await r.text()}`);
@@ -149,21 +166,46 @@ async function main() {
   };
 
   const cases = [
-    { name: 'demo server, unguarded route', key: 'open', proc: clavis, url: `${issuer}/.well-known/oauth-authorization-server` },
-    { name: 'demo server, GET /statements, in-process guard with revocation checks', key: 'inproc', proc: clavis, url: `${issuer}/statements`, bearer: true },
-    { name: 'resource peer, GET /open/statements, unguarded', key: 'peerOpen', proc: peer, url: `${peerUrl}/open/statements` },
-    { name: 'resource peer, GET /statements, guard in remote mode (jwks_uri)', key: 'remote', proc: peer, url: `${peerUrl}/statements`, bearer: true },
+    {
+      name: 'demo server, unguarded route',
+      key: 'open',
+      proc: clavis,
+      url: `${issuer}/.well-known/oauth-authorization-server`,
+    },
+    {
+      name: 'demo server, GET /statements, in-process guard with revocation checks',
+      key: 'inproc',
+      proc: clavis,
+      url: `${issuer}/statements`,
+      bearer: true,
+    },
+    {
+      name: 'resource peer, GET /open/statements, unguarded',
+      key: 'peerOpen',
+      proc: peer,
+      url: `${peerUrl}/open/statements`,
+    },
+    {
+      name: 'resource peer, GET /statements, guard in remote mode (jwks_uri)',
+      key: 'remote',
+      proc: peer,
+      url: `${peerUrl}/statements`,
+      bearer: true,
+    },
   ];
   const checks = [];
   const runs = [];
-  log(`guard bench — ${started.toISOString()}, commit ${commit}; ${cfg.connections} connections, ${cfg.warmup}+${cfg.duration} s per run`);
+  log(
+    `guard bench — ${started.toISOString()}, commit ${commit}; ${cfg.connections} connections, ${cfg.warmup}+${cfg.duration} s per run`,
+  );
   for (const c of cases) {
     // A fresh token per run (tokens live 300 s); the first guarded request verifies it, the rest hit the cache.
     const headers = c.bearer ? { authorization: `Bearer ${await token()}` } : {};
     checks.push(await check(c.url, headers, 200));
     if (c.bearer) checks.push(`${await check(c.url, {}, 401)} without a token`);
     const shape = { headers };
-    if (cfg.warmup) await load({ url: c.url, connections: cfg.connections, duration: cfg.warmup, shape, method: 'GET' });
+    if (cfg.warmup)
+      await load({ url: c.url, connections: cfg.connections, duration: cfg.warmup, shape, method: 'GET' });
     await sleep(200);
     const loadBefore = la();
     const cpu0 = processCpuSeconds(c.proc.child.pid);
@@ -190,7 +232,9 @@ async function main() {
     `${started.toISOString()}, commit ${commit}; ${machine.nproc} cores, ${machine.model}, node ${machine.node}; ${cfg.connections} connections, keep-alive, warm-up ${cfg.warmup} s then ${cfg.duration} s per route; servers pinned to core ${cfg.serverCore}, load generator to core ${cfg.loadgenCore}. One bearer token per run (fresh, client_credentials), as a calling service sends. Checked before loading: ${checks.join(', ')}.`,
     '',
   );
-  L.push('| route | rps | server CPU per request | p50 ms | p99 ms | non-2xx | errors | server CPU (cores) | other work on its core | load average 1/5/15 (before → after) |');
+  L.push(
+    '| route | rps | server CPU per request | p50 ms | p99 ms | non-2xx | errors | server CPU (cores) | other work on its core | load average 1/5/15 (before → after) |',
+  );
   L.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|---|');
   for (const r of runs)
     L.push(
@@ -209,7 +253,7 @@ async function main() {
     `- Guard cost per request: in-process ${fmt(by.inproc.cpuPerRequestUs - by.open.cpuPerRequestUs, 0)} µs, remote ${fmt(by.remote.cpuPerRequestUs - by.peerOpen.cpuPerRequestUs, 0)} µs of server CPU.`,
   );
   L.push(
-    '- The demo server\'s unguarded route is its RFC 8414 metadata (a fixed JSON document of about the same size as the statements); the peer compares the very same handler with and without the guard.',
+    "- The demo server's unguarded route is its RFC 8414 metadata (a fixed JSON document of about the same size as the statements); the peer compares the very same handler with and without the guard.",
     '',
   );
   const report = L.join('\n');

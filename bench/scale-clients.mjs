@@ -19,7 +19,7 @@
 // BUILD=1, RESULTS (default bench/CLIENTS.md; 0 = none).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,13 +117,13 @@ async function main() {
     '',
   );
   L.push(
-    '| database | method | clients in the database / used | rps | server CPU per request | p50 ms | p99 ms | non-2xx | load average 1/5/15 (before → after) |',
+    '| database | method | clients in the database / used | rps | server CPU per request | p50 ms | p99 ms | non-2xx | other work on the server core | server RSS after | load average 1/5/15 (before → after) |',
   );
-  L.push('|---|---|--:|--:|--:|--:|--:|--:|---|');
+  L.push('|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|');
   for (const r of results)
     for (const run of r.runs)
       L.push(
-        `| ${r.db} | ${run.method} | ${run.inDb.toLocaleString('en')} / ${run.used.toLocaleString('en')} | ${fmt(run.rps, 0)} | ${fmt(run.cpuUs, 0)} µs | ${fmt(run.p50, 2)} | ${fmt(run.p99, 2)} | ${run.non2xx} | ${run.load} |`,
+        `| ${r.db} | ${run.method} | ${run.inDb.toLocaleString('en')} / ${run.used.toLocaleString('en')} | ${fmt(run.rps, 0)} | ${fmt(run.cpuUs, 0)} µs | ${fmt(run.p50, 2)} | ${fmt(run.p99, 2)} | ${run.non2xx} | ${fmt(run.foreign, 2)} | ${fmt(run.rss, 0)} MiB | ${run.load} |`,
       );
   L.push('');
   for (const r of results) {
@@ -201,9 +201,14 @@ async function benchDatabase(db, mainJs) {
     const open = () => (handle ??= new Database(join(dataDir, 'clavis.sqlite')));
     cleanups.push(async () => handle?.close());
     sql = {
-      all: async (q, p = []) => open().prepare(q).all(...p),
+      all: async (q, p = []) =>
+        open()
+          .prepare(q)
+          .all(...p),
       insertMany: async (table, cols, rows) => {
-        const stmt = open().prepare(`INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`);
+        const stmt = open().prepare(
+          `INSERT INTO ${table} (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`,
+        );
         for (let i = 0; i < rows.length; i += 5000)
           open().transaction((batch) => batch.forEach((r) => stmt.run(...r)))(rows.slice(i, i + 5000));
       },
@@ -216,8 +221,28 @@ async function benchDatabase(db, mainJs) {
   const firstKey = esKey('k0');
   const jwksFile = join(tmp, `jwks-${db}.json`);
   writeFileSync(jwksFile, JSON.stringify({ keys: [firstKey.publicJwk] }));
-  const basicOut = cli('clients', 'create', '--method', 'client_secret_basic', '--scope', SCOPE, '--name', 'seed basic');
-  const pkOut = cli('clients', 'create', '--method', 'private_key_jwt', '--scope', SCOPE, '--name', 'seed pk', '--jwks-file', jwksFile);
+  const basicOut = cli(
+    'clients',
+    'create',
+    '--method',
+    'client_secret_basic',
+    '--scope',
+    SCOPE,
+    '--name',
+    'seed basic',
+  );
+  const pkOut = cli(
+    'clients',
+    'create',
+    '--method',
+    'private_key_jwt',
+    '--scope',
+    SCOPE,
+    '--name',
+    'seed pk',
+    '--jwks-file',
+    jwksFile,
+  );
   const iat = cli('initial-tokens', 'create', '--uses', String(cfg.burst + 10)).initial_access_token;
   const [basicRow] = await sql.all('SELECT * FROM clavis_client WHERE client_id = ?', [basicOut.client_id]);
   const [pkRow] = await sql.all('SELECT * FROM clavis_client WHERE client_id = ?', [pkOut.client_id]);
@@ -235,7 +260,9 @@ async function benchDatabase(db, mainJs) {
     for (let i = 0; i < nBasic; i++) {
       const clientId = randomBytes(16).toString('hex');
       const secret = randomBytes(32).toString('base64url');
-      clientRows.push(clientCols.map((c) => stamp({ ...basicRow, client_id: clientId, client_name: `seed basic ${i}` })[c]));
+      clientRows.push(
+        clientCols.map((c) => stamp({ ...basicRow, client_id: clientId, client_name: `seed basic ${i}` })[c]),
+      );
       secretRows.push(
         secretCols.map(
           (c) =>
@@ -252,8 +279,9 @@ async function benchDatabase(db, mainJs) {
     }
     for (let i = 0; i < nPk; i++) {
       const clientId = randomBytes(16).toString('hex');
-      const current = esKey(`k-${i}-a`);
-      const next = esKey(`k-${i}-b`);
+      const n = pks.length;
+      const current = esKey(`k-${n}-a`);
+      const next = esKey(`k-${n}-b`);
       const jwks = JSON.stringify({ keys: [current.publicJwk, next.publicJwk] });
       clientRows.push(
         clientCols.map((c) => stamp({ ...pkRow, client_id: clientId, client_name: `seed pk ${i}`, jwks })[c]),
@@ -266,7 +294,11 @@ async function benchDatabase(db, mainJs) {
 
   const t0 = performance.now();
   await seed(4, 4); // 10 clients in all
-  const server = spawnPinned(cfg.serverCore, process.execPath, [mainJs], { env: serverEnv, cwd: ROOT, name: `clavis-${db}` });
+  const server = spawnPinned(cfg.serverCore, process.execPath, [mainJs], {
+    env: serverEnv,
+    cwd: ROOT,
+    name: `clavis-${db}`,
+  });
   running.add(server);
   const runs = [];
   let seedNote;
@@ -304,9 +336,26 @@ function numbered(q) {
   return q.replace(/\?/g, () => `$${++i}`);
 }
 
+// Key pairs are generated once and reused by the next database's clients (generation dominates seeding).
+const keyPool = new Map();
 function esKey(kid) {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { privateKey, kid, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' } };
+  let key = keyPool.get(kid);
+  if (!key) {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    key = { privateKey, kid, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' } };
+    keyPool.set(kid, key);
+  }
+  return key;
+}
+
+/** Resident memory of a process, MiB. */
+function rssMiB(pid) {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 /** One measured token run, every request from the next client of `clients` (round robin). */
@@ -319,7 +368,10 @@ async function tokenRun(db, server, issuer, method, clients, inDb) {
     const c = clients[i % clients.length];
     if (method === 'client_secret_basic') {
       const user = `${encodeURIComponent(c.clientId)}:${encodeURIComponent(c.secret)}`;
-      return { headers: { ...formHeaders, authorization: `Basic ${Buffer.from(user).toString('base64')}` }, body: basicBody };
+      return {
+        headers: { ...formHeaders, authorization: `Basic ${Buffer.from(user).toString('base64')}` },
+        body: basicBody,
+      };
     }
     return null;
   };
@@ -329,7 +381,12 @@ async function tokenRun(db, server, issuer, method, clients, inDb) {
     const pool = new Array(n);
     for (let i = 0; i < n; i++) {
       const c = clients[(next + i) % clients.length];
-      pool[i] = assertionBody(makeAssertion({ alg: 'ES256', clientId: c.clientId, privateKey: c.privateKey, kid: c.kid, audience: issuer }, now));
+      pool[i] = assertionBody(
+        makeAssertion(
+          { alg: 'ES256', clientId: c.clientId, privateKey: c.privateKey, kid: c.kid, audience: issuer },
+          now,
+        ),
+      );
     }
     return pool;
   };
@@ -362,7 +419,15 @@ async function tokenRun(db, server, issuer, method, clients, inDb) {
     next += used;
     lat.sort((a, b) => a - b);
     const pct = (p) => lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)];
-    return { ok: lat.length, rps: lat.length / res.duration, non2xx: res.non2xx + res.errors, p50: pct(50), p99: pct(99), used: Math.min(used, pool?.length ?? used), exhausted: pool && used > pool.length };
+    return {
+      ok: lat.length,
+      rps: lat.length / res.duration,
+      non2xx: res.non2xx + res.errors,
+      p50: pct(50),
+      p99: pct(99),
+      used: Math.min(used, pool?.length ?? used),
+      exhausted: pool && used > pool.length,
+    };
   };
   const warm = cfg.warmup ? await once(cfg.warmup, 6000 * cfg.warmup) : undefined;
   const size = Math.ceil(Math.max(warm?.rps ?? 3000, 1000) * cfg.duration * 1.6);
@@ -376,7 +441,17 @@ async function tokenRun(db, server, issuer, method, clients, inDb) {
   const serverCpu = (processCpuSeconds(server.child.pid) - cpu0) / wall;
   const foreign = Math.max(0, coreUse(cores0, coreTimes(), cfg.serverCore).busy - serverCpu);
   const used = Math.min(clients.length, method === 'private_key_jwt' ? run.used : run.ok + run.non2xx);
-  const out = { ...run, method, inDb, used, cpuUs: (serverCpu / run.rps) * 1e6, serverCpu, foreign, load: `${loadBefore} → ${la()}` };
+  const out = {
+    ...run,
+    method,
+    inDb,
+    used,
+    cpuUs: (serverCpu / run.rps) * 1e6,
+    serverCpu,
+    foreign,
+    rss: rssMiB(server.child.pid),
+    load: `${loadBefore} → ${la()}`,
+  };
   log(
     `  ${db} ${method.padEnd(20)} ${String(inDb).padStart(6)} clients: ${fmt(out.rps, 0)} rps, ${fmt(out.cpuUs, 0)} µs CPU/req, p50 ${fmt(out.p50, 2)} p99 ${fmt(out.p99, 2)} ms, non-2xx ${out.non2xx}${run.exhausted ? ' (POOL EXHAUSTED)' : ''} [other on core ${fmt(foreign, 2)}, load ${out.load}]`,
   );
@@ -408,7 +483,8 @@ async function registrationBurst(issuer, iat) {
         });
         const body = await r.json();
         if (r.status === 201 && body.client_id && body.client_secret) lat.push(performance.now() - s);
-        else failures.set(`${r.status} ${body.error ?? ''}`, (failures.get(`${r.status} ${body.error ?? ''}`) ?? 0) + 1);
+        else
+          failures.set(`${r.status} ${body.error ?? ''}`, (failures.get(`${r.status} ${body.error ?? ''}`) ?? 0) + 1);
       } catch (e) {
         failures.set(e.cause?.code ?? e.message, (failures.get(e.cause?.code ?? e.message) ?? 0) + 1);
       }
