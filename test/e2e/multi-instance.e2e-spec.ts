@@ -52,6 +52,26 @@ describe('several instances behave as one server (PostgreSQL)', needs('postgres'
     }
   });
 
+  it('under concurrent load (40 assertions, each sent 3 times over both at once): exactly one token per jti', async () => {
+    const jwts = await Promise.all(
+      Array.from({ length: 40 }, () => assertion(pk.clientId, key, a.issuer, { now: a.clock.nowSeconds() })),
+    );
+    const results = await Promise.all(
+      jwts.flatMap((jwt, i) =>
+        [0, 1, 2].map((copy) =>
+          tokenAt((i + copy) % 2 ? b : a, { client_assertion_type: JWT_BEARER, client_assertion: jwt }).then((r) => ({
+            jwt,
+            status: r.status,
+          })),
+        ),
+      ),
+    );
+    expect(results.filter((r) => r.status !== 200 && r.status !== 401)).toEqual([]);
+    const accepted = results.filter((r) => r.status === 200).map((r) => r.jwt);
+    expect(accepted).toHaveLength(40);
+    expect(new Set(accepted).size).toBe(40);
+  });
+
   it("a client registered at A authenticates at B, and a token from A is active at B and accepted by B's guard", async () => {
     const tokA = (await tokenAt(a, {}, basic(sec.clientId, sec.clientSecret))).json.access_token;
     const intro = await postForm(`${b.baseUrl}/introspect`, { token: tokA }, basic(sec.clientId, sec.clientSecret));

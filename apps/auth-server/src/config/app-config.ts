@@ -131,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined>): AppConfig {
       clientSecretTtl: int('CLIENT_SECRET_TTL'),
       secretRotationOverlap: int('SECRET_ROTATION_OVERLAP'),
       rotateSecretOnUpdate: bool('ROTATE_SECRET_ON_UPDATE'),
+      clientCacheStaleness: int('CLIENT_CACHE_STALENESS_MS'),
       registration: oneOf('REGISTRATION_MODE', ['initial_access_token', 'open', 'closed'] as const),
       jwksFetch: {
         allowedHosts: list('JWKS_ALLOWED_HOSTS'),

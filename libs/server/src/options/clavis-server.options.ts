@@ -120,6 +120,15 @@ export interface ClavisServerOptions {
   };
   /** Redis connection URL for the replay store and the token deny list. Default: the database. */
   redisUrl?: string;
+  /**
+   * On PostgreSQL, the longest time (milliseconds) an instance may still authenticate a client as it
+   * was before a change committed by another instance or process (deletion, secret rotation or
+   * retirement, method change): the bound of the cross-instance client cache, which is invalidated by
+   * PostgreSQL notifications within milliseconds and re-validated against the database at least this
+   * often. 0 turns the cache off (every token request reads the client). Default 1000. SQLite ignores it
+   * (its cache is exact).
+   */
+  clientCacheStaleness?: number;
   /** Audit sink; default: Nest Logger (`ClavisAudit`). */
   auditSink?: AuditSink;
   /** Clock; default: the system clock. Tests inject a fixed clock. */

@@ -31,6 +31,14 @@ describe('resolveServerOptions', () => {
     expect(Object.isFrozen(s)).toBe(true);
   });
 
+  it('clientCacheStaleness: 1000 ms by default, 0 allowed (no cache), at most 60000', () => {
+    const base = { issuer: 'https://auth.example.com', keyEncryptionKey: KEK };
+    expect(resolveServerOptions(base).clientCacheStaleness).toBe(1_000);
+    expect(resolveServerOptions({ ...base, clientCacheStaleness: 0 }).clientCacheStaleness).toBe(0);
+    expect(() => resolveServerOptions({ ...base, clientCacheStaleness: 60_001 })).toThrow(/clientCacheStaleness/);
+    expect(() => resolveServerOptions({ ...base, clientCacheStaleness: -1 })).toThrow(/clientCacheStaleness/);
+  });
+
   it('honours a route prefix in endpoint URLs', () => {
     const s = resolveServerOptions({
       issuer: 'https://auth.example.com',

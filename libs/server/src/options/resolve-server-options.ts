@@ -14,6 +14,7 @@ export const DEFAULT_SERVER_OPTIONS = {
   clientSecretTtl: 0,
   secretRotationOverlap: 86_400,
   rotateSecretOnUpdate: true,
+  clientCacheStaleness: 1_000,
   registration: 'initial_access_token',
   jwksFetch: {
     timeout: 5,
@@ -135,6 +136,14 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     90 * 86_400,
   );
 
+  const clientCacheStaleness = boundedInteger(
+    'clientCacheStaleness',
+    options?.clientCacheStaleness,
+    d.clientCacheStaleness,
+    0,
+    60_000,
+  );
+
   const signingAlgorithm = options?.signingAlgorithm ?? d.signingAlgorithm;
   if (!SIGNING_ALGORITHMS.includes(signingAlgorithm))
     problems.push(`signingAlgorithm must be one of ${SIGNING_ALGORITHMS.join(', ')}`);
@@ -253,6 +262,7 @@ export function resolveServerOptions(options: ClavisServerOptions): ServerSettin
     limits: Object.freeze(limits),
     rateLimit: Object.freeze(rateLimit),
     redisUrl: options.redisUrl,
+    clientCacheStaleness,
     auditSink: options.auditSink,
     clock: options.clock,
     keyRotation: Object.freeze(keyRotation),

@@ -54,6 +54,8 @@ export interface ServerSettings {
     readonly authFailuresPerAddress: number;
   };
   readonly redisUrl?: string;
+  /** Milliseconds: the staleness bound of the PostgreSQL client cache; 0 = no cache there. */
+  readonly clientCacheStaleness: number;
   readonly auditSink?: AuditSink;
   readonly clock?: Clock;
   readonly keyRotation: { readonly period: number; readonly announce: number; readonly retainMargin: number };

@@ -87,3 +87,13 @@ export class ClientSecretEntity implements ClientSecretRecord {
   })
   retiresAt: number | null;
 }
+
+/**
+ * The client change counter (one row, id 1): incremented with every client write on PostgreSQL,
+ * in the write's transaction; see client-cache.ts.
+ */
+@Entity({ name: 'clavis_client_change' })
+export class ClientChangeEntity {
+  @PrimaryColumn({ name: 'id', type: 'integer' }) id: number;
+  @Column({ name: 'counter', type: 'bigint' }) counter: string;
+}

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { hotPathSql } from './hot-path-sql.js';
 import { TypeOrmConnection } from './typeorm-connection.js';
+import { needs } from '../../../../../test/support/requirements.js';
 
 const INSERT = 'INSERT INTO t (k, v) VALUES (?, ?) ON CONFLICT DO NOTHING';
 
@@ -101,5 +102,69 @@ describe('hotPathSql on SQLite', () => {
     expect(sql.dataVersion()).toBe(v0);
     await other.query("INSERT INTO t (k, v) VALUES ('theirs', 2)");
     expect(sql.dataVersion()).not.toBe(v0);
+  });
+});
+
+/** The PostgreSQL side of insertIfAbsent: multi-row statements, two DataSources as two instances. */
+describe('hotPathSql.insertIfAbsent on PostgreSQL', needs('postgres'), () => {
+  let ds: DataSource;
+  let other: DataSource;
+  const table = `t_insert_${process.pid}`;
+  const target = { table, columns: ['k', 'j', 'v'], keyLength: 2 };
+
+  beforeEach(async () => {
+    const url = process.env.DATABASE_URL;
+    ds = await new DataSource({ type: 'postgres', url }).initialize();
+    other = await new DataSource({ type: 'postgres', url }).initialize();
+    await ds.query(`DROP TABLE IF EXISTS ${table}`);
+    await ds.query(`CREATE TABLE ${table} (k text, j text, v bigint NOT NULL, PRIMARY KEY (k, j))`);
+  });
+  afterEach(async () => {
+    await ds.query(`DROP TABLE IF EXISTS ${table}`);
+    await ds.destroy();
+    await other.destroy();
+  });
+
+  it('one turn = one statement; each caller learns whether its own row was new, repeats in the batch included', async () => {
+    const statements: string[] = [];
+    const query = ds.query.bind(ds);
+    ds.query = ((sql: string, params?: unknown[]) => {
+      statements.push(sql);
+      return query(sql, params);
+    }) as typeof ds.query;
+    const sql = hotPathSql(ds);
+    await sql.insertIfAbsent(target, ['c', 'pre', 1]);
+    statements.length = 0;
+    const keys = Array.from({ length: 50 }, (_, i) => `j${i % 30}`).concat('pre'); // 20 repeats + one already there
+    const results = await Promise.all(keys.map((j) => sql.insertIfAbsent(target, ['c', j, 1])));
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/ON CONFLICT DO NOTHING RETURNING k, j$/);
+    expect(results.slice(0, 30)).toEqual(Array(30).fill(true));
+    expect(results.slice(30)).toEqual(Array(21).fill(false));
+    expect(Number((await other.query(`SELECT count(*) AS n FROM ${table}`))[0].n)).toBe(31);
+  });
+
+  it('two instances inserting the same keys at once, in opposite orders: each key new exactly once, no deadlock', async () => {
+    const mine = hotPathSql(ds);
+    const theirs = hotPathSql(other);
+    const keys = Array.from({ length: 400 }, (_, i) => `j${i}`);
+    const results = await Promise.all([
+      ...keys.map((j) => mine.insertIfAbsent(target, ['c', j, 1])),
+      ...[...keys].reverse().map((j) => theirs.insertIfAbsent(target, ['c', j, 1])),
+    ]);
+    expect(results.filter(Boolean)).toHaveLength(400);
+    const won = keys.map((_, i) => Number(results[i]) + Number(results[2 * keys.length - 1 - i]));
+    expect(won.every((n) => n === 1)).toBe(true);
+  });
+
+  it('a failed statement rejects every caller of its batch, repeats included', async () => {
+    const sql = hotPathSql(ds);
+    const results = await Promise.allSettled([
+      sql.insertIfAbsent(target, ['c', 'x', 1]),
+      sql.insertIfAbsent(target, ['c', 'x', 1]),
+      sql.insertIfAbsent(target, ['c', 'y', 'not a number']),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(Number((await other.query(`SELECT count(*) AS n FROM ${table}`))[0].n)).toBe(0);
   });
 });

@@ -10,18 +10,20 @@ import {
 import { ClientEntity, ClientSecretEntity } from './client.entity.js';
 import type { HotPathSql } from './hot-path-sql.js';
 import { isDatabaseOutage } from './driver-failures.js';
-import { TypeOrmConnection, type ClientCache } from './typeorm-connection.js';
+import { TypeOrmConnection } from './typeorm-connection.js';
+import { CHANGE_COUNTER_COLUMN, type ClientCache } from './client-cache.js';
 import { TranslatesDriverFailures } from '../storage.js';
 
 /**
  * `ClientStore` on the host's TypeORM DataSource.
  *
- * On SQLite, the client a token request authenticates is served from memory while the database is
- * unchanged: the cache is emptied by every write through this store, and whenever another
- * connection (the operator CLI, another process) has committed — `PRAGMA data_version`, a few
- * microseconds, is checked on every lookup. So a deletion or a rotation takes effect on the next
- * request, as without the cache. On PostgreSQL, where other instances write, every lookup reads
- * the database.
+ * The client a token request authenticates is served from memory (`ClientCache`, client-cache.ts).
+ * On SQLite while the database is unchanged: the cache is emptied by every write through this
+ * store, and whenever another connection (the operator CLI, another process) has committed —
+ * `PRAGMA data_version`, a few microseconds, is checked on every lookup — so a deletion or a
+ * rotation takes effect on the next request. On PostgreSQL every write announces itself in its
+ * transaction (change counter + notification), and every instance drops the client on the
+ * notification, or empties its cache within the staleness bound when notifications are lost.
  */
 @Injectable()
 @TranslatesDriverFailures('database', isDatabaseOutage)
@@ -43,8 +45,7 @@ export class TypeOrmClientStore extends ClientStore {
 
   /** The hot path of every client authentication: one hand-written query, no query builder. */
   async findWithSecrets(clientId: string): Promise<ClientWithSecrets | null> {
-    const cache = this.cache?.at(this.sql.dataVersion());
-    const hit = cache?.get(clientId);
+    const hit = this.cache?.get(clientId);
     if (hit) return hit;
     const rows = await this.sql.all<ClientRow & SecretRow>(FIND_WITH_SECRETS, [clientId]);
     if (rows.length === 0) return null; // unknown ids are not cached: they would crowd out real ones
@@ -52,7 +53,7 @@ export class TypeOrmClientStore extends ClientStore {
       client: toClient(rows[0]!),
       secrets: rows.filter((r) => r.s_id !== null).map(toSecret),
     });
-    cache?.set(clientId, found);
+    this.cache?.set(clientId, found, Number(rows[0]!.change_counter ?? 0));
     return found;
   }
 
@@ -61,7 +62,7 @@ export class TypeOrmClientStore extends ClientStore {
   }
 
   async create(client: ClientRecord, secrets: ClientSecretRecord[]): Promise<void> {
-    await this.writing(() =>
+    await this.writing(client.clientId, () =>
       this.connection.transaction(async (m) => {
         await m.insert(ClientEntity, { ...client });
         if (secrets.length)
@@ -69,12 +70,13 @@ export class TypeOrmClientStore extends ClientStore {
             ClientSecretEntity,
             secrets.map((s) => ({ ...s })),
           );
+        return { result: undefined, counter: await this.connection.announceClientChange(m, client.clientId) };
       }),
     );
   }
 
   async update(client: ClientRecord, secrets?: ClientSecretRecord[], condition?: ClientWriteCondition): Promise<void> {
-    await this.writing(() =>
+    await this.writing(client.clientId, () =>
       this.connection.transaction(async (m) => {
         const { clientId, version, ...rest } = client;
         // One conditional UPDATE: the version, and the presented registration token's digest when given.
@@ -98,12 +100,13 @@ export class TypeOrmClientStore extends ClientStore {
               secrets.map((s) => ({ ...s })),
             );
         }
+        return { result: undefined, counter: await this.connection.announceClientChange(m, clientId) };
       }),
     );
   }
 
   async delete(clientId: string, condition?: ClientWriteCondition): Promise<boolean> {
-    return this.writing(() =>
+    return this.writing(clientId, () =>
       this.connection.transaction(async (m) => {
         const where = condition
           ? {
@@ -112,20 +115,29 @@ export class TypeOrmClientStore extends ClientStore {
             }
           : { clientId };
         const result = await m.delete(ClientEntity, where);
-        if (!result.affected) return false;
+        if (!result.affected) return { result: false, counter: undefined };
         await m.delete(ClientSecretEntity, { clientId });
-        return true;
+        return { result: true, counter: await this.connection.announceClientChange(m, clientId) };
       }),
     );
   }
 
-  /** A write empties the cache before it starts and once it has ended, committed or not. */
-  private async writing<T>(write: () => Promise<T>): Promise<T> {
-    this.cache?.clear();
+  /**
+   * A write drops the client from the cache before it starts and once it has ended, committed or
+   * not; the counter it committed keeps reads that started before it out of the cache.
+   */
+  private async writing<T>(
+    clientId: string,
+    write: () => Promise<{ result: T; counter: number | undefined }>,
+  ): Promise<T> {
+    this.cache?.writing(clientId);
+    let counter: number | undefined;
     try {
-      return await write();
+      const done = await write();
+      counter = done.counter;
+      return done.result;
     } finally {
-      this.cache?.clear();
+      this.cache?.written(clientId, counter);
     }
   }
 }
@@ -141,7 +153,7 @@ function deepFreeze<T>(value: T): T {
 const FIND_WITH_SECRETS = `SELECT c.client_id, c.client_name, c.token_endpoint_auth_method, c.token_endpoint_auth_signing_alg, c.grant_types, c.scope,
   c.resources, c.jwks, c.jwks_uri, c.contacts, c.client_uri, c.software_id, c.software_version, c.registration_access_token_hash,
   c.max_scope, c.max_resources, c.allowed_methods,
-  c.client_id_issued_at, c.updated_at, c.version,
+  c.client_id_issued_at, c.updated_at, c.version, ${CHANGE_COUNTER_COLUMN},
   s.id AS s_id, s.secret_hash AS s_secret_hash, s.secret_encrypted AS s_secret_encrypted, s.created_at AS s_created_at,
   s.expires_at AS s_expires_at, s.retires_at AS s_retires_at
 FROM clavis_client c LEFT JOIN clavis_client_secret s ON s.client_id = c.client_id
@@ -169,6 +181,7 @@ interface ClientRow {
   client_id_issued_at: number | string;
   updated_at: number | string;
   version: number;
+  change_counter: number | string | null;
 }
 interface SecretRow {
   s_id: string | null;

@@ -1,10 +1,18 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { ClientWithSecrets } from '../../clients/client.store.js';
+import { SERVER_SETTINGS, type ServerSettings } from '../../options/server-settings.js';
+import {
+  announceClientChange,
+  PgClientCache,
+  pgListenerFactory,
+  SqliteClientCache,
+  type ClientCache,
+} from './client-cache.js';
 import { hotPathSql, type HotPathSql } from './hot-path-sql.js';
 
-const CACHE_MAX_CLIENTS = 10_000;
+/** The PostgreSQL client cache's staleness bound when no settings are given (ms). */
+const DEFAULT_CLIENT_CACHE_STALENESS = 1_000;
 
 /**
  * What the TypeORM stores of one module share on the host's DataSource: the hand-written SQL (on
@@ -13,15 +21,24 @@ const CACHE_MAX_CLIENTS = 10_000;
  * authentication. One provider, injected into every store, instead of state kept per DataSource.
  */
 @Injectable()
-export class TypeOrmConnection {
+export class TypeOrmConnection implements OnApplicationShutdown {
   readonly sql: HotPathSql;
-  /** Clients by id, while the SQLite database is unchanged; none on PostgreSQL (other instances write). */
+  /**
+   * Clients by id: on SQLite while the database is unchanged; on PostgreSQL invalidated across
+   * instances within `clientCacheStaleness` ms (none when that is 0). See client-cache.ts.
+   */
   readonly clientCache: ClientCache | undefined;
   private chain: Promise<unknown> = Promise.resolve();
 
-  constructor(@InjectDataSource() readonly dataSource: DataSource) {
+  constructor(
+    @InjectDataSource() readonly dataSource: DataSource,
+    @Optional() @Inject(SERVER_SETTINGS) settings?: Pick<ServerSettings, 'clientCacheStaleness'>,
+  ) {
     this.sql = hotPathSql(dataSource);
-    if (this.sql.dataVersion() !== undefined) this.clientCache = new ClientCache();
+    const staleness = settings?.clientCacheStaleness ?? DEFAULT_CLIENT_CACHE_STALENESS;
+    if (this.sql.dataVersion() !== undefined) this.clientCache = new SqliteClientCache(this.sql);
+    else if (dataSource.options.type === 'postgres' && staleness > 0)
+      this.clientCache = new PgClientCache(pgListenerFactory(dataSource), staleness);
   }
 
   /**
@@ -34,33 +51,13 @@ export class TypeOrmConnection {
     this.chain = run.catch(() => undefined);
     return run;
   }
-}
 
-/** Frozen clients by id, valid for one `data_version` of the connection; oldest dropped first. */
-export class ClientCache {
-  private readonly entries = new Map<string, ClientWithSecrets>();
-  private version: number | undefined;
-
-  /** The cache, emptied first if the database changed since; none if the version is unknown. */
-  at(version: number | undefined): this | undefined {
-    if (version === undefined) return undefined;
-    if (version !== this.version) {
-      this.entries.clear();
-      this.version = version;
-    }
-    return this;
+  /** In a client write's transaction: announces the change to every instance (on commit). */
+  announceClientChange(manager: EntityManager, clientId: string): Promise<number | undefined> {
+    return announceClientChange(this.dataSource, manager, clientId);
   }
 
-  get(clientId: string): ClientWithSecrets | undefined {
-    return this.entries.get(clientId);
-  }
-
-  set(clientId: string, found: ClientWithSecrets): void {
-    if (this.entries.size >= CACHE_MAX_CLIENTS) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(clientId, found);
-  }
-
-  clear(): void {
-    this.entries.clear();
+  async onApplicationShutdown(): Promise<void> {
+    await this.clientCache?.close();
   }
 }

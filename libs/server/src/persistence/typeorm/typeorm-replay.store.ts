@@ -1,14 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { ReplayStore } from '../../client-auth/replay.store.js';
 import { hashSecret } from '../../shared/crypto.js';
-import type { HotPathSql } from './hot-path-sql.js';
+import type { HotPathSql, InsertTarget } from './hot-path-sql.js';
 import { isDatabaseOutage } from './driver-failures.js';
 import { TypeOrmConnection } from './typeorm-connection.js';
 import { TranslatesDriverFailures } from '../storage.js';
 import { purgeExpiredInChunks } from './purge.js';
 
-const INSERT_JTI =
-  'INSERT INTO clavis_used_jti (client_id, jti_hash, expires_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING';
+const USED_JTI: InsertTarget = {
+  table: 'clavis_used_jti',
+  columns: ['client_id', 'jti_hash', 'expires_at'],
+  keyLength: 2,
+};
 
 /** Replay store in the database: a primary-key insert that fails on a duplicate is the atomic check. */
 @Injectable()
@@ -22,11 +25,12 @@ export class TypeOrmReplayStore extends ReplayStore {
   }
 
   /**
-   * One insert that does nothing on a duplicate primary key: 1 row changed = first use, known only
-   * once committed. On SQLite, inserts of one event-loop turn share a commit (`runGrouped`).
+   * An insert that does nothing on a duplicate primary key: a new row = first use, known only once
+   * committed. Inserts of one event-loop turn are written together (`insertIfAbsent`): one commit on
+   * SQLite, one multi-row statement on PostgreSQL.
    */
-  async consume(clientId: string, jti: string, expiresAt: number): Promise<boolean> {
-    return (await this.sql.runGrouped(INSERT_JTI, [clientId, hashSecret(jti), expiresAt])) === 1;
+  consume(clientId: string, jti: string, expiresAt: number): Promise<boolean> {
+    return this.sql.insertIfAbsent(USED_JTI, [clientId, hashSecret(jti), expiresAt]);
   }
 
   purgeExpired(now: number): Promise<number> {
