@@ -55,6 +55,8 @@ const cfg = {
   port: num('PORT', 4321),
   results: env.RESULTS === '0' ? undefined : resolve(env.RESULTS || join(HERE, 'CLIENTS.md')),
 };
+// Key pairs are generated once and reused by the next database's clients (generation dominates seeding).
+const keyPool = new Map();
 const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const la = () =>
   loadavg()
@@ -336,8 +338,6 @@ function numbered(q) {
   return q.replace(/\?/g, () => `$${++i}`);
 }
 
-// Key pairs are generated once and reused by the next database's clients (generation dominates seeding).
-const keyPool = new Map();
 function esKey(kid) {
   let key = keyPool.get(kid);
   if (!key) {

@@ -23,7 +23,11 @@ describe('how late a revocation takes effect at the in-process guard', () => {
     fetch(`${t.baseUrl}/statements`, { headers: { authorization: `Bearer ${token}` } });
   const issue = async () => {
     const c = await createClient(t, { tokenEndpointAuthMethod: 'client_secret_basic', scope: 'statements:read' });
-    const res = await postForm(t.tokenEndpoint, { grant_type: 'client_credentials' }, basic(c.clientId, c.clientSecret));
+    const res = await postForm(
+      t.tokenEndpoint,
+      { grant_type: 'client_credentials' },
+      basic(c.clientId, c.clientSecret),
+    );
     expect(res.status).toBe(200);
     const token = res.json.access_token as string;
     const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as { jti: string; exp: number };

@@ -344,8 +344,7 @@ export class ClientService {
     if (deleted) {
       this.localRevocations?.recorded(); // its tokens: refused by this instance's guard at once
       this.audit.record({ type: 'client.deleted', clientId });
-    }
-    else if (condition) this.denyToken(clientId, 'registration access token no longer matches at the delete');
+    } else if (condition) this.denyToken(clientId, 'registration access token no longer matches at the delete');
     return deleted;
   }
 

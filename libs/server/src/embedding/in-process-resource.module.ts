@@ -76,21 +76,21 @@ export class ClavisInProcessResourceModule {
           ) => ClavisInProcessResourceOptions | Promise<ClavisInProcessResourceOptions>
         )(...args);
         return {
-        ...own,
-        // A token in use is checked against the deny list and the client table at most once a second:
-        // a revocation or a client deletion takes effect within that bound, on every instance (ADR 0028).
-        revocationCheckInterval: own.revocationCheckInterval ?? IN_PROCESS_REVOCATION_CHECK_INTERVAL,
-        issuer: settings.issuer,
-        // In-process keys: re-reading them is a cheap, rate-limited database read, so an unknown
-        // kid (a key another instance has just activated) is looked up without a cooldown.
-        keySource: { getKeySet: () => keys.freshJwks() },
-        jwksCooldown: 0,
-        // Revoked, or its client deleted: a deleted client's tokens end here too (ADR 0012).
-        isRevoked: (jti: string, claims: { client_id: string }) => inspector.isRevoked(jti, claims.client_id),
-        // A revocation or deletion made through this instance: every cached token is checked again at once.
-        revocationGeneration: () => localRevocations.generation,
-        clock,
-      };
+          ...own,
+          // A token in use is checked against the deny list and the client table at most once a second:
+          // a revocation or a client deletion takes effect within that bound, on every instance (ADR 0028).
+          revocationCheckInterval: own.revocationCheckInterval ?? IN_PROCESS_REVOCATION_CHECK_INTERVAL,
+          issuer: settings.issuer,
+          // In-process keys: re-reading them is a cheap, rate-limited database read, so an unknown
+          // kid (a key another instance has just activated) is looked up without a cooldown.
+          keySource: { getKeySet: () => keys.freshJwks() },
+          jwksCooldown: 0,
+          // Revoked, or its client deleted: a deleted client's tokens end here too (ADR 0012).
+          isRevoked: (jti: string, claims: { client_id: string }) => inspector.isRevoked(jti, claims.client_id),
+          // A revocation or deletion made through this instance: every cached token is checked again at once.
+          revocationGeneration: () => localRevocations.generation,
+          clock,
+        };
       },
     });
     return {
