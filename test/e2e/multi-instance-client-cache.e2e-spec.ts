@@ -26,7 +26,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('client cache across instances (PostgreSQL)', needs('postgres'), () => {
   let a: TestApp;
   let b: TestApp;
+  /** A connection that writes behind Clavis's back: triggers off (session_replication_role = replica). */
   let db: pg.Client;
+  /** An operator's plain SQL connection (triggers on). */
+  let sql: pg.Client;
 
   beforeAll(async () => {
     const portA = await freePort();
@@ -36,11 +39,15 @@ describe('client cache across instances (PostgreSQL)', needs('postgres'), () => 
     b = await createTestApp({ env, clock: new FixedClock(start) });
     db = new pg.Client({ connectionString: process.env.DATABASE_URL });
     await db.connect();
+    await db.query('SET session_replication_role = replica');
+    sql = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await sql.connect();
   });
   afterAll(async () => {
     await a?.close();
     await b?.close();
     await db?.end();
+    await sql?.end();
   });
 
   const basicAt = (t: TestApp, c: { clientId: string; clientSecret: string }) =>
@@ -68,7 +75,7 @@ describe('client cache across instances (PostgreSQL)', needs('postgres'), () => 
     return c;
   }
 
-  /** A change no instance hears of: the rows change, no counter, no notification. */
+  /** A change no instance hears of: the rows change, triggers off: no counter, no notification. */
   const deleteSecretsBehindClavis = (clientId: string) =>
     db.query('DELETE FROM clavis_client_secret WHERE client_id = $1', [clientId]);
   const listeners = async () =>
@@ -129,6 +136,13 @@ describe('client cache across instances (PostgreSQL)', needs('postgres'), () => 
     const c = await cachedEverywhere();
     await a.clients.update(c.clientId, { tokenEndpointAuthMethod: 'client_secret_post', scope: 'statements:read' });
     await refusedWithin(() => basicAt(b, c));
+  });
+
+  it("an operator's own SQL on the client tables is heard too (the trigger): refused by both within the bound", async () => {
+    const c = await cachedEverywhere();
+    await sql.query('DELETE FROM clavis_client_secret WHERE client_id = $1', [c.clientId]);
+    await refusedWithin(() => basicAt(b, c));
+    await refusedWithin(() => basicAt(a, c));
   });
 
   it('a client deleted by the operator CLI (its own application and connections) is refused by both within the bound', async () => {

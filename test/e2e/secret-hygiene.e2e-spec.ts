@@ -549,6 +549,7 @@ describe('secret hygiene: database dump, logs and audit events hold no credentia
         : (await ds.query(`SELECT name FROM sqlite_master WHERE type = 'table'`)).map((r: { name: string }) => r.name);
     expect(tables.filter((n) => n.startsWith('clavis_')).sort()).toEqual([
       'clavis_client',
+      'clavis_client_change',
       'clavis_client_secret',
       'clavis_initial_access_token',
       'clavis_revoked_token',

@@ -14,15 +14,10 @@ export const CLIENT_CHANGE_CHANNEL = 'clavis_client_change';
 export const CLIENT_CHANGE_LISTENER = 'clavis-client-changes';
 
 /**
- * In the transaction of every client write on PostgreSQL: the counter moves on by one (its row lock
- * orders the writers, so counters follow commit order) and a notification carrying the client id
- * and the new counter is queued, delivered to every listener when, and only if, the write commits.
- * An upsert, so that a schema made without the migration's row still counts.
+ * Read at the end of a client write's transaction on PostgreSQL: the counter as this transaction
+ * left it (its trigger holds the row's lock, so the value is this write's own).
  */
-const BUMP_SQL = `WITH c AS (
-  INSERT INTO clavis_client_change (id, counter) VALUES (1, 1)
-  ON CONFLICT (id) DO UPDATE SET counter = clavis_client_change.counter + 1 RETURNING counter)
-SELECT c.counter, pg_notify('${CLIENT_CHANGE_CHANNEL}', $1::text || ' ' || c.counter::text) AS notified FROM c`;
+const WRITTEN_SQL = 'SELECT counter FROM clavis_client_change WHERE id = 1';
 
 const CHECK_SQL = 'SELECT COALESCE((SELECT counter FROM clavis_client_change WHERE id = 1), 0) AS counter';
 
@@ -46,18 +41,17 @@ export interface ClientCache {
 }
 
 /**
- * In the transaction of a client write: the change counter moves on and, on PostgreSQL, every
- * instance is notified on commit. Returns the new counter (undefined on SQLite, whose cache needs
- * no counter: `PRAGMA data_version` sees other connections' commits).
+ * At the end of a client write's transaction: the change counter it committed (PostgreSQL: moved
+ * on by the trigger on the client tables, which also notified every instance); undefined on
+ * SQLite, whose cache needs no counter (`PRAGMA data_version` sees other connections' commits).
  */
-export async function announceClientChange(
+export async function writtenChangeCounter(
   dataSource: DataSource,
   manager: EntityManager,
-  clientId: string,
 ): Promise<number | undefined> {
   if (dataSource.options.type !== 'postgres') return undefined;
-  const rows = (await manager.query(BUMP_SQL, [clientId])) as { counter: string | number }[];
-  return Number(rows[0]!.counter);
+  const rows = (await manager.query(WRITTEN_SQL)) as { counter: string | number }[];
+  return rows.length ? Number(rows[0]!.counter) : undefined;
 }
 
 class Entries {
@@ -136,8 +130,9 @@ export function pgListenerFactory(dataSource: DataSource): () => PgListenerClien
  * PostgreSQL, several instances: a record may be served for at most `bound` ms after a change
  * committed anywhere (another instance, the operator CLI), whatever happens to the notifications.
  *
- * - Every client write increments the change counter and notifies `<client id> <counter>` in its own
- *   transaction. A dedicated connection LISTENs; a notification removes that client at once
+ * - Every row written to the client tables moves the change counter on and notifies
+ *   `<client id> <counter>`, in the writing transaction (a trigger: see the migration
+ *   1764700000001). A dedicated connection LISTENs; a notification removes that client at once
  *   (milliseconds after the commit), and a gap in the counters empties the cache.
  * - Every `bound / 2` ms that connection reads the counter. A higher counter than the notifications
  *   brought means some were lost: the cache is emptied. A record is served only while the last
@@ -152,6 +147,8 @@ export class PgClientCache implements ClientCache {
   private readonly entries = new Entries();
   private readonly logger = new Logger('ClavisClientCache');
   private listener: PgListenerClient | undefined;
+  /** The listener once its LISTEN has completed (checks before that would prove nothing). */
+  private listening: PgListenerClient | undefined;
   private checking: PgListenerClient | undefined;
   private started = false;
   private closed = false;
@@ -198,6 +195,7 @@ export class PgClientCache implements ClientCache {
     clearTimeout(this.reconnect);
     const listener = this.listener;
     this.listener = undefined;
+    this.listening = undefined;
     this.live = false;
     await listener?.end().catch(() => undefined);
   }
@@ -223,6 +221,7 @@ export class PgClientCache implements ClientCache {
       if (client !== this.listener) return;
       await client.query(`LISTEN ${CLIENT_CHANGE_CHANNEL}`);
       if (client !== this.listener) return;
+      this.listening = client;
       await this.check();
       if (this.live && client === this.listener) this.failures = 0;
     } catch (e) {
@@ -246,7 +245,7 @@ export class PgClientCache implements ClientCache {
 
   private async check(): Promise<void> {
     const client = this.listener;
-    if (!client || this.checking === client || this.closed) return;
+    if (!client || client !== this.listening || this.checking === client || this.closed) return;
     this.checking = client;
     const began = performance.now();
     // A connection that stops answering is as good as lost (the cache already stops serving after `bound`).
@@ -277,6 +276,7 @@ export class PgClientCache implements ClientCache {
   private drop(client: PgListenerClient, reason: string): void {
     if (client !== this.listener) return;
     this.listener = undefined;
+    this.listening = undefined;
     this.live = false;
     this.entries.clear();
     this.heard = -1;

@@ -22,8 +22,9 @@ import { TranslatesDriverFailures } from '../storage.js';
  * store, and whenever another connection (the operator CLI, another process) has committed —
  * `PRAGMA data_version`, a few microseconds, is checked on every lookup — so a deletion or a
  * rotation takes effect on the next request. On PostgreSQL every write announces itself in its
- * transaction (change counter + notification), and every instance drops the client on the
- * notification, or empties its cache within the staleness bound when notifications are lost.
+ * transaction (a trigger moves the change counter on and notifies), and every instance drops the
+ * client on the notification, or empties its cache within the staleness bound when notifications
+ * are lost.
  */
 @Injectable()
 @TranslatesDriverFailures('database', isDatabaseOutage)
@@ -70,7 +71,7 @@ export class TypeOrmClientStore extends ClientStore {
             ClientSecretEntity,
             secrets.map((s) => ({ ...s })),
           );
-        return { result: undefined, counter: await this.connection.announceClientChange(m, client.clientId) };
+        return { result: undefined, counter: await this.connection.writtenChangeCounter(m) };
       }),
     );
   }
@@ -100,7 +101,7 @@ export class TypeOrmClientStore extends ClientStore {
               secrets.map((s) => ({ ...s })),
             );
         }
-        return { result: undefined, counter: await this.connection.announceClientChange(m, clientId) };
+        return { result: undefined, counter: await this.connection.writtenChangeCounter(m) };
       }),
     );
   }
@@ -117,7 +118,7 @@ export class TypeOrmClientStore extends ClientStore {
         const result = await m.delete(ClientEntity, where);
         if (!result.affected) return { result: false, counter: undefined };
         await m.delete(ClientSecretEntity, { clientId });
-        return { result: true, counter: await this.connection.announceClientChange(m, clientId) };
+        return { result: true, counter: await this.connection.writtenChangeCounter(m) };
       }),
     );
   }

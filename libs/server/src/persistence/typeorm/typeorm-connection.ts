@@ -3,10 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { SERVER_SETTINGS, type ServerSettings } from '../../options/server-settings.js';
 import {
-  announceClientChange,
   PgClientCache,
   pgListenerFactory,
   SqliteClientCache,
+  writtenChangeCounter,
   type ClientCache,
 } from './client-cache.js';
 import { hotPathSql, type HotPathSql } from './hot-path-sql.js';
@@ -52,9 +52,9 @@ export class TypeOrmConnection implements OnApplicationShutdown {
     return run;
   }
 
-  /** In a client write's transaction: announces the change to every instance (on commit). */
-  announceClientChange(manager: EntityManager, clientId: string): Promise<number | undefined> {
-    return announceClientChange(this.dataSource, manager, clientId);
+  /** Last in a client write's transaction: the change counter it will commit (PostgreSQL). */
+  writtenChangeCounter(manager: EntityManager): Promise<number | undefined> {
+    return writtenChangeCounter(this.dataSource, manager);
   }
 
   async onApplicationShutdown(): Promise<void> {
