@@ -18,7 +18,7 @@
 // schema of its own there, dropped at the end), SERVER_CORE (0), LOADGEN_CORE (1), PORT (4321),
 // BUILD=1, RESULTS (default bench/CLIENTS.md; 0 = none).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -250,7 +250,7 @@ async function benchDatabase(db, mainJs) {
   const [pkRow] = await sql.all('SELECT * FROM clavis_client WHERE client_id = ?', [pkOut.client_id]);
   const [secretRow] = await sql.all('SELECT * FROM clavis_client_secret WHERE client_id = ?', [basicOut.client_id]);
   const basics = [{ clientId: basicOut.client_id, secret: basicOut.client_secret }];
-  const pks = [{ clientId: pkOut.client_id, privateKey: firstKey.privateKey, kid: firstKey.kid }];
+  const pks = [{ clientId: pkOut.client_id, key: firstKey, kid: firstKey.kid }];
 
   const seed = async (nBasic, nPk) => {
     const clientRows = [];
@@ -288,8 +288,9 @@ async function benchDatabase(db, mainJs) {
       clientRows.push(
         clientCols.map((c) => stamp({ ...pkRow, client_id: clientId, client_name: `seed pk ${i}`, jwks })[c]),
       );
-      pks.push({ clientId, privateKey: current.privateKey, kid: current.kid });
+      pks.push({ clientId, key: current, kid: current.kid });
     }
+    saveKeys();
     await sql.insertMany('clavis_client', clientCols, clientRows);
     await sql.insertMany('clavis_client_secret', secretCols, secretRows);
   };
@@ -338,14 +339,33 @@ function numbered(q) {
   return q.replace(/\?/g, () => `$${++i}`);
 }
 
+// Seeded clients' key pairs: generated once and kept in bench/out/ (ignored by git), so that a later
+// sitting on a busy machine does not spend minutes generating 100,000 P-256 keys again. The private
+// halves stay JWKs until an assertion is signed with them.
+const KEY_FILE = join(HERE, 'out', 'seed-client-keys.json');
+let keyFile;
 function esKey(kid) {
   let key = keyPool.get(kid);
-  if (!key) {
+  if (key) return key;
+  keyFile ??= existsSync(KEY_FILE)
+    ? new Map(JSON.parse(readFileSync(KEY_FILE, 'utf8')).map((k) => [k.kid, k]))
+    : new Map();
+  const stored = keyFile.get(kid);
+  if (stored) key = { privateKey: stored.privateJwk, kid, publicJwk: stored.publicJwk };
+  else {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    key = { privateKey, kid, publicJwk: { ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' } };
-    keyPool.set(kid, key);
+    const publicJwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' };
+    key = { privateKey, kid, publicJwk };
+    keyFile.set(kid, { kid, publicJwk, privateJwk: privateKey.export({ format: 'jwk' }), fresh: true });
   }
+  keyPool.set(kid, key);
   return key;
+}
+
+function saveKeys() {
+  if (!keyFile || ![...keyFile.values()].some((k) => k.fresh)) return;
+  mkdirSync(dirname(KEY_FILE), { recursive: true });
+  writeFileSync(KEY_FILE, JSON.stringify([...keyFile.values()].map(({ fresh, ...k }) => k)));
 }
 
 /** Resident memory of a process, MiB. */
