@@ -13,7 +13,8 @@
 // A benchmark, not a test: it reports figures and never asserts them.
 //
 //   npm run bench:clients
-// Env: DURATION (10), CONNECTIONS (32), WARMUP (3), CLIENTS (100000), BURST (10000), DATABASES
+// Env: DURATION (10), CONNECTIONS (32), WARMUP (3), CLIENTS (100000), BURST (10000), BURST_MAX_SECONDS
+// (none: stop sending registrations after that long and report how many were made), DATABASES
 // (sqlite,postgres), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test_perf; the bench works in a
 // schema of its own there, dropped at the end), SERVER_CORE (0), LOADGEN_CORE (1), PORT (4321),
 // BUILD=1, RESULTS (default bench/CLIENTS.md; 0 = none).
@@ -48,6 +49,7 @@ const cfg = {
   warmup: num('WARMUP', 3),
   clients: num('CLIENTS', 100_000),
   burst: num('BURST', 10_000),
+  burstMaxSeconds: num('BURST_MAX_SECONDS', Infinity),
   databases: (env.DATABASES || 'sqlite,postgres').split(',').filter(Boolean),
   pgUrl: env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432/test_perf',
   serverCore: num('SERVER_CORE', 0),
@@ -141,7 +143,7 @@ async function main() {
     L.push(`- ${r.db}: seeding ${r.seed}.`);
     const b = r.burst;
     L.push(
-      `- ${r.db}, registration burst: ${b.n.toLocaleString('en')} POST /register, ${cfg.connections} at a time: ${b.ok} × 201, ${b.failed} failed${b.failed ? ` (${b.failures})` : ''}; ${fmt(b.rps, 0)} registrations/s; latency p50 ${fmt(b.p50, 1)} ms, p99 ${fmt(b.p99, 1)} ms, max ${fmt(b.max, 1)} ms (load ${b.load}).`,
+      `- ${r.db}, registration burst: ${b.n.toLocaleString('en')} POST /register, ${cfg.connections} at a time: ${b.ok} × 201, ${b.failed} failed${b.failed ? ` (${b.failures})` : ''}; ${fmt(b.rps, 0)} registrations/s; latency p50 ${fmt(b.p50, 1)} ms, p99 ${fmt(b.p99, 1)} ms, max ${fmt(b.max, 1)} ms (load ${b.load})${b.capped ? `; ${b.capped}` : ''}.`,
     );
   }
   L.push('');
@@ -486,8 +488,9 @@ async function registrationBurst(issuer, iat) {
   let issued = 0;
   const loadBefore = la();
   const t0 = performance.now();
+  const stopAt = performance.now() + cfg.burstMaxSeconds * 1000;
   const worker = async () => {
-    while (issued < n) {
+    while (issued < n && performance.now() < stopAt) {
       const i = issued++;
       const s = performance.now();
       try {
@@ -515,9 +518,10 @@ async function registrationBurst(issuer, iat) {
   lat.sort((a, b) => a - b);
   const pct = (p) => lat[Math.min(lat.length - 1, Math.ceil((p / 100) * lat.length) - 1)];
   return {
-    n,
+    n: issued,
     ok: lat.length,
-    failed: n - lat.length,
+    failed: issued - lat.length,
+    capped: issued < n ? `stopped after ${fmt(wall, 0)} s (BURST_MAX_SECONDS) with ${issued} of ${n} sent` : undefined,
     failures: [...failures].map(([k, v]) => `${k}×${v}`).join(', '),
     rps: lat.length / wall,
     p50: pct(50),
