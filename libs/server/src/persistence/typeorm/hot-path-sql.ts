@@ -212,17 +212,17 @@ function sqliteHotPathSql(dataSource: DataSource): HotPathSql {
   let dataVersion: SqliteStatement | undefined;
   const inserts = new Map<InsertTarget, string>();
   const runGrouped = (sql: string, params: unknown[]) =>
-      new Promise<number>((resolve, reject) => {
-        let statement: SqliteStatement;
-        try {
-          statement = prepare(sql);
-        } catch (error) {
-          reject(error);
-          return;
-        }
-        if (queue.length === 0) setImmediate(flush);
-        queue.push({ statement, params, resolve, reject });
-      });
+    new Promise<number>((resolve, reject) => {
+      let statement: SqliteStatement;
+      try {
+        statement = prepare(sql);
+      } catch (error) {
+        reject(error);
+        return;
+      }
+      if (queue.length === 0) setImmediate(flush);
+      queue.push({ statement, params, resolve, reject });
+    });
   return {
     all: async <T>(sql: string, params: unknown[]) => prepare(sql).all(...params) as T[],
     run: async (sql, params) => prepare(sql).run(...params).changes,
