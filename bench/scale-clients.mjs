@@ -59,6 +59,8 @@ const cfg = {
 };
 // Key pairs are generated once and reused by the next database's clients (generation dominates seeding).
 const keyPool = new Map();
+const KEY_FILE = join(HERE, 'out', 'seed-client-keys.json');
+let keyFile;
 const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const la = () =>
   loadavg()
@@ -344,8 +346,6 @@ function numbered(q) {
 // Seeded clients' key pairs: generated once and kept in bench/out/ (ignored by git), so that a later
 // sitting on a busy machine does not spend minutes generating 100,000 P-256 keys again. The private
 // halves stay JWKs until an assertion is signed with them.
-const KEY_FILE = join(HERE, 'out', 'seed-client-keys.json');
-let keyFile;
 function esKey(kid) {
   let key = keyPool.get(kid);
   if (key) return key;
