@@ -403,9 +403,10 @@ async function tokenRun(db, server, issuer, method, clients, inDb) {
     const pool = new Array(n);
     for (let i = 0; i < n; i++) {
       const c = clients[(next + i) % clients.length];
+      if (!c.key.privateKey.type) c.key.privateKey = createPrivateKey({ key: c.key.privateKey, format: 'jwk' });
       pool[i] = assertionBody(
         makeAssertion(
-          { alg: 'ES256', clientId: c.clientId, privateKey: c.privateKey, kid: c.kid, audience: issuer },
+          { alg: 'ES256', clientId: c.clientId, privateKey: c.key.privateKey, kid: c.kid, audience: issuer },
           now,
         ),
       );
