@@ -239,10 +239,10 @@ export function assertionPool(spec, n) {
  * exhaustion can only show up as non-2xx, never as inflated figures. Latencies of 2xx responses
  * are kept exactly (autocannon's histogram has 1 ms resolution).
  */
-export async function load({ url, connections, duration, shape, pool }) {
+export async function load({ url, connections, duration, shape, pool, method = 'POST' }) {
   let next = 0;
   let exhausted = 0;
-  const opts = { url, connections, duration, method: 'POST', headers: shape.headers, timeout: 10 };
+  const opts = { url, connections, duration, method, headers: shape.headers, timeout: 10 };
   if (pool) {
     opts.requests = [
       {
@@ -257,7 +257,7 @@ export async function load({ url, connections, duration, shape, pool }) {
         },
       },
     ];
-  } else opts.body = shape.body;
+  } else if (shape.body !== undefined) opts.body = shape.body;
 
   let lat = new Float64Array(1 << 16);
   let n = 0;

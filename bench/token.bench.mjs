@@ -8,6 +8,8 @@
 //   PROFILE=1 node bench/token.bench.mjs            # Clavis only, CPU profile of each measured run → bench/PROFILE.md
 //
 // Env: DURATION (s, 10), CONNECTIONS (32), WARMUP (s, 3; 0 = none), METHODS (comma list),
+// BACKENDS (comma list of sqlite, postgres, postgres+redis; default sqlite: Clavis is run once per
+// backend, each in a fresh PostgreSQL schema of DATABASE_URL's database / with REDIS_URL, then the peer),
 // SERVER_CORE (0), LOADGEN_CORE (1), CLAVIS_PORT (4301), PEER_PORT (4302),
 // PEER_TOKEN_FORMAT (jwt | opaque), BUILD=1 (rebuild dist first), RESULTS (path of the
 // report, default bench/RESULTS.md, or bench/PROFILE.md with PROFILE=1; RESULTS=0 to not write
@@ -72,6 +74,7 @@ const cfg = {
   clavisPort: num('CLAVIS_PORT', 4301),
   peerPort: num('PEER_PORT', 4302),
   methods: env.METHODS ? env.METHODS.split(/[\s,]+/).filter(Boolean) : METHODS,
+  backends: env.BACKENDS ? env.BACKENDS.split(/[\s,]+/).filter(Boolean) : ['sqlite'],
   peerTokenFormat: env.PEER_TOKEN_FORMAT === 'opaque' ? 'opaque' : 'jwt',
   profile: env.PROFILE === '1',
   results:
@@ -80,6 +83,12 @@ const cfg = {
       : resolve(env.RESULTS || join(HERE, env.PROFILE === '1' ? 'PROFILE.md' : 'RESULTS.md')),
 };
 for (const m of cfg.methods) if (!METHODS.includes(m)) throw new Error(`METHODS: unknown method ${m}`);
+const BACKENDS = ['sqlite', 'postgres', 'postgres+redis'];
+for (const b of cfg.backends) if (!BACKENDS.includes(b)) throw new Error(`BACKENDS: unknown backend ${b}`);
+if (cfg.backends.some((b) => b !== 'sqlite') && !env.DATABASE_URL)
+  throw new Error('BACKENDS: postgres needs DATABASE_URL');
+if (cfg.backends.includes('postgres+redis') && !env.REDIS_URL)
+  throw new Error('BACKENDS: postgres+redis needs REDIS_URL');
 
 // Upper bounds on one core, only used to size the warm-up pool (the measured pool is sized from
 // the warm-up rate). Reference: a bare node:http + jose server does 4.2k private_key_jwt.
@@ -91,6 +100,8 @@ const DIST_MAIN_JS = join(ROOT, 'dist/apps/auth-server/main.js');
 const RUN_DIR = join(HERE, `.run-${process.pid}`);
 const MAIN_JS = join(RUN_DIR, 'main.js');
 const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '—');
+const BACKEND_LABEL = { sqlite: 'SQLite', postgres: 'PostgreSQL', 'postgres+redis': 'PostgreSQL + Redis' };
+const schemas = []; // PostgreSQL schemas made for this run, dropped at the end
 
 // ---------------------------------------------------------------------------------------------
 // Pin the load generator (this process, all its threads) by re-executing under taskset.
@@ -121,6 +132,10 @@ const tmp = mkdtempSync(join(tmpdir(), 'clavis-bench-'));
 const running = new Set();
 const cleanup = async () => {
   for (const p of running) await stop(p).catch(() => {});
+  for (const { schema, admin } of schemas) {
+    await admin.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => {});
+    await admin.end().catch(() => {});
+  }
   rmSync(tmp, { recursive: true, force: true });
   rmSync(RUN_DIR, { recursive: true, force: true });
 };
@@ -151,7 +166,7 @@ async function main() {
   writeFileSync(jwksFile, JSON.stringify(keys.jwks));
 
   const servers = [];
-  servers.push(await benchServer(clavisServer(keys, jwksFile)));
+  for (const backend of cfg.backends) servers.push(await benchServer(await clavisServer(keys, jwksFile, backend)));
   if (!cfg.profile) servers.push(await benchServer(peerServer(keys)));
 
   const report = cfg.profile ? profileReport(machine, build, servers[0]) : resultsReport(machine, build, servers);
@@ -218,7 +233,7 @@ function buildCheck() {
 // ---------------------------------------------------------------------------------------------
 // Servers
 
-function clavisServer(keys, jwksFile) {
+async function clavisServer(keys, jwksFile, backend = 'sqlite') {
   const port = cfg.clavisPort;
   const issuer = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmp, 'clavis-data-'));
@@ -243,9 +258,26 @@ function clavisServer(keys, jwksFile) {
   delete serverEnv.DATABASE_URL;
   delete serverEnv.REDIS_URL;
   delete serverEnv.SQLITE_PATH;
+  let pgAdmin;
+  if (backend !== 'sqlite') {
+    // A fresh schema of its own in DATABASE_URL's database (dropped at the end).
+    const { default: pg } = await import('pg');
+    const schema = `bench_token_${process.pid}_${schemas.length}`;
+    pgAdmin = new pg.Client({ connectionString: env.DATABASE_URL });
+    await pgAdmin.connect();
+    await pgAdmin.query(`CREATE SCHEMA ${schema}`);
+    schemas.push({ schema, admin: pgAdmin });
+    serverEnv.DATABASE_URL = `${env.DATABASE_URL}${env.DATABASE_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    if (backend === 'postgres+redis') serverEnv.REDIS_URL = env.REDIS_URL;
+    pgAdmin.schema = schema;
+  }
   return {
-    name: 'Clavis',
-    label: 'Clavis (SQLite, durable replay store)',
+    name: backend === 'sqlite' ? 'Clavis' : `Clavis ${BACKEND_LABEL[backend]}`,
+    backend,
+    label:
+      backend === 'sqlite'
+        ? 'Clavis (SQLite, durable replay store)'
+        : `Clavis (${BACKEND_LABEL[backend]}${backend === 'postgres+redis' ? ': replay store and deny list in Redis' : ', durable replay store'})`,
     issuer,
     profileDir,
     describe: `\`node dist/apps/auth-server/main.js\` (a copy taken when the run starts), NODE_ENV=production, LOG_LEVEL=warn, rate limits on with budgets of 10⁸ per minute (never reached), fresh DATA_DIR (SQLite WAL file, replay store and deny list in it), ES256 JWT access tokens`,
@@ -285,11 +317,17 @@ function clavisServer(keys, jwksFile) {
     readyUrl: `${issuer}/.well-known/oauth-authorization-server`,
     // The durable replay store did the work: one row per accepted assertion (runs + checks).
     async afterRun(runs) {
+      if (backend === 'postgres+redis') return 'replay store in Redis (not counted)';
       try {
-        const { default: Database } = await import('better-sqlite3');
-        const db = new Database(join(dataDir, 'clavis.sqlite'), { readonly: true, fileMustExist: true });
-        const rows = db.prepare('SELECT COUNT(*) AS n FROM clavis_used_jti').get().n;
-        db.close();
+        let rows;
+        if (pgAdmin)
+          rows = Number((await pgAdmin.query(`SELECT COUNT(*) AS n FROM ${pgAdmin.schema}.clavis_used_jti`)).rows[0].n);
+        else {
+          const { default: Database } = await import('better-sqlite3');
+          const db = new Database(join(dataDir, 'clavis.sqlite'), { readonly: true, fileMustExist: true });
+          rows = db.prepare('SELECT COUNT(*) AS n FROM clavis_used_jti').get().n;
+          db.close();
+        }
         const jwtRuns = runs.filter((r) => r.poolSize);
         const accepted = jwtRuns.reduce((a, r) => a + r.okAllAttempts + (r.warmup?.ok ?? 0), 0) + jwtRuns.length; // + the curl checks
         const inFlight = jwtRuns.reduce((a, r) => a + cfg.connections * ((r.warmup ? 1 : 0) + (r.attempts ?? 1)), 0);
@@ -394,6 +432,7 @@ async function benchServer(server) {
     for (const method of cfg.methods)
       runs.push(await benchMethod(server, proc, url, method, requestShape(method, clients[method], server.issuer)));
   } finally {
+    await sleep(500); // requests the load generator abandoned at the end of the last run finish first
     const status = await stop(proc);
     running.delete(proc);
     if (status.code && status.code !== 0 && status.signal !== 'SIGTERM')
@@ -443,6 +482,9 @@ async function benchMethod(server, proc, url, method, shape) {
       server.profiles = (server.profiles ?? 0) + 1;
       run.profile = await readProfile(server.profileDir, server.profiles, method);
     }
+    run.loadAfter = loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' / ');
     run.attempts = attempt;
     run.okAllAttempts = okEarlier + run.ok;
     if (!run.exhausted || attempt === 2) break;
@@ -490,7 +532,9 @@ async function readProfile(dir, n, method) {
 // Output
 
 function pair(servers, method) {
-  const [c, p] = servers.map((s) => s.runs.find((r) => r.method === method));
+  const [c, p] = [servers[0], servers.find((s) => s.name === 'oidc-provider')].map((s) =>
+    s?.runs.find((r) => r.method === method),
+  );
   return { c, p, ratio: c && p && p.rps ? c.rps / p.rps : NaN };
 }
 
@@ -590,6 +634,31 @@ function resultsReport(machine, build, servers) {
     '',
   );
 
+  const clavisServers = servers.filter((s) => s.backend);
+  if (clavisServers.length > 1) {
+    L.push('## Clavis per storage backend (same sitting)', '');
+    L.push(
+      'Server CPU per request = server CPU-seconds ÷ 2xx responses (the server pinned to one core; PostgreSQL and Redis are separate processes, not pinned, not counted). "vs SQLite" compares that figure with the SQLite run of the same method (target: PostgreSQL + Redis within 15 %, PostgreSQL within 25 %). p99 target at 32 connections: ≤ 15 ms on SQLite, ≤ 20 ms on PostgreSQL + Redis.',
+      '',
+    );
+    L.push(
+      '| backend | method | rps | server CPU per request | vs SQLite | p50 ms | p99 ms | p99 target | non-2xx | load average 1/5/15 at the end of the run |',
+    );
+    L.push('|---|---|--:|--:|--:|--:|--:|:-:|--:|---|');
+    const base = clavisServers.find((s) => s.backend === 'sqlite');
+    for (const s of clavisServers)
+      for (const r of s.runs) {
+        const cpuUs = (r.serverCpu / r.rps) * 1e6;
+        const b = base?.runs.find((x) => x.method === r.method);
+        const rel = b ? cpuUs / ((b.serverCpu / b.rps) * 1e6) - 1 : NaN;
+        const limit = { sqlite: 15, 'postgres+redis': 20 }[s.backend];
+        const relTarget = { postgres: 0.25, 'postgres+redis': 0.15 }[s.backend];
+        L.push(
+          `| ${BACKEND_LABEL[s.backend]} | ${r.method} | ${fmt(r.rps, 0)} | ${fmt(cpuUs, 0)} µs | ${s.backend === 'sqlite' ? '—' : `${rel >= 0 ? '+' : ''}${fmt(rel * 100, 0)} % (${rel <= relTarget ? 'met' : 'not met'})`} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${limit ? (r.p99 <= limit ? `met (≤ ${limit})` : `not met (> ${limit})`) : '—'} | ${r.non2xx} | ${r.loadAfter ?? '—'} |`,
+        );
+      }
+    L.push('');
+  }
   L.push('## Details', '');
   L.push(
     '| server | method | 2xx | non-2xx | errors | p90 ms | max ms | server CPU (cores) | rps per server CPU-second | other work on the server core | load-gen CPU (cores) | assertions used / pool | warm-up rps |',

@@ -1,6 +1,7 @@
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FixedClock } from '@clavis/server';
+import { IN_PROCESS_REVOCATION_CHECK_INTERVAL } from '../../libs/server/src/embedding/in-process-resource.module.js';
 import { assertion, generateKey, JWT_BEARER, type TestKey } from '../support/keys.js';
 import { basic, postForm } from '../support/http.js';
 import { needs } from '../support/requirements.js';
@@ -79,7 +80,7 @@ describe('several instances behave as one server (PostgreSQL)', needs('postgres'
     expect(res.status).toBe(200);
   });
 
-  it("revoked at A → inactive at B, and refused by B's guard", async () => {
+  it("revoked at A → inactive at B at once, and refused by B's guard within its revocation check interval", async () => {
     const tokB = (await tokenAt(b, {}, basic(sec.clientId, sec.clientSecret))).json.access_token;
     expect((await fetch(`${b.baseUrl}/statements`, { headers: { authorization: `Bearer ${tokB}` } })).status).toBe(200);
     expect((await postForm(`${a.baseUrl}/revoke`, { token: tokB }, basic(sec.clientId, sec.clientSecret))).status).toBe(
@@ -88,7 +89,28 @@ describe('several instances behave as one server (PostgreSQL)', needs('postgres'
     expect(
       (await postForm(`${b.baseUrl}/introspect`, { token: tokB }, basic(sec.clientId, sec.clientSecret))).json,
     ).toEqual({ active: false });
+    // B's guard checked this token a moment ago; it asks the shared deny list again once the bound has passed.
+    b.clock.advance(IN_PROCESS_REVOCATION_CHECK_INTERVAL);
     expect((await fetch(`${b.baseUrl}/statements`, { headers: { authorization: `Bearer ${tokB}` } })).status).toBe(401);
+  });
+
+  it("client deleted at A → its tokens refused by B's guard within the revocation check interval", async () => {
+    const gone = await createClient(a, { tokenEndpointAuthMethod: 'client_secret_basic', scope: 'statements:read' });
+    const tok = (await tokenAt(b, {}, basic(gone.clientId, gone.clientSecret))).json.access_token;
+    expect((await fetch(`${b.baseUrl}/statements`, { headers: { authorization: `Bearer ${tok}` } })).status).toBe(200);
+    expect(await a.clients.delete(gone.clientId)).toBe(true);
+    // The guard asks again once an interval has passed on B's clock; the client table's answer at B is
+    // itself up to CLIENT_CACHE_STALENESS_MS (1 s, real time) old. So: one interval on B's clock per
+    // attempt, and the refusal must come within the client cache's bound (plus slack for a loaded machine).
+    const start = performance.now();
+    for (;;) {
+      b.clock.advance(IN_PROCESS_REVOCATION_CHECK_INTERVAL);
+      const status = (await fetch(`${b.baseUrl}/statements`, { headers: { authorization: `Bearer ${tok}` } })).status;
+      if (status === 401) break;
+      expect(status).toBe(200);
+      expect(performance.now() - start, 'still accepted past the client cache bound').toBeLessThan(1_000 + 4_000);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   });
 
   it('a key rotation run by both at once → one active key; tokens from before still verify until they expire', async () => {

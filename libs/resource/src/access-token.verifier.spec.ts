@@ -115,6 +115,58 @@ describe('AccessTokenVerifier', () => {
     });
   });
 
+  it('with revocationCheckInterval, asks isRevoked about a token in use at most once per interval', async () => {
+    const revoked = new Set<string>();
+    let asked = 0;
+    const clock = fixedClock();
+    const v = verifier({
+      clock,
+      revocationCheckInterval: 2,
+      isRevoked: async (jti) => (asked++, revoked.has(jti)),
+    });
+    const token = await issuer.token({ now: T0 });
+    const { jti } = await v.verify(token);
+    await v.verify(token);
+    expect(asked).toBe(1);
+    revoked.add(jti);
+    clock.advance(1.999);
+    expect((await v.verify(token)).jti, 'within the bound: the last answer stands').toBe(jti);
+    expect(asked).toBe(1);
+    clock.advance(0.001);
+    expect(await failure(v.verify(token))).toMatchObject({ status: 401, detail: `jti ${jti} is revoked` });
+    expect(asked).toBe(2);
+    clock.advance(10);
+    expect(await failure(v.verify(token))).toMatchObject({ status: 401 });
+    expect(asked, 'a revoked token is refused without asking again').toBe(2);
+  });
+
+  it('asks again at once when revocationGeneration changes, or when the clock goes back', async () => {
+    const revoked = new Set<string>();
+    let generation = 0;
+    let asked = 0;
+    const clock = fixedClock();
+    const v = verifier({
+      clock,
+      revocationCheckInterval: 60,
+      revocationGeneration: () => generation,
+      isRevoked: async (jti) => (asked++, revoked.has(jti)),
+    });
+    const token = await issuer.token({ now: T0 });
+    const { jti } = await v.verify(token);
+    clock.advance(-1);
+    await v.verify(token);
+    expect(asked).toBe(2);
+    revoked.add(jti);
+    generation++;
+    expect(await failure(v.verify(token))).toMatchObject({ status: 401, detail: `jti ${jti} is revoked` });
+    expect(asked).toBe(3);
+  });
+
+  it('rejects a revocationCheckInterval outside 0..60', () => {
+    expect(() => verifier({ revocationCheckInterval: 61 })).toThrow(/revocationCheckInterval/);
+    expect(() => verifier({ revocationCheckInterval: 0.5 })).toThrow(/revocationCheckInterval/);
+  });
+
   it('answers 503 when isRevoked fails (fails closed)', async () => {
     const v = verifier({ clock: fixedClock(), isRevoked: () => Promise.reject(new Error('redis down')) });
     expect(await failure(v.verify(await issuer.token({ now: T0 })))).toEqual({

@@ -26,33 +26,61 @@ export interface AccessTokenClaims {
 // RFC 9068 §2.2: required claims (iss and aud are required by the issuer and audience checks).
 const REQUIRED_CLAIMS = ['exp', 'iat', 'jti', 'sub', 'client_id'];
 
+/** A verified token in the cache, with what the `isRevoked` hook last said about it and when. */
+interface VerifiedEntry {
+  readonly claims: AccessTokenClaims;
+  readonly exp: number;
+  /** When `isRevoked` last answered false (ms); -Infinity before the first answer. */
+  checkedAt: number;
+  /** `revocationGeneration()` when that answer was asked for. */
+  generation: number;
+  /** `isRevoked` answered true: refused from then on without asking again (revocation is final). */
+  revoked: boolean;
+}
+
 /**
  * Verifies JWT access tokens: signature with an allowed asymmetric algorithm, `typ` `at+jwt`, `iss`,
  * `aud`, `exp`/`nbf`/`iat` within the clock skew, and the RFC 9068 claims. Verified tokens are cached
- * (by SHA-256) until they expire; the `isRevoked` hook, when set, is asked on every call. Throws
+ * (by SHA-256) until they expire; the `isRevoked` hook, when set, is asked about a cached token again
+ * once its last answer is `revocationCheckInterval` old (every call when 0; ADR 0028). Throws
  * {@link BearerTokenError}: `invalid_token`, or `temporarily_unavailable` when the keys cannot be read.
  * @see RFC 9068 §4
  */
 @Injectable()
 export class AccessTokenVerifier {
   private readonly getKey: JWTVerifyGetKey;
-  private readonly cache: VerifiedTokenCache<AccessTokenClaims>;
+  private readonly cache: VerifiedTokenCache<VerifiedEntry>;
+  private readonly recheckMs: number;
 
   constructor(@Inject(RESOURCE_SETTINGS) private readonly settings: ResourceSettings) {
     this.getKey = createKeyResolver(settings);
     this.cache = new VerifiedTokenCache(settings.cacheMaxEntries, settings.clockSkew);
+    this.recheckMs = settings.revocationCheckInterval * 1000;
   }
 
   /** Verifies `token` and returns its claims, deeply frozen (nested objects and arrays too). */
   async verify(token: string): Promise<AccessTokenClaims> {
     const key = VerifiedTokenCache.keyOf(token);
-    let claims = this.cache.get(key, Math.floor(this.settings.clock.now() / 1000));
-    if (!claims) {
-      claims = await this.verifyJwt(token);
-      this.cache.set(key, claims);
+    const now = this.settings.clock.now();
+    let entry = this.cache.get(key, Math.floor(now / 1000));
+    if (!entry) {
+      const claims = await this.verifyJwt(token);
+      entry = { claims, exp: claims.exp, checkedAt: -Infinity, generation: NaN, revoked: false };
+      this.cache.set(key, entry);
     }
-    if (this.settings.isRevoked) await this.checkRevocation(claims);
-    return claims;
+    if (this.settings.isRevoked) {
+      if (entry.revoked) throw BearerTokenError.invalidToken(`jti ${entry.claims.jti} is revoked`);
+      // Asked again once the last answer is an interval old (the bound on how late a revocation takes
+      // effect), when the host says something was revoked since, or when the clock went back.
+      const generation = this.settings.revocationGeneration?.() ?? 0;
+      const age = now - entry.checkedAt;
+      if (this.recheckMs === 0 || age >= this.recheckMs || age < 0 || generation !== entry.generation) {
+        await this.checkRevocation(entry);
+        entry.checkedAt = now;
+        entry.generation = generation;
+      }
+    }
+    return entry.claims;
   }
 
   private async verifyJwt(token: string): Promise<AccessTokenClaims> {
@@ -79,7 +107,8 @@ export class AccessTokenVerifier {
     return deepFreeze(payload) as AccessTokenClaims;
   }
 
-  private async checkRevocation(claims: AccessTokenClaims): Promise<void> {
+  private async checkRevocation(entry: VerifiedEntry): Promise<void> {
+    const { claims } = entry;
     const { jti } = claims;
     let revoked: boolean;
     try {
@@ -87,7 +116,10 @@ export class AccessTokenVerifier {
     } catch (e) {
       throw BearerTokenError.unavailable(`isRevoked failed: ${describe(e)}`);
     }
-    if (revoked) throw BearerTokenError.invalidToken(`jti ${jti} is revoked`);
+    if (revoked) {
+      entry.revoked = true;
+      throw BearerTokenError.invalidToken(`jti ${jti} is revoked`);
+    }
   }
 }
 

@@ -102,6 +102,19 @@ export interface ClavisResourceOptions {
    * Receives the verified claims too (e.g. to refuse tokens of a deleted client). Default: none.
    */
   isRevoked?: (jti: string, claims: AccessTokenClaims) => Promise<boolean>;
+  /**
+   * How often `isRevoked` is asked again about a token already verified and found not revoked: at most
+   * once per this many seconds per token (a token found revoked stays refused). This is the bound on how
+   * late a revocation takes effect on a token in use. 0 asks on every request. 0 to 60. Default 0; the
+   * in-process module sets 1. See ADR 0028.
+   */
+  revocationCheckInterval?: number;
+  /**
+   * A number that changes whenever the host learns of a revocation (e.g. one made by this process);
+   * when it has changed since a cached token was last checked, `isRevoked` is asked again at once,
+   * whatever `revocationCheckInterval` says. Default: none.
+   */
+  revocationGeneration?: () => number;
 }
 
 /**
@@ -115,6 +128,7 @@ export const DEFAULT_RESOURCE_OPTIONS = {
   jwksTimeout: 5,
   jwksMaxStale: 3_600,
   maxResponseBytes: 65_536,
+  revocationCheckInterval: 0,
   algorithms: ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'] as AccessTokenAlgorithm[],
 } as const satisfies Partial<ClavisResourceOptions>;
 
@@ -142,6 +156,8 @@ export interface ResourceSettings {
   readonly algorithms: readonly AccessTokenAlgorithm[];
   readonly clock: ResourceClock;
   readonly isRevoked?: (jti: string, claims: AccessTokenClaims) => Promise<boolean>;
+  readonly revocationCheckInterval: number;
+  readonly revocationGeneration?: () => number;
 }
 
 /** DI token of the {@link ResourceSettings} (exported by the module for the guard, not by the barrel). */
@@ -235,6 +251,14 @@ export function resolveResourceOptions(options: ClavisResourceOptions): Resource
     'bytes',
   );
 
+  const revocationCheckInterval = whole(
+    'revocationCheckInterval',
+    options?.revocationCheckInterval,
+    d.revocationCheckInterval,
+    0,
+    60,
+  );
+
   const allowed = options?.allowedJwksOrigins ?? [];
   const jwksOrigins: string[] = issuerOrigin ? [issuerOrigin] : [];
   if (!Array.isArray(allowed)) problems.push('allowedJwksOrigins must be a list of origins');
@@ -260,6 +284,8 @@ export function resolveResourceOptions(options: ClavisResourceOptions): Resource
   if (typeof clock?.now !== 'function') problems.push('clock must have a now() method');
   if (options?.isRevoked !== undefined && typeof options.isRevoked !== 'function')
     problems.push('isRevoked must be a function');
+  if (options?.revocationGeneration !== undefined && typeof options.revocationGeneration !== 'function')
+    problems.push('revocationGeneration must be a function');
 
   if (problems.length) throw new ClavisResourceConfigurationError(problems);
 
@@ -280,6 +306,8 @@ export function resolveResourceOptions(options: ClavisResourceOptions): Resource
     algorithms: Object.freeze([...algorithms]),
     clock,
     isRevoked: options.isRevoked,
+    revocationCheckInterval,
+    revocationGeneration: options.revocationGeneration,
   });
 }
 

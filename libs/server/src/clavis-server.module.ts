@@ -28,6 +28,7 @@ import { TokenController } from './token/token.controller.js';
 import { IntrospectionController } from './token/introspection.controller.js';
 import { RevocationController } from './token/revocation.controller.js';
 import { AccessTokenInspector } from './token/access-token.inspector.js';
+import { LocalRevocations } from './token/local-revocations.js';
 import { RateLimitService } from './rate-limit/rate-limit.service.js';
 import { RegistrationController } from './registration/registration.controller.js';
 import { RegistrationService } from './registration/registration.service.js';
@@ -126,6 +127,7 @@ const MEASURED: [Type<unknown>, ClavisEndpoint][] = [
     SigningKeyService,
     AccessTokenIssuer,
     AccessTokenInspector,
+    LocalRevocations,
     ClientCredentialsGrant,
     InitialAccessTokenService,
     RegistrationService,
@@ -147,6 +149,7 @@ const MEASURED: [Type<unknown>, ClavisEndpoint][] = [
     SigningKeyService,
     InitialAccessTokenService,
     AccessTokenInspector,
+    LocalRevocations,
     DenyList,
     HousekeepingService,
     KeyEncryption,

@@ -5,6 +5,9 @@ import type { ClientRecord } from '../clients/client.record.js';
 import { ClientJwksFetcher } from './client-jwks.fetcher.js';
 import { ClientKeySet } from './client-key-set.js';
 
+/** Clients whose imported `jwks` are kept (ADR 0028: sized for 100,000 clients in use at once). */
+export const MAX_CACHED_CLIENT_KEY_SETS = 100_000;
+
 /**
  * Resolves the verification keys of a `private_key_jwt` client: its registered `jwks` (imported
  * once per client version and cached), or its `jwks_uri` through the fetcher.
@@ -28,7 +31,10 @@ export class ClientKeySource {
     const cached = this.local.get(client.clientId);
     if (cached && cached.version === client.version) return cached.keys;
     const keys = new ClientKeySet(client.jwks ?? ({ keys: [] } as JSONWebKeySet));
-    if (this.local.size > 10_000) this.local.clear();
+    // Bounded, oldest out first: one eviction per miss, never a wholesale clear (which, with more
+    // clients than the bound, would re-import every client's keys on every request).
+    this.local.delete(client.clientId);
+    if (this.local.size >= MAX_CACHED_CLIENT_KEY_SETS) this.local.delete(this.local.keys().next().value!);
     this.local.set(client.clientId, { version: client.version, keys });
     return keys;
   }

@@ -1,8 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AuditSink } from '../audit/audit.sink.js';
 import { OAuthError } from '../errors/oauth-error.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { Clock } from '../shared/clock.js';
+import { LocalRevocations } from '../token/local-revocations.js';
 import {
   constantEquals,
   hashSecret,
@@ -95,6 +96,7 @@ export class ClientService {
     private readonly settings: ClientMetadataSettings &
       Pick<ServerSettings, 'clientSecretTtl' | 'secretRotationOverlap' | 'rotateSecretOnUpdate' | 'allowedAuthMethods'>,
     private readonly kek: KeyEncryption,
+    @Optional() private readonly localRevocations?: LocalRevocations,
   ) {}
 
   /**
@@ -383,8 +385,10 @@ export class ClientService {
         ? { registrationAccessTokenHash: hashSecret(opts.registrationAccessToken) }
         : undefined;
     const deleted = await this.store.delete(clientId, condition);
-    if (deleted) this.audit.record({ type: 'client.deleted', clientId });
-    else if (condition) this.denyToken(clientId, 'registration access token no longer matches at the delete');
+    if (deleted) {
+      this.localRevocations?.recorded(); // its tokens: refused by this instance's guard at once
+      this.audit.record({ type: 'client.deleted', clientId });
+    } else if (condition) this.denyToken(clientId, 'registration access token no longer matches at the delete');
     return deleted;
   }
 

@@ -10,6 +10,10 @@ import { SigningKeyService } from '../keys/signing-key.service.js';
 import { SERVER_SETTINGS, type ServerSettings } from '../options/server-settings.js';
 import { Clock } from '../shared/clock.js';
 import { AccessTokenInspector } from '../token/access-token.inspector.js';
+import { LocalRevocations } from '../token/local-revocations.js';
+
+/** Seconds between two revocation checks of a token in use, unless the host sets `revocationCheckInterval`. */
+export const IN_PROCESS_REVOCATION_CHECK_INTERVAL = 1;
 
 /**
  * Options of {@link ClavisInProcessResourceModule}: those of `ClavisResourceModule` that are the
@@ -17,7 +21,7 @@ import { AccessTokenInspector } from '../token/access-token.inspector.js';
  */
 export type ClavisInProcessResourceOptions = Omit<
   ClavisResourceOptions,
-  'issuer' | 'keySource' | 'jwksUri' | 'isRevoked' | 'clock'
+  'issuer' | 'keySource' | 'jwksUri' | 'isRevoked' | 'revocationGeneration' | 'clock'
 >;
 
 /** `forRootAsync()` of {@link ClavisInProcessResourceModule}. */
@@ -50,28 +54,44 @@ export class ClavisInProcessResourceModule {
   static forRootAsync(options: ClavisInProcessResourceAsyncOptions): DynamicModule {
     const resource = ClavisResourceModule.forRootAsync({
       imports: options.imports,
-      inject: [SERVER_SETTINGS, SigningKeyService, AccessTokenInspector, Clock, ...(options.inject ?? [])],
+      inject: [
+        SERVER_SETTINGS,
+        SigningKeyService,
+        AccessTokenInspector,
+        LocalRevocations,
+        Clock,
+        ...(options.inject ?? []),
+      ],
       useFactory: async (
         settings: ServerSettings,
         keys: SigningKeyService,
         inspector: AccessTokenInspector,
+        localRevocations: LocalRevocations,
         clock: Clock,
         ...args: unknown[]
-      ) => ({
-        ...(await (
+      ) => {
+        const own = await (
           options.useFactory as (
             ...a: unknown[]
           ) => ClavisInProcessResourceOptions | Promise<ClavisInProcessResourceOptions>
-        )(...args)),
-        issuer: settings.issuer,
-        // In-process keys: re-reading them is a cheap, rate-limited database read, so an unknown
-        // kid (a key another instance has just activated) is looked up without a cooldown.
-        keySource: { getKeySet: () => keys.freshJwks() },
-        jwksCooldown: 0,
-        // Revoked, or its client deleted: a deleted client's tokens end here too (ADR 0012).
-        isRevoked: (jti: string, claims: { client_id: string }) => inspector.isRevoked(jti, claims.client_id),
-        clock,
-      }),
+        )(...args);
+        return {
+          ...own,
+          // A token in use is checked against the deny list and the client table at most once a second:
+          // a revocation or a client deletion takes effect within that bound, on every instance (ADR 0028).
+          revocationCheckInterval: own.revocationCheckInterval ?? IN_PROCESS_REVOCATION_CHECK_INTERVAL,
+          issuer: settings.issuer,
+          // In-process keys: re-reading them is a cheap, rate-limited database read, so an unknown
+          // kid (a key another instance has just activated) is looked up without a cooldown.
+          keySource: { getKeySet: () => keys.freshJwks() },
+          jwksCooldown: 0,
+          // Revoked, or its client deleted: a deleted client's tokens end here too (ADR 0012).
+          isRevoked: (jti: string, claims: { client_id: string }) => inspector.isRevoked(jti, claims.client_id),
+          // A revocation or deletion made through this instance: every cached token is checked again at once.
+          revocationGeneration: () => localRevocations.generation,
+          clock,
+        };
+      },
     });
     return {
       module: ClavisInProcessResourceModule,

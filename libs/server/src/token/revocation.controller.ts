@@ -5,6 +5,7 @@ import { OAuthErrorFilter } from '../errors/oauth-error.filter.js';
 import { AccessTokenInspector } from './access-token.inspector.js';
 import { Authenticated, ClientAuthenticated } from './client-authentication.decorator.js';
 import type { AuthenticatedForm } from './client-authentication.guard.js';
+import { LocalRevocations } from './local-revocations.js';
 import { DenyList } from './deny-list.js';
 
 /**
@@ -19,6 +20,7 @@ export class RevocationController {
   constructor(
     private readonly inspector: AccessTokenInspector,
     private readonly denyList: DenyList,
+    private readonly localRevocations: LocalRevocations,
     private readonly audit: AuditSink,
   ) {}
 
@@ -33,6 +35,7 @@ export class RevocationController {
     const claims = await this.inspector.verify(token);
     if (claims && claims.client_id === client.clientId) {
       await this.denyList.add(claims.jti!, claims.exp!);
+      this.localRevocations.recorded();
       this.audit.record({ type: 'token.revoked', clientId: client.clientId, jti: claims.jti! });
     }
     return {};

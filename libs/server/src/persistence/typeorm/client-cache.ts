@@ -4,7 +4,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { ClientWithSecrets } from '../../clients/client.store.js';
 import type { HotPathSql } from './hot-path-sql.js';
 
-const CACHE_MAX_CLIENTS = 10_000;
+/** Sized for 100,000 clients in use at once (ADR 0028: flat token throughput with 100,000 clients). */
+const CACHE_MAX_CLIENTS = 100_000;
 
 /** The PostgreSQL channel on which every client write announces `<client id> <change counter>`. */
 export const CLIENT_CHANGE_CHANNEL = 'clavis_client_change';
@@ -24,7 +25,7 @@ const CHECK_SQL = 'SELECT COALESCE((SELECT counter FROM clavis_client_change WHE
 export const CHANGE_COUNTER_COLUMN = `(SELECT counter FROM clavis_client_change WHERE id = 1) AS change_counter`;
 
 /**
- * Clients read for authentication, kept in memory (frozen; at most 10 000, oldest dropped first).
+ * Clients read for authentication, kept in memory (frozen; at most 100 000, oldest dropped first).
  * `TypeOrmClientStore` asks it before reading the database and tells it about every write.
  */
 export interface ClientCache {
