@@ -39,6 +39,7 @@ describe('resolveServerOptions', () => {
       'client_secret_post',
       'client_secret_jwt',
       'private_key_jwt',
+      'federated_jwt',
     ]);
     expect(
       resolveServerOptions({ ...base, allowedAuthMethods: ['private_key_jwt', 'client_secret_post'] })
