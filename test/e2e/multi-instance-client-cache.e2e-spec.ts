@@ -84,6 +84,11 @@ describe('client cache across instances (PostgreSQL)', needs('postgres'), () => 
   async function cachedEverywhere() {
     const c = await createClient(a, { tokenEndpointAuthMethod: 'client_secret_basic' });
     for (const t of [a, b, a, b]) expect(await basicAt(t, c)).toBe(200);
+    // An instance opens its listener at its first token request and serves from memory only once that
+    // listener has checked the change counter (until then every request reads the database): wait for
+    // both, then read once more on each so that both caches hold the client.
+    await listenersBack();
+    for (const t of [a, b]) expect(await basicAt(t, c)).toBe(200);
     return c;
   }
 

@@ -676,6 +676,12 @@ describe('secret hygiene: the production process logs JSON lines without credent
         ...db.env,
         ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
         NODE_ENV: 'production',
+        // The Redis rate-limit counters are shared with the other suites of a PostgreSQL + Redis pass,
+        // all from 127.0.0.1: limits out of reach, as in every test app (test/support/test-app.ts).
+        RATE_LIMIT_TOKEN_PER_ADDRESS: '1000000',
+        RATE_LIMIT_TOKEN_PER_CLIENT: '1000000',
+        RATE_LIMIT_REGISTER_PER_ADDRESS: '1000000',
+        RATE_LIMIT_AUTH_FAILURES_PER_ADDRESS: '1000000',
         CLAVIS_KEK: kek,
         ISSUER: base,
         PORT: String(port),
