@@ -52,6 +52,24 @@ const oauthErrors = (...codes: number[]) =>
     ]),
   );
 
+/** The form of introspection (RFC 7662 §2.1) and revocation (RFC 7009 §2.1): the token, a hint, client authentication. */
+const tokenParameterBody = {
+  required: true,
+  content: {
+    [FORM]: {
+      schema: {
+        type: 'object',
+        required: ['token'],
+        properties: {
+          token: { type: 'string' },
+          token_type_hint: { type: 'string' },
+          ...CLIENT_AUTH_FORM,
+        },
+      },
+    },
+  },
+};
+
 export function clavisOpenApiDocument(options: ClavisOpenApiOptions): Record<string, unknown> {
   return {
     openapi: '3.1.0',
@@ -109,22 +127,7 @@ export function clavisOpenApiDocument(options: ClavisOpenApiOptions): Record<str
           operationId: 'introspect',
           summary: 'Introspect an access token issued to the calling client (RFC 7662)',
           security: CLIENT_AUTH,
-          requestBody: {
-            required: true,
-            content: {
-              [FORM]: {
-                schema: {
-                  type: 'object',
-                  required: ['token'],
-                  properties: {
-                    token: { type: 'string' },
-                    token_type_hint: { type: 'string' },
-                    ...CLIENT_AUTH_FORM,
-                  },
-                },
-              },
-            },
-          },
+          requestBody: tokenParameterBody,
           responses: {
             '200': {
               description: 'The token’s state: `{"active": false}` for any token that is not active for this client',
@@ -141,22 +144,7 @@ export function clavisOpenApiDocument(options: ClavisOpenApiOptions): Record<str
           operationId: 'revoke',
           summary: 'Revoke an access token issued to the calling client (RFC 7009)',
           security: CLIENT_AUTH,
-          requestBody: {
-            required: true,
-            content: {
-              [FORM]: {
-                schema: {
-                  type: 'object',
-                  required: ['token'],
-                  properties: {
-                    token: { type: 'string' },
-                    token_type_hint: { type: 'string' },
-                    ...CLIENT_AUTH_FORM,
-                  },
-                },
-              },
-            },
-          },
+          requestBody: tokenParameterBody,
           responses: {
             '200': {
               description: 'Revoked, or not a token of this client (RFC 7009 §2.2): an empty JSON object',
