@@ -221,6 +221,27 @@ describe('federated_jwt: a client authenticates with its platform identity (Kube
     }
   });
 
+  it('RFC 7592 GET lists the federated credential with its issuer, subject and use (never a secret)', async () => {
+    const subject = `system:serviceaccount:usage:${randomUUID()}`;
+    const reg = await api.registerOk({
+      token_endpoint_auth_method: 'federated_jwt',
+      federated_credentials: [{ issuer: k8s.issuer, subject }],
+      scope: 'statements:read',
+    });
+    const before = await api.read(reg.registration_client_uri, reg.registration_access_token);
+    expect(before.json.credentials).toEqual([
+      expect.objectContaining({ type: 'federated', issuer: k8s.issuer, subject, use_count: 0, last_used_at: null }),
+    ]);
+    for (let i = 0; i < 2; i++) {
+      const res = await tokenRequest(reg.client_id, await k8sToken({ sub: subject }));
+      expect(res.status, res.text).toBe(200);
+    }
+    const after = await api.read(reg.registration_client_uri, reg.registration_access_token);
+    expect(after.json.credentials).toHaveLength(1);
+    expect(after.json.credentials[0]).toMatchObject({ type: 'federated', issuer: k8s.issuer, subject, use_count: 2 });
+    expect(after.json.credentials[0].last_used_at).toEqual(expect.any(Number));
+  });
+
   it('Kubernetes through @clavis/client: federatedJwt({ tokenFile }) reads the rotated file for every request', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'clavis-sa-'));
     const tokenFile = join(dir, 'token');
