@@ -14,7 +14,7 @@
 // PEER_TOKEN_FORMAT (jwt | opaque), BUILD=1 (rebuild dist first), RESULTS (path of the
 // report, default bench/RESULTS.md, or bench/PROFILE.md with PROFILE=1; RESULTS=0 to not write
 // it), PROFILE=1, PROFILE_KEEP=dir (keep the .cpuprofile files), CPU_PROFILE_INTERVAL_US (500),
-// BENCH_VERBOSE=1 (echo server output).
+// BENCH_VERBOSE=1 (echo server output), PEER=0 (Clavis only, no peer run).
 //
 // Procedure: this process re-executes itself pinned to LOADGEN_CORE (it is the load generator),
 // every server runs pinned to SERVER_CORE. Clavis: fresh DATA_DIR, the four clients created with
@@ -167,7 +167,7 @@ async function main() {
 
   const servers = [];
   for (const backend of cfg.backends) servers.push(await benchServer(await clavisServer(keys, jwksFile, backend)));
-  if (!cfg.profile) servers.push(await benchServer(peerServer(keys)));
+  if (!cfg.profile && env.PEER !== '0') servers.push(await benchServer(peerServer(keys)));
 
   const report = cfg.profile ? profileReport(machine, build, servers[0]) : resultsReport(machine, build, servers);
   log();

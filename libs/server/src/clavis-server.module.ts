@@ -49,7 +49,7 @@ import { ClavisStats } from './observability/clavis-stats.js';
 import { ClavisHealth } from './observability/clavis-health.js';
 import { createPrometheusMetrics } from './observability/prometheus-metrics.js';
 import { MeteringAuditSink } from './observability/metering-audit.sink.js';
-import { measureEndpoint } from './observability/metrics.middleware.js';
+import { EndpointTiming, endpointTimingMiddleware, markMeasuredRoutes } from './observability/endpoint-timing.js';
 
 /** The `endpoint` label of each controller's requests. */
 const MEASURED: [Type<unknown>, ClavisEndpoint][] = [
@@ -110,6 +110,7 @@ const MEASURED: [Type<unknown>, ClavisEndpoint][] = [
     ConsoleSessions,
     ConsoleRoutes,
     ClavisHealth,
+    EndpointTiming,
     RateLimitService,
     OAuthErrorFilter,
     ClientService,
@@ -159,17 +160,22 @@ const MEASURED: [Type<unknown>, ClavisEndpoint][] = [
   ],
 })
 export class ClavisServerModule extends ConfigurableModuleClass implements NestModule {
-  constructor(private readonly metrics: ClavisMetrics) {
+  constructor(
+    private readonly metrics: ClavisMetrics,
+    private readonly timing: EndpointTiming,
+  ) {
     super();
   }
 
-  /** With metrics on, each endpoint's requests are timed and counted (nothing is installed otherwise). */
+  /** With metrics on and an adapter other than Fastify, each endpoint's requests are timed by a middleware. */
   configure(consumer: MiddlewareConsumer): void {
-    if (!this.metrics.enabled) return;
+    if (!this.timing.needsMiddleware) return;
     for (const [controller, endpoint] of MEASURED)
-      consumer.apply(measureEndpoint(this.metrics, endpoint)).forRoutes(controller);
+      consumer.apply(endpointTimingMiddleware(this.metrics, endpoint)).forRoutes(controller);
   }
 }
 
 // Clavis reads its request bodies itself, whatever body parsing the host has (docs/adr/0018).
 markOwnBodyRoutes(Reflect.getMetadata('controllers', ClavisServerModule) as []);
+// With metrics on, Fastify finds each endpoint's label in its route config.
+markMeasuredRoutes(MEASURED);

@@ -40,7 +40,7 @@ export abstract class ClavisMetrics {
     endpoint: ClavisEndpoint,
     status: number,
     seconds: number,
-    observation: RequestObservation,
+    observation: RequestObservation | undefined,
   ): void;
   /** A client authentication failed (the reason code of the audit event). */
   abstract clientAuthenticationFailed(reason: ClientAuthFailure): void;

@@ -100,13 +100,36 @@ class PrometheusClavisMetrics extends ClavisMetrics {
     );
   }
 
-  requestFinished(endpoint: ClavisEndpoint, status: number, seconds: number, observation: RequestObservation): void {
-    this.latency.observe({ endpoint, status: String(status) }, seconds);
+  requestFinished(
+    endpoint: ClavisEndpoint,
+    status: number,
+    seconds: number,
+    observation: RequestObservation | undefined,
+  ): void {
+    this.latencyOf(endpoint, status).observe(seconds);
     if (endpoint === 'token')
-      this.tokenRequests.inc({
-        method: observation.method ?? 'none',
-        outcome: observation.error ?? (status < 400 ? 'success' : `http_${status}`),
-      });
+      this.tokenRequestsOf(
+        observation?.method ?? 'none',
+        observation?.error ?? (status < 400 ? 'success' : `http_${status}`),
+      ).inc();
+  }
+
+  // The label sets seen so far, each bound once (prom-client then skips parsing the labels per request).
+  private readonly latencyChildren = new Map<string, { observe(value: number): void }>();
+  private readonly tokenRequestChildren = new Map<string, { inc(): void }>();
+
+  private latencyOf(endpoint: ClavisEndpoint, status: number) {
+    const key = `${endpoint} ${status}`;
+    let child = this.latencyChildren.get(key);
+    if (!child) this.latencyChildren.set(key, (child = this.latency.labels(endpoint, String(status))));
+    return child;
+  }
+
+  private tokenRequestsOf(method: string, outcome: string) {
+    const key = `${method} ${outcome}`;
+    let child = this.tokenRequestChildren.get(key);
+    if (!child) this.tokenRequestChildren.set(key, (child = this.tokenRequests.labels(method, outcome)));
+    return child;
   }
 
   clientAuthenticationFailed(reason: ClientAuthFailure): void {

@@ -8,18 +8,21 @@ export interface RequestObservation {
 
 const OBSERVATION = Symbol('clavis.observation');
 
-type Carrier = { [OBSERVATION]?: RequestObservation; raw?: unknown };
+type Carrier = { [OBSERVATION]?: RequestObservation; raw?: Carrier };
 
-/** Starts observing a request (Node's IncomingMessage, which both Express and Fastify requests wrap or are). */
-export function startObservation(raw: object): RequestObservation {
-  const observation: RequestObservation = {};
-  (raw as Carrier)[OBSERVATION] = observation;
-  return observation;
-}
-
-/** The request's observation, when metrics observe it (a Fastify request is looked up through its `raw`). */
+/**
+ * The request's observation, made on first use. It lives on Node's IncomingMessage, which an
+ * Express request is and a Fastify request wraps as `raw`, so that the response hook finds it
+ * whichever object the handler saw.
+ */
 export function observationOf(req: unknown): RequestObservation | undefined {
   if (!req || typeof req !== 'object') return undefined;
-  const carrier = req as Carrier;
-  return carrier[OBSERVATION] ?? (carrier.raw as Carrier | undefined)?.[OBSERVATION];
+  const carrier = ((req as Carrier).raw ?? req) as Carrier;
+  return (carrier[OBSERVATION] ??= {});
+}
+
+/** The observation of a request if anything was observed, without making one. */
+export function peekObservation(req: unknown): RequestObservation | undefined {
+  if (!req || typeof req !== 'object') return undefined;
+  return ((req as Carrier).raw ?? (req as Carrier))[OBSERVATION];
 }

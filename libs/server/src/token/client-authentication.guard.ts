@@ -39,6 +39,8 @@ const NO_OPTIONS: ClientAuthenticationOptions = {};
 @Injectable()
 export class ClientAuthenticationGuard implements CanActivate {
   private readonly formBytes: number;
+  /** Each handler's options, read from its metadata once (a metadata lookup per request showed in profiles). */
+  private readonly options = new WeakMap<object, ClientAuthenticationOptions>();
 
   constructor(
     private readonly reflector: Reflector,
@@ -51,7 +53,7 @@ export class ClientAuthenticationGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.getArgByIndex<HttpRequest & { [AUTHENTICATED_FORM]?: AuthenticatedForm }>(0);
-    const options = this.reflector.get(CLIENT_AUTHENTICATION_OPTIONS, context.getHandler()) ?? NO_OPTIONS;
+    const options = this.optionsOf(context.getHandler());
     await this.rateLimit.checkAddress(req, 'token');
     const form = await readForm(req, this.formBytes);
     options.beforeAuthentication?.(form);
@@ -59,5 +61,14 @@ export class ClientAuthenticationGuard implements CanActivate {
     if (options.chargeClient) await this.rateLimit.checkClient(client.clientId);
     req[AUTHENTICATED_FORM] = { form, client };
     return true;
+  }
+
+  private optionsOf(handler: object): ClientAuthenticationOptions {
+    let options = this.options.get(handler);
+    if (!options) {
+      options = this.reflector.get(CLIENT_AUTHENTICATION_OPTIONS, handler as never) ?? NO_OPTIONS;
+      this.options.set(handler, options);
+    }
+    return options;
   }
 }
