@@ -112,7 +112,9 @@ export class ClientAuthenticator {
     const registered = found.client.tokenEndpointAuthMethod;
     const own = this.strategies.get(registered);
     const ownFits = own?.presentedAs === presented.method;
-    for (const secret of migrationSecrets(found.secrets, this.clock.nowSeconds())) {
+    // Most clients are not migrating: their secrets name no previous method, and the clock is not read.
+    const migrating = found.secrets.some((s) => s.method !== null && s.method !== undefined);
+    for (const secret of migrating ? migrationSecrets(found.secrets, this.clock.nowSeconds()) : []) {
       const previous = this.strategies.get(secret.method!);
       if (previous?.presentedAs !== presented.method) continue;
       if (

@@ -114,21 +114,24 @@ class PrometheusClavisMetrics extends ClavisMetrics {
       ).inc();
   }
 
-  // The label sets seen so far, each bound once (prom-client then skips parsing the labels per request).
-  private readonly latencyChildren = new Map<string, { observe(value: number): void }>();
-  private readonly tokenRequestChildren = new Map<string, { inc(): void }>();
+  // The label sets seen so far, each bound once (prom-client then skips parsing the labels per
+  // request); keyed by nested maps, so that no key string is built per request.
+  private readonly latencyChildren = new Map<ClavisEndpoint, Map<number, { observe(value: number): void }>>();
+  private readonly tokenRequestChildren = new Map<string, Map<string, { inc(): void }>>();
 
   private latencyOf(endpoint: ClavisEndpoint, status: number) {
-    const key = `${endpoint} ${status}`;
-    let child = this.latencyChildren.get(key);
-    if (!child) this.latencyChildren.set(key, (child = this.latency.labels(endpoint, String(status))));
+    let byStatus = this.latencyChildren.get(endpoint);
+    if (!byStatus) this.latencyChildren.set(endpoint, (byStatus = new Map()));
+    let child = byStatus.get(status);
+    if (!child) byStatus.set(status, (child = this.latency.labels(endpoint, String(status))));
     return child;
   }
 
   private tokenRequestsOf(method: string, outcome: string) {
-    const key = `${method} ${outcome}`;
-    let child = this.tokenRequestChildren.get(key);
-    if (!child) this.tokenRequestChildren.set(key, (child = this.tokenRequests.labels(method, outcome)));
+    let byOutcome = this.tokenRequestChildren.get(method);
+    if (!byOutcome) this.tokenRequestChildren.set(method, (byOutcome = new Map()));
+    let child = byOutcome.get(outcome);
+    if (!child) byOutcome.set(outcome, (child = this.tokenRequests.labels(method, outcome)));
     return child;
   }
 
