@@ -22,8 +22,8 @@ export class CredentialUsageRecorder
   implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
 {
   private readonly logger = new Logger('ClavisCredentialUsage');
-  /** Unflushed usage: client id → credential key → delta. */
-  private pending = new Map<string, Map<string, CredentialUsageRecord>>();
+  /** Unflushed usage: client id → credential type → credential id → delta (no key string built per request). */
+  private pending = new Map<string, Map<string, Map<string, CredentialUsageRecord>>>();
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 
@@ -38,8 +38,9 @@ export class CredentialUsageRecorder
     const now = this.clock.nowSeconds();
     let forClient = this.pending.get(clientId);
     if (!forClient) this.pending.set(clientId, (forClient = new Map()));
-    const key = `${credential.type}:${credential.id}`;
-    const entry = forClient.get(key);
+    let ofType = forClient.get(credential.type);
+    if (!ofType) forClient.set(credential.type, (ofType = new Map()));
+    const entry = ofType.get(credential.id);
     if (entry) {
       entry.useCount++;
       if (now >= entry.lastUsedAt) {
@@ -47,7 +48,7 @@ export class CredentialUsageRecorder
         entry.lastAddress = address ?? entry.lastAddress;
       }
     } else
-      forClient.set(key, {
+      ofType.set(credential.id, {
         clientId,
         type: credential.type,
         credentialId: credential.id,
@@ -60,7 +61,9 @@ export class CredentialUsageRecorder
 
   /** What this instance has counted for the client and not flushed yet. */
   pendingFor(clientId: string): CredentialUsageRecord[] {
-    return [...(this.pending.get(clientId)?.values() ?? [])].map((r) => ({ ...r }));
+    return [...(this.pending.get(clientId)?.values() ?? [])].flatMap((ofType) =>
+      [...ofType.values()].map((r) => ({ ...r })),
+    );
   }
 
   /** Writes everything pending (one upsert per credential); flushes never overlap. */
@@ -89,7 +92,7 @@ export class CredentialUsageRecorder
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    const deltas = [...batch.values()].flatMap((m) => [...m.values()]);
+    const deltas = [...batch.values()].flatMap((forClient) => [...forClient.values()].flatMap((m) => [...m.values()]));
     try {
       await this.store.add(deltas);
     } catch (e) {
@@ -97,8 +100,9 @@ export class CredentialUsageRecorder
       for (const d of deltas) {
         let forClient = this.pending.get(d.clientId);
         if (!forClient) this.pending.set(d.clientId, (forClient = new Map()));
-        const key = `${d.type}:${d.credentialId}`;
-        forClient.set(key, mergeUsage(forClient.get(key), d));
+        let ofType = forClient.get(d.type);
+        if (!ofType) forClient.set(d.type, (ofType = new Map()));
+        ofType.set(d.credentialId, mergeUsage(ofType.get(d.credentialId), d));
       }
       this.logger.warn(`credential usage not flushed, kept for the next attempt: ${(e as Error).message}`);
     }
