@@ -355,10 +355,17 @@ function esKey(kid) {
   const stored = keyFile.get(kid);
   if (stored) key = { privateKey: stored.privateJwk, kid, publicJwk: stored.publicJwk };
   else {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const publicJwk = { ...publicKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' };
-    key = { privateKey, kid, publicJwk };
-    keyFile.set(kid, { kid, publicJwk, privateJwk: privateKey.export({ format: 'jwk' }), fresh: true });
+    // Encoded as JWKs by the generation itself: exporting each new KeyObject afterwards deadlocked
+    // Node 20 once in some 100,000 keys (a garbage-collected key-generation job locked the mutex
+    // of the key being exported; the process then slept forever).
+    const { privateKey: privateJwk, publicKey } = generateKeyPairSync('ec', {
+      namedCurve: 'P-256',
+      publicKeyEncoding: { format: 'jwk' },
+      privateKeyEncoding: { format: 'jwk' },
+    });
+    const publicJwk = { ...publicKey, kid, alg: 'ES256', use: 'sig' };
+    key = { privateKey: privateJwk, kid, publicJwk };
+    keyFile.set(kid, { kid, publicJwk, privateJwk, fresh: true });
   }
   keyPool.set(kid, key);
   return key;
