@@ -4,7 +4,9 @@
 //   2. the demo's guarded GET /statements (in-process keys, revocation asked at most once per
 //      `revocationCheckInterval` per token: deny list + client table, ADR 0028),
 //   3. GET /open/statements of bench/resource-peer.mjs (NestJS + Fastify, unguarded),
-//   4. GET /statements of the same peer, behind the guard in remote mode (keys from `jwks_uri`).
+//   4. the same unguarded route with the bearer header sent (the same request bytes as 6),
+//   5. GET /allow/statements of the peer: a guard that only returns true (the floor of any Nest guard),
+//   6. GET /statements of the same peer, behind the guard in remote mode (keys from `jwks_uri`).
 // One bearer token (client_credentials, client_secret_basic) for every guarded request, as a client
 // calling an API does. A benchmark, not a test: it reports figures and never asserts them.
 //
@@ -186,6 +188,22 @@ async function main() {
       url: `${peerUrl}/open/statements`,
     },
     {
+      name: 'resource peer, GET /open/statements, unguarded, the same Authorization header sent',
+      key: 'peerOpenBearer',
+      proc: peer,
+      url: `${peerUrl}/open/statements`,
+      bearer: true,
+      open: true,
+    },
+    {
+      name: 'resource peer, GET /allow/statements, a guard that returns true (Nest floor), header sent',
+      key: 'allow',
+      proc: peer,
+      url: `${peerUrl}/allow/statements`,
+      bearer: true,
+      open: true,
+    },
+    {
       name: 'resource peer, GET /statements, guard in remote mode (jwks_uri)',
       key: 'remote',
       proc: peer,
@@ -202,7 +220,7 @@ async function main() {
     // A fresh token per run (tokens live 300 s); the first guarded request verifies it, the rest hit the cache.
     const headers = c.bearer ? { authorization: `Bearer ${await token()}` } : {};
     checks.push(await check(c.url, headers, 200));
-    if (c.bearer) checks.push(`${await check(c.url, {}, 401)} without a token`);
+    if (c.bearer && !c.open) checks.push(`${await check(c.url, {}, 401)} without a token`);
     const shape = { headers };
     if (cfg.warmup)
       await load({ url: c.url, connections: cfg.connections, duration: cfg.warmup, shape, method: 'GET' });
@@ -251,6 +269,9 @@ async function main() {
   );
   L.push(
     `- Guard cost per request: in-process ${fmt(by.inproc.cpuPerRequestUs - by.open.cpuPerRequestUs, 0)} µs, remote ${fmt(by.remote.cpuPerRequestUs - by.peerOpen.cpuPerRequestUs, 0)} µs of server CPU.`,
+  );
+  L.push(
+    `- Remote mode against the unguarded route receiving the same request (Authorization header included): **${fmt(ratio('remote', 'peerOpenBearer') * 100, 0)} %**; a guard that only returns true (Nest's guard machinery and \`@Req()\`) already gives ${fmt(ratio('allow', 'peerOpenBearer') * 100, 0)} % (${fmt(by.allow.cpuPerRequestUs - by.peerOpenBearer.cpuPerRequestUs, 0)} µs), so BearerTokenGuard's own work costs ${fmt(by.remote.cpuPerRequestUs - by.allow.cpuPerRequestUs, 0)} µs.`,
   );
   L.push(
     "- The demo server's unguarded route is its RFC 8414 metadata (a fixed JSON document of about the same size as the statements); the peer compares the very same handler with and without the guard.",

@@ -5,7 +5,7 @@
 // `@clavis/resource` is its built `dist` (the bench builds it first).
 // Env: PORT, ISSUER, AUDIENCE.
 import 'reflect-metadata';
-import { Controller, Get, Module, Req, UseGuards } from '@nestjs/common';
+import { Controller, Get, Injectable, Module, Req, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { BearerTokenGuard, ClavisResourceModule, RequireScopes } from '../libs/resource/dist/index.js';
@@ -38,12 +38,30 @@ class OpenController {
 decorate([Get()], OpenController.prototype, 'list');
 decorate([Controller('open/statements')], OpenController);
 
+// The floor of any guard: Nest's guard machinery and the @Req() parameter with a guard that only says yes.
+class AllowGuard {
+  canActivate() {
+    return true;
+  }
+}
+decorate([Injectable()], AllowGuard);
+
+class AllowController {
+  list(req) {
+    return statements(req.headers.authorization ? '0123456789abcdef0123456789abcdef' : 'anonymous');
+  }
+}
+decorate([Get()], AllowController.prototype, 'list');
+Req()(AllowController.prototype, 'list', 0);
+decorate([Controller('allow/statements'), UseGuards(AllowGuard)], AllowController);
+
 class AppModule {}
 decorate(
   [
     Module({
       imports: [ClavisResourceModule.forRoot({ issuer: process.env.ISSUER, audience: process.env.AUDIENCE })],
-      controllers: [GuardedController, OpenController],
+      controllers: [GuardedController, OpenController, AllowController],
+      providers: [AllowGuard],
     }),
   ],
   AppModule,

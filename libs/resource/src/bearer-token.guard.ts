@@ -5,7 +5,7 @@ import { BearerTokenError } from './bearer-token.error.js';
 import { readBearerToken, type BearerTokenRequest } from './bearer-token.reader.js';
 import { RequireScopes } from './require-scopes.decorator.js';
 import { RESOURCE_SETTINGS, type ResourceSettings } from './resource-options.js';
-import { hasScopes } from './scopes.js';
+import { parseScope } from './scopes.js';
 import type { ClavisRequest } from './token-claims.decorator.js';
 
 /**
@@ -38,12 +38,12 @@ export class BearerTokenGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<BearerTokenRequest & ClavisRequest>();
-    const required = this.reflector.getAllAndOverride(RequireScopes, [context.getHandler(), context.getClass()]) ?? [];
+    const required = this.requiredScopes(context);
     try {
       const token = readBearerToken(request); // 400 invalid_request when malformed
       if (token === undefined) throw BearerTokenError.missingToken(); // 401, no error code
       const claims = await this.verifier.verify(token); // 401 invalid_token, 503
-      if (!hasScopes(claims, required)) throw BearerTokenError.insufficientScope(required); // 403
+      if (!this.granted(claims, required)) throw BearerTokenError.insufficientScope(required); // 403
       request.clavisClaims = claims;
       return true;
     } catch (e) {
@@ -54,5 +54,30 @@ export class BearerTokenGuard implements CanActivate {
       }
       throw e;
     }
+  }
+
+  /** Each route's required scopes, read from its metadata once (a lookup per request showed in profiles). */
+  private readonly required = new WeakMap<object, WeakMap<object, readonly string[]>>();
+  /** The scopes of each verified token, parsed once: the verifier's cache hands out the same claims object. */
+  private readonly scopes = new WeakMap<object, ReadonlySet<string>>();
+
+  private requiredScopes(context: ExecutionContext): readonly string[] {
+    const handler = context.getHandler();
+    const cls = context.getClass();
+    let byClass = this.required.get(handler);
+    if (!byClass) this.required.set(handler, (byClass = new WeakMap()));
+    let required = byClass.get(cls);
+    if (!required) {
+      required = this.reflector.getAllAndOverride(RequireScopes, [handler, cls]) ?? [];
+      byClass.set(cls, required);
+    }
+    return required;
+  }
+
+  private granted(claims: object & { scope?: unknown }, required: readonly string[]): boolean {
+    if (required.length === 0) return true;
+    let granted = this.scopes.get(claims);
+    if (!granted) this.scopes.set(claims, (granted = new Set(parseScope(claims.scope))));
+    return required.every((scope) => granted.has(scope));
   }
 }

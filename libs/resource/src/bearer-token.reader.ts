@@ -51,6 +51,7 @@ function countAuthorizationHeaders(request: BearerTokenRequest): number {
   const raw = request.rawHeaders ?? request.raw?.rawHeaders;
   if (!Array.isArray(raw)) return 1;
   let count = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i].toLowerCase() === 'authorization') count++;
+  // The length first: most header names are not 13 characters long, and are not lower-cased.
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 13 && raw[i].toLowerCase() === 'authorization') count++;
   return count;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Verified access tokens by SHA-256 of the token, each kept until its `exp` (plus skew), at most
@@ -15,7 +15,7 @@ export class VerifiedTokenCache<T extends { exp: number }> {
 
   /** Cache key of a token: its SHA-256, so the cache never holds usable tokens. */
   static keyOf(token: string): string {
-    return createHash('sha256').update(token).digest('base64url');
+    return hash('sha256', token, 'base64url');
   }
 
   /** The cached value while `nowSeconds < exp + skew` (what `jwtVerify` accepts), else `undefined`. */
