@@ -13,28 +13,32 @@
 //   npm run bench:guard                 # DURATION=10 CONNECTIONS=32 WARMUP=3
 // Env: DURATION, CONNECTIONS, WARMUP, SERVER_CORE (0), LOADGEN_CORE (1), CLAVIS_PORT (4311),
 // PEER_PORT (4312), BUILD=1 (rebuild dist first), RESULTS (report path, default bench/GUARD.md; 0 = none).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  benchScratch,
   coreTimes,
+  envNumber,
+  fmt,
+  loadAverage,
+  pinSelfToCore,
   coreUse,
   load,
   machineInfo,
   processCpuSeconds,
   sleep,
   spawnPinned,
-  stop,
   waitForHttp,
 } from './lib.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
 const env = process.env;
-const num = (name, fallback) => (env[name] === undefined || env[name] === '' ? fallback : Number(env[name]));
+const num = envNumber;
 const cfg = {
   duration: num('DURATION', 10),
   connections: num('CONNECTIONS', 32),
@@ -45,44 +49,16 @@ const cfg = {
   peerPort: num('PEER_PORT', 4312),
   results: env.RESULTS === '0' ? undefined : resolve(env.RESULTS || join(HERE, 'GUARD.md')),
 };
-const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '—');
-const la = () =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' / ');
+const la = loadAverage;
 
-if (env.BENCH_PINNED !== '1') {
-  const r = spawnSync(
-    'taskset',
-    ['-c', String(cfg.loadgenCore), process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    {
-      stdio: 'inherit',
-      env: { ...env, BENCH_PINNED: '1', BENCH_NPROC: execFileSync('nproc', { encoding: 'utf8' }).trim() },
-    },
-  );
-  process.exit(r.status ?? 1);
-}
+pinSelfToCore(cfg.loadgenCore, import.meta.url);
 
 const log = (s = '') => process.stdout.write(`${s}\n`);
 const started = new Date();
-const tmp = mkdtempSync(join(tmpdir(), 'clavis-guard-bench-'));
 const RUN_DIR = join(HERE, `.run-${process.pid}`);
-const running = new Set();
-const cleanup = async () => {
-  for (const p of running) await stop(p).catch(() => {});
-  rmSync(tmp, { recursive: true, force: true });
-  rmSync(RUN_DIR, { recursive: true, force: true });
-};
-for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => void cleanup().finally(() => process.exit(130)));
-
-try {
-  await main();
-} catch (e) {
-  process.stderr.write(`\nbench failed: ${e.stack ?? e}\n`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+const scratch = benchScratch('clavis-guard-bench-', RUN_DIR);
+const { tmp, running } = scratch;
+await scratch.run(main);
 
 async function main() {
   const machine = machineInfo();

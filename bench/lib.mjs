@@ -1,15 +1,85 @@
-// Helpers for bench/token.bench.mjs: pinned child processes, client credentials and
-// pre-generated client assertions, one autocannon run with exact latency percentiles,
-// CPU accounting, and a cpuprofile summary. Plain Node ESM, no TypeScript loader needed.
-import { spawn, execFileSync } from 'node:child_process';
+// Helpers for the benches: the bench process's own set-up (pinning, scratch, clean-up), pinned
+// child processes, client credentials and pre-generated client assertions, one autocannon run
+// with exact latency percentiles, CPU accounting, and a cpuprofile summary. Plain Node ESM, no
+// TypeScript loader needed.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHmac, createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { cpus, release, totalmem } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
 export const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 export const METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'];
 export const SCOPE = 'statements:read';
+
+// ---------------------------------------------------------------------------------------------
+// The bench process
+
+/** A number from the environment, or `fallback` when the variable is unset or empty. */
+export const envNumber = (name, fallback) =>
+  process.env[name] === undefined || process.env[name] === '' ? fallback : Number(process.env[name]);
+
+/** A figure for a report: `d` decimals, or a dash when it is not a number. */
+export const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '—');
+
+/** The 1/5/15-minute load average, as the reports print it. */
+export const loadAverage = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ');
+
+/**
+ * Pins the bench process (it is the load generator, all its threads) to `core` by re-executing
+ * the script `scriptUrl` under taskset, unless it already runs pinned; the parent exits with the
+ * child's status. The child learns the machine's core count through BENCH_NPROC.
+ */
+export function pinSelfToCore(core, scriptUrl) {
+  if (process.env.BENCH_PINNED === '1') return;
+  const r = spawnSync(
+    'taskset',
+    ['-c', String(core), process.execPath, ...process.execArgv, fileURLToPath(scriptUrl), ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_PINNED: '1', BENCH_NPROC: execFileSync('nproc', { encoding: 'utf8' }).trim() },
+    },
+  );
+  if (r.error) throw r.error;
+  process.exit(r.status ?? 1);
+}
+
+/**
+ * A bench's scratch: a temporary folder, the folder `runDir` (under bench/, for the copy of the
+ * server bundle), the child processes to stop and the clean-ups to run when the bench ends, by
+ * return, failure or signal. `run(main)` runs the bench and always cleans up.
+ */
+export function benchScratch(prefix, runDir) {
+  const scratch = {
+    tmp: mkdtempSync(join(tmpdir(), prefix)),
+    runDir,
+    running: new Set(),
+    cleanups: [],
+    async cleanup() {
+      for (const p of scratch.running) await stop(p).catch(() => {});
+      for (const c of scratch.cleanups) await c().catch(() => {});
+      rmSync(scratch.tmp, { recursive: true, force: true });
+      rmSync(runDir, { recursive: true, force: true });
+    },
+    async run(main) {
+      try {
+        await main();
+      } catch (e) {
+        process.stderr.write(`\nbench failed: ${e.stack ?? e}\n`);
+        process.exitCode = 1;
+      } finally {
+        await scratch.cleanup();
+      }
+    },
+  };
+  for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => void scratch.cleanup().finally(() => process.exit(130)));
+  return scratch;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Processes

@@ -20,15 +20,20 @@
 // (sqlite,postgres), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test_perf; the bench works in a
 // schema of its own there, dropped at the end), SERVER_CORE (0), LOADGEN_CORE (1), PORT (4321),
 // BUILD=1, RESULTS (default bench/CLIENTS.md; 0 = none).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import {
   assertionBody,
+  benchScratch,
+  envNumber,
+  fmt,
+  loadAverage,
+  pinSelfToCore,
   coreTimes,
   coreUse,
   machineInfo,
@@ -44,7 +49,7 @@ import {
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
 const env = process.env;
-const num = (name, fallback) => (env[name] === undefined || env[name] === '' ? fallback : Number(env[name]));
+const num = envNumber;
 const cfg = {
   duration: num('DURATION', 10),
   connections: num('CONNECTIONS', 32),
@@ -63,46 +68,16 @@ const cfg = {
 const keyPool = new Map();
 const KEY_FILE = join(HERE, 'out', 'seed-client-keys.json');
 let keyFile;
-const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '—');
-const la = () =>
-  loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' / ');
+const la = loadAverage;
 
-if (env.BENCH_PINNED !== '1') {
-  const r = spawnSync(
-    'taskset',
-    ['-c', String(cfg.loadgenCore), process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    {
-      stdio: 'inherit',
-      env: { ...env, BENCH_PINNED: '1', BENCH_NPROC: execFileSync('nproc', { encoding: 'utf8' }).trim() },
-    },
-  );
-  process.exit(r.status ?? 1);
-}
+pinSelfToCore(cfg.loadgenCore, import.meta.url);
 
 const log = (s = '') => process.stdout.write(`${s}\n`);
 const started = new Date();
-const tmp = mkdtempSync(join(tmpdir(), 'clavis-clients-bench-'));
 const RUN_DIR = join(HERE, `.run-${process.pid}`);
-const running = new Set();
-const cleanups = [];
-const cleanup = async () => {
-  for (const p of running) await stop(p).catch(() => {});
-  for (const c of cleanups) await c().catch(() => {});
-  rmSync(tmp, { recursive: true, force: true });
-  rmSync(RUN_DIR, { recursive: true, force: true });
-};
-for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => void cleanup().finally(() => process.exit(130)));
-
-try {
-  await main();
-} catch (e) {
-  process.stderr.write(`\nbench failed: ${e.stack ?? e}\n`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+const scratch = benchScratch('clavis-clients-bench-', RUN_DIR);
+const { tmp, running, cleanups } = scratch;
+await scratch.run(main);
 
 async function main() {
   const machine = machineInfo();

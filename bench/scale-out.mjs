@@ -23,12 +23,14 @@
 // beyond one per assertion is a replay accepted.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   assertionBody,
+  benchScratch,
+  envNumber,
   assertionPool,
   clientKeyPair,
   load,
@@ -36,7 +38,6 @@ import {
   makeAssertion,
   processCpuSeconds,
   requestShape,
-  sleep,
   spawnPinned,
   stop,
   waitForHttp,
@@ -45,7 +46,7 @@ import {
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
 const env = process.env;
-const num = (name, fallback) => (env[name] === undefined || env[name] === '' ? fallback : Number(env[name]));
+const num = envNumber;
 const cfg = {
   duration: num('DURATION', 10),
   warmup: num('WARMUP', 3),
@@ -70,23 +71,9 @@ const KEK = env.CLAVIS_KEK || randomBytes(32).toString('base64url');
 // Upper bound of the total rate on this machine kind, to size each run's pools of assertions (never run dry).
 const POOL_RPS = 5_000;
 
-const tmp = mkdtempSync(join(tmpdir(), 'clavis-scale-out-'));
-const running = new Set();
-const cleanup = async () => {
-  for (const p of running) await stop(p).catch(() => {});
-  rmSync(tmp, { recursive: true, force: true });
-  rmSync(RUN_DIR, { recursive: true, force: true });
-};
-for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => void cleanup().finally(() => process.exit(130)));
-
-try {
-  await main();
-} catch (e) {
-  process.stderr.write(`\nbench failed: ${e.stack ?? e}\n`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+const scratch = benchScratch('clavis-scale-out-', RUN_DIR);
+const { tmp, running } = scratch;
+await scratch.run(main);
 
 function serverEnv(port) {
   const e = {

@@ -23,7 +23,7 @@
 // stopped. Then the same against the peer. Each JWT-method request carries its own assertion,
 // pre-generated before the run (pool sized from the warm-up rate × DURATION × 1.5); a pool that
 // runs dry re-sends its last assertion, which shows up as non-2xx, and makes the run invalid.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import {
   copyFileSync,
@@ -32,15 +32,18 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   METHODS,
+  benchScratch,
+  envNumber,
+  fmt,
+  pinSelfToCore,
   assertionPool,
   coreTimes,
   coreUse,
@@ -64,7 +67,7 @@ import {
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '..');
 const env = process.env;
-const num = (name, fallback) => (env[name] === undefined || env[name] === '' ? fallback : Number(env[name]));
+const num = envNumber;
 const cfg = {
   duration: num('DURATION', 10),
   connections: num('CONNECTIONS', 32),
@@ -99,56 +102,25 @@ const DIST_MAIN_JS = join(ROOT, 'dist/apps/auth-server/main.js');
 // its bare imports still resolve from the repository's node_modules.
 const RUN_DIR = join(HERE, `.run-${process.pid}`);
 const MAIN_JS = join(RUN_DIR, 'main.js');
-const fmt = (x, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '—');
 const BACKEND_LABEL = { sqlite: 'SQLite', postgres: 'PostgreSQL', 'postgres+redis': 'PostgreSQL + Redis' };
 const schemas = []; // PostgreSQL schemas made for this run, dropped at the end
 
 // ---------------------------------------------------------------------------------------------
 // Pin the load generator (this process, all its threads) by re-executing under taskset.
-if (env.BENCH_PINNED !== '1') {
-  const r = spawnSync(
-    'taskset',
-    [
-      '-c',
-      String(cfg.loadgenCore),
-      process.execPath,
-      ...process.execArgv,
-      fileURLToPath(import.meta.url),
-      ...process.argv.slice(2),
-    ],
-    {
-      stdio: 'inherit',
-      env: { ...env, BENCH_PINNED: '1', BENCH_NPROC: execFileSync('nproc', { encoding: 'utf8' }).trim() },
-    },
-  );
-  if (r.error) throw r.error;
-  process.exit(r.status ?? 1);
-}
+pinSelfToCore(cfg.loadgenCore, import.meta.url);
 
 const log = (s = '') => process.stdout.write(`${s}\n`);
 const started = new Date();
 const loadAtStart = loadavg();
-const tmp = mkdtempSync(join(tmpdir(), 'clavis-bench-'));
-const running = new Set();
-const cleanup = async () => {
-  for (const p of running) await stop(p).catch(() => {});
+const scratch = benchScratch('clavis-bench-', RUN_DIR);
+const { tmp, running } = scratch;
+scratch.cleanups.push(async () => {
   for (const { schema, admin } of schemas) {
     await admin.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => {});
     await admin.end().catch(() => {});
   }
-  rmSync(tmp, { recursive: true, force: true });
-  rmSync(RUN_DIR, { recursive: true, force: true });
-};
-for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => void cleanup().finally(() => process.exit(130)));
-
-try {
-  await main();
-} catch (e) {
-  process.stderr.write(`\nbench failed: ${e.stack ?? e}\n`);
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+});
+await scratch.run(main);
 
 async function main() {
   const machine = machineInfo();
@@ -572,7 +544,6 @@ function table(servers) {
 }
 
 function resultsReport(machine, build, servers) {
-  const [clavis, peer] = servers;
   const L = [];
   L.push('# POST /token benchmark: Clavis vs node-oidc-provider 9', '');
   L.push(
